@@ -1,0 +1,268 @@
+// The single typed contract between the renderer and the main-side services.
+// Every call and every pushed event that crosses a transport (Electron IPC or the
+// headless host's HTTP + SSE) is named here; nothing else crosses.
+
+export type Id = number;
+
+export type ImageStatus = 'ok' | 'unreadable' | 'missing' | 'duplicate';
+export type Split = 'train' | 'val' | 'test';
+export type LabelOrigin = 'user' | 'folder-name' | 'suggested';
+
+export interface AppInfo {
+  version: string;
+  transport: 'electron' | 'host';
+  dataDir: string;
+  schemaVersion: number;
+}
+
+export interface ProjectSummary {
+  id: Id;
+  name: string;
+  createdAt: string;
+  lastOpenedAt: string | null;
+  imageCount: number;
+  labelledCount: number;
+  problemCount: number;
+}
+
+export interface SourceFolder {
+  id: Id;
+  projectId: Id;
+  path: string;
+  labelsFromSubfolders: boolean;
+  lastScannedAt: string | null;
+  present: boolean;
+}
+
+export interface ClassInfo {
+  id: Id;
+  projectId: Id;
+  name: string;
+  colour: string;
+  shortcut: string | null;
+  order: number;
+  count: number;
+}
+
+/** One photo as the grid needs it: small, so 20,000 of them travel in one answer. */
+export interface ImageRow {
+  id: Id;
+  name: string;
+  status: ImageStatus;
+  classId: Id | null;
+  split: Split | null;
+}
+
+export interface ImageDetail extends ImageRow {
+  folderId: Id;
+  relPath: string;
+  width: number | null;
+  height: number | null;
+  sizeBytes: number;
+  contentHash: string | null;
+  errorCode: string | null;
+  error: string | null;
+  labelOrigin: LabelOrigin | null;
+  labelledAt: string | null;
+}
+
+export interface ImageProblem {
+  id: Id;
+  relPath: string;
+  status: ImageStatus;
+  errorCode: string | null;
+  error: string | null;
+}
+
+export type ImageFilter =
+  | { kind: 'all' }
+  | { kind: 'unlabelled' }
+  | { kind: 'class'; classId: Id }
+  | { kind: 'problems' }
+  | { kind: 'split'; split: Split };
+
+export interface FolderEntry {
+  name: string;
+  /** Photos directly inside; null where the folder cannot be read or there were too many to count. */
+  imageCount: number | null;
+}
+
+/** What the host's folder picker shows: the renderer reads paths, it never sends one. */
+export interface PickerView {
+  pickerId: string;
+  path: string;
+  canGoUp: boolean;
+  folders: FolderEntry[];
+  imagesHere: number;
+}
+
+export type PickResult =
+  | { status: 'chosen'; folder: SourceFolder }
+  | { status: 'cancelled' }
+  | { status: 'browse'; view: PickerView };
+
+export interface ImportSummary {
+  jobId: Id;
+  folderId: Id;
+  status: 'finished' | 'cancelled' | 'failed';
+  scanned: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  duplicates: number;
+  unreadable: number;
+  missing: number;
+  labelled: number;
+  seconds: number;
+  error: string | null;
+}
+
+export interface ImportProgress {
+  jobId: Id;
+  projectId: Id;
+  folderId: Id;
+  phase: 'scanning' | 'importing';
+  done: number;
+  total: number;
+  unreadable: number;
+  photosPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface LabelChangeResult {
+  changed: number;
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+export interface SplitRatios {
+  train: number;
+  val: number;
+  test: number;
+}
+
+export interface SplitSummary {
+  seed: number | null;
+  ratios: SplitRatios | null;
+  perClass: { classId: Id; train: number; val: number; test: number }[];
+  unassigned: number;
+}
+
+type Call<A, R> = { args: A; result: R };
+
+export interface Calls {
+  'app:info': Call<Record<string, never>, AppInfo>;
+
+  'projects:list': Call<Record<string, never>, ProjectSummary[]>;
+  'projects:create': Call<{ name: string }, ProjectSummary>;
+  'projects:rename': Call<{ projectId: Id; name: string }, ProjectSummary>;
+  'projects:delete': Call<{ projectId: Id }, { deleted: true }>;
+  'projects:open': Call<{ projectId: Id }, ProjectSummary>;
+  'projects:last': Call<Record<string, never>, ProjectSummary | null>;
+
+  'folders:list': Call<{ projectId: Id }, SourceFolder[]>;
+  'folders:pick': Call<{ projectId: Id; labelsFromSubfolders: boolean }, PickResult>;
+  'folders:remove': Call<{ folderId: Id }, { removed: true }>;
+  'picker:enter': Call<{ pickerId: string; name: string }, PickerView>;
+  'picker:up': Call<{ pickerId: string }, PickerView>;
+  'picker:choose': Call<{ pickerId: string }, PickResult>;
+  'picker:cancel': Call<{ pickerId: string }, { cancelled: true }>;
+
+  'import:start': Call<{ folderId: Id }, { jobId: Id }>;
+  'import:cancel': Call<{ jobId: Id }, { cancelling: boolean }>;
+  'import:last': Call<{ folderId: Id }, ImportSummary | null>;
+
+  'images:list': Call<{ projectId: Id; filter: ImageFilter }, ImageRow[]>;
+  'images:get': Call<{ imageId: Id }, ImageDetail>;
+  'images:problems': Call<{ projectId: Id }, ImageProblem[]>;
+
+  'classes:list': Call<{ projectId: Id }, ClassInfo[]>;
+  'classes:create': Call<{ projectId: Id; name: string; colour?: string }, ClassInfo>;
+  'classes:update': Call<{ classId: Id; name?: string; colour?: string; shortcut?: string | null }, ClassInfo>;
+  'classes:reorder': Call<{ projectId: Id; classIds: Id[] }, ClassInfo[]>;
+  'classes:merge': Call<{ sourceId: Id; targetId: Id }, ClassInfo>;
+  'classes:delete': Call<{ classId: Id }, { deleted: true; unlabelled: number }>;
+
+  'labels:assign': Call<{ projectId: Id; imageIds: Id[]; classId: Id | null }, LabelChangeResult>;
+  'labels:undo': Call<{ projectId: Id }, LabelChangeResult>;
+  'labels:redo': Call<{ projectId: Id }, LabelChangeResult>;
+  'labels:history': Call<{ projectId: Id }, LabelChangeResult>;
+
+  'splits:generate': Call<{ projectId: Id; seed: number; ratios: SplitRatios }, SplitSummary>;
+  'splits:set': Call<{ projectId: Id; imageIds: Id[]; split: Split }, SplitSummary>;
+  'splits:summary': Call<{ projectId: Id }, SplitSummary>;
+}
+
+export interface Events {
+  'import:progress': ImportProgress;
+  'import:finished': ImportSummary & { projectId: Id };
+  'labels:changed': { projectId: Id };
+  'classes:changed': { projectId: Id };
+  'projects:changed': Record<string, never>;
+}
+
+export type CallName = keyof Calls;
+export type EventName = keyof Events;
+export type CallArgs<N extends CallName> = Calls[N]['args'];
+export type CallResult<N extends CallName> = Calls[N]['result'];
+
+/**
+ * The runtime list of call names. `satisfies` plus the exhaustiveness check below keep it
+ * equal to `Calls`, so the contract test can prove both transports expose every call.
+ */
+export const CALL_NAMES = [
+  'app:info',
+  'projects:list',
+  'projects:create',
+  'projects:rename',
+  'projects:delete',
+  'projects:open',
+  'projects:last',
+  'folders:list',
+  'folders:pick',
+  'folders:remove',
+  'picker:enter',
+  'picker:up',
+  'picker:choose',
+  'picker:cancel',
+  'import:start',
+  'import:cancel',
+  'import:last',
+  'images:list',
+  'images:get',
+  'images:problems',
+  'classes:list',
+  'classes:create',
+  'classes:update',
+  'classes:reorder',
+  'classes:merge',
+  'classes:delete',
+  'labels:assign',
+  'labels:undo',
+  'labels:redo',
+  'labels:history',
+  'splits:generate',
+  'splits:set',
+  'splits:summary',
+] as const satisfies readonly CallName[];
+
+export const EVENT_NAMES = [
+  'import:progress',
+  'import:finished',
+  'labels:changed',
+  'classes:changed',
+  'projects:changed',
+] as const satisfies readonly EventName[];
+
+type Missing<All, Listed> = Exclude<All, Listed>;
+const everyCallListed: Missing<CallName, (typeof CALL_NAMES)[number]> extends never ? true : never = true;
+const everyEventListed: Missing<EventName, (typeof EVENT_NAMES)[number]> extends never ? true : never = true;
+void everyCallListed;
+void everyEventListed;
+
+/** The typed surface both transports give the renderer. */
+export interface GraftApi {
+  call<N extends CallName>(name: N, args: CallArgs<N>): Promise<CallResult<N>>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+  mediaUrl(imageId: Id, size: 'thumb' | 'full'): string;
+}

@@ -1,0 +1,51 @@
+import type { ImportSummary } from '../../common/contract';
+import { rendererDir } from '../app-root';
+import { startHost } from '../host/host-server';
+import type { GraftApp } from '../services/graft-app';
+import { openInBrowser } from './open-browser';
+
+export interface CliIo {
+  out(line: string): void;
+}
+
+export async function serveCommand(app: GraftApp, io: CliIo, options: { port?: number; open: boolean }) {
+  const host = await startHost({ app, rendererDir: rendererDir(), port: options.port });
+  const url = `${host.url}#token=${host.token}`;
+  io.out(`Graft is running at ${url}`);
+  io.out(`Data directory: ${app.ctx.paths.root}`);
+  if (options.open) openInBrowser(url);
+  return host;
+}
+
+export async function importCommand(
+  app: GraftApp,
+  io: CliIo,
+  options: { project: string; folder: string; labelsFromFolders: boolean },
+): Promise<ImportSummary> {
+  const project = app.projects.findByName(options.project) ?? app.projects.create(options.project);
+  const folder = app.folders.add(project.id, options.folder, options.labelsFromFolders);
+  let lastLine = 0;
+  const unsubscribe = app.ctx.events.subscribe((event, payload) => {
+    if (event !== 'import:progress') return;
+    const p = payload as import('../../common/contract').ImportProgress;
+    if (Date.now() - lastLine < 2000 && p.done !== p.total) return;
+    lastLine = Date.now();
+    io.out(
+      `  ${p.done}/${p.total} photos, ${p.photosPerSecond} photos/s${p.etaSeconds !== null ? `, ${p.etaSeconds}s left` : ''}`,
+    );
+  });
+  try {
+    const summary = await app.importer.start(folder.id).done;
+    io.out(
+      `Imported ${folder.path} into “${project.name}”: ${summary.added} added, ${summary.updated} updated, ` +
+        `${summary.unchanged} unchanged, ${summary.duplicates} duplicates, ${summary.unreadable} unreadable, ` +
+        `${summary.missing} missing, ${summary.labelled} labelled from folder names (${summary.seconds.toFixed(1)} s).`,
+    );
+    for (const problem of app.images.problems(project.id)) {
+      io.out(`  ! ${problem.relPath}: ${problem.error}`);
+    }
+    return summary;
+  } finally {
+    unsubscribe();
+  }
+}

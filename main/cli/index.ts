@@ -1,0 +1,87 @@
+import { parseArgs } from 'node:util';
+import { toErrorPayload } from '../../common/errors';
+import { defaultDataDir } from '../data-dir';
+import { GraftApp } from '../services/graft-app';
+import { APP_VERSION } from '../version';
+import { importCommand, serveCommand } from './commands';
+
+const USAGE = `graft ${APP_VERSION}: offline transfer learning for your own photos
+
+Usage:
+  graft serve [--port N] [--open]             serve the app on 127.0.0.1 (headless host)
+  graft import --project NAME FOLDER [--labels-from-folders]
+                                              import a photo folder into a project
+Options:
+  --data-dir DIR   where Graft keeps its data (default: ${defaultDataDir()}; env GRAFT_DATA_DIR)
+  --help           this text`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      open: { type: 'boolean', default: false },
+      project: { type: 'string' },
+      'labels-from-folders': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  const io = { out: (line: string) => console.log(line) };
+  if (values.help || !command) {
+    io.out(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const app = new GraftApp({ dataDir, pickerStartDir: process.env.GRAFT_PICKER_START });
+  switch (command) {
+    case 'serve': {
+      const host = await serveCommand(app, io, {
+        port: values.port ? Number(values.port) : undefined,
+        open: values.open,
+      });
+      const stop = async () => {
+        await host.close();
+        app.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return new Promise<number>(() => {});
+    }
+    case 'import': {
+      if (!values.project || rest.length !== 1) {
+        io.out('Usage: graft import --project NAME FOLDER [--labels-from-folders]');
+        app.close();
+        return 2;
+      }
+      try {
+        const summary = await importCommand(app, io, {
+          project: values.project,
+          folder: rest[0],
+          labelsFromFolders: values['labels-from-folders'],
+        });
+        return summary.status === 'finished' ? 0 : 1;
+      } finally {
+        app.close();
+      }
+    }
+    default:
+      io.out(`Unknown command “${command}”.\n\n${USAGE}`);
+      app.close();
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      const { code, message } = toErrorPayload(err);
+      console.error(`graft: ${message} (${code})`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,5 @@
+import type { Migration } from '../migration';
+import { migration0001 } from './0001-initial';
+
+/** Every migration in order; a new schema change is a new numbered file added here. */
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,39 @@
+import type { BrowserWindowConstructorOptions } from 'electron';
+
+/** The renderer's origin under Electron: our own scheme, never file://. */
+export const APP_SCHEME = 'graft-app';
+export const APP_ORIGIN = `${APP_SCHEME}://app`;
+
+/** Window settings per the Electron security checklist (CONVENTIONS §5). Pure, so a unit test can read them. */
+export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+  return {
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'Graft',
+    show: false,
+    backgroundColor: '#f7f7f5',
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  };
+}
+
+/** Only our own app origin may navigate or talk to main. */
+export function isTrustedUrl(url: string): boolean {
+  try {
+    return new URL(url).origin === APP_ORIGIN;
+  } catch {
+    return false;
+  }
+}

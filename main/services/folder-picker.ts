@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import type { PickerView } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import { listFolder } from './folder-walk';
+
+interface PickerSession {
+  dir: string;
+  projectId: number;
+  labelsFromSubfolders: boolean;
+  touched: number;
+}
+
+const SESSION_TTL_MS = 30 * 60 * 1000;
+/** Sub-folders whose photos are counted for the listing; a huge folder stays quick to open. */
+const COUNTED_FOLDERS = 200;
+
+async function countImages(dir: string): Promise<number | null> {
+  try {
+    return (await listFolder(dir)).images;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The host's folder picker. The browser navigates by folder *names* inside a session the
+ * main side holds, so no request ever carries a file-system path from the renderer.
+ */
+export class FolderPicker {
+  private readonly sessions = new Map<string, PickerSession>();
+
+  constructor(private readonly startDir: string = os.homedir()) {}
+
+  async open(projectId: number, labelsFromSubfolders: boolean): Promise<PickerView> {
+    this.expire();
+    const pickerId = randomUUID();
+    this.sessions.set(pickerId, {
+      dir: path.resolve(this.startDir),
+      projectId,
+      labelsFromSubfolders,
+      touched: Date.now(),
+    });
+    return this.view(pickerId);
+  }
+
+  async enter(pickerId: string, name: string): Promise<PickerView> {
+    const session = this.session(pickerId);
+    if (typeof name !== 'string' || !name || name === '.' || name === '..' || /[/\\]/.test(name)) {
+      throw new GraftError('BAD_REQUEST', 'Choose one of the listed folders.');
+    }
+    const { folders } = await this.list(session.dir);
+    if (!folders.includes(name)) throw new GraftError('FOLDER_NOT_FOUND', `There is no folder “${name}” here.`);
+    session.dir = path.join(session.dir, name);
+    return this.view(pickerId);
+  }
+
+  async up(pickerId: string): Promise<PickerView> {
+    const session = this.session(pickerId);
+    session.dir = path.dirname(session.dir);
+    return this.view(pickerId);
+  }
+
+  /** Ends the session and says which folder was chosen, for which project. */
+  choose(pickerId: string): PickerSession {
+    const session = this.session(pickerId);
+    this.sessions.delete(pickerId);
+    return session;
+  }
+
+  cancel(pickerId: string): void {
+    this.sessions.delete(pickerId);
+  }
+
+  private session(pickerId: string): PickerSession {
+    const session = this.sessions.get(pickerId);
+    if (!session) throw new GraftError('PICKER_EXPIRED', 'This folder picker has closed. Open it again.');
+    session.touched = Date.now();
+    return session;
+  }
+
+  private async list(dir: string) {
+    try {
+      return await listFolder(dir);
+    } catch {
+      throw new GraftError('FOLDER_UNREADABLE', `The folder ${dir} cannot be read.`);
+    }
+  }
+
+  private async view(pickerId: string): Promise<PickerView> {
+    const session = this.session(pickerId);
+    const { folders, images } = await this.list(session.dir);
+    return {
+      pickerId,
+      path: session.dir,
+      canGoUp: path.dirname(session.dir) !== session.dir,
+      folders: await Promise.all(
+        folders.map(async (name, index) => ({
+          name,
+          imageCount: index < COUNTED_FOLDERS ? await countImages(path.join(session.dir, name)) : null,
+        })),
+      ),
+      imagesHere: images,
+    };
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) if (now - s.touched > SESSION_TTL_MS) this.sessions.delete(id);
+  }
+}

@@ -1,0 +1,55 @@
+import { dataPaths } from '../data-dir';
+import { type Db, openDatabase, schemaVersion } from '../db/connection';
+import { ClassService } from './classes';
+import type { ServiceContext } from './context';
+import { EventBus } from './event-bus';
+import { FolderPicker } from './folder-picker';
+import { FolderService } from './folders';
+import { ImageService } from './images';
+import { JobStore } from './jobs';
+import { LabelService } from './labels';
+import { LibraryImporter } from './library-import';
+import { ProjectService } from './projects';
+import { SplitService } from './splits';
+
+export interface GraftAppOptions {
+  dataDir: string;
+  /** Where the host's folder picker starts; the user's home folder by default. */
+  pickerStartDir?: string;
+}
+
+/** Every service over one database: what the Electron adapter, the host and the CLI share. */
+export class GraftApp {
+  readonly ctx: ServiceContext;
+  readonly projects: ProjectService;
+  readonly folders: FolderService;
+  readonly picker: FolderPicker;
+  readonly importer: LibraryImporter;
+  readonly images: ImageService;
+  readonly classes: ClassService;
+  readonly labels: LabelService;
+  readonly splits: SplitService;
+
+  constructor(options: GraftAppOptions) {
+    const paths = dataPaths(options.dataDir);
+    const db: Db = openDatabase(paths.database);
+    this.ctx = { db, paths, events: new EventBus(), now: () => new Date().toISOString() };
+    JobStore.markInterrupted(this.ctx);
+    this.projects = new ProjectService(this.ctx);
+    this.folders = new FolderService(this.ctx);
+    this.picker = new FolderPicker(options.pickerStartDir);
+    this.classes = new ClassService(this.ctx);
+    this.importer = new LibraryImporter(this.ctx, this.classes);
+    this.images = new ImageService(this.ctx);
+    this.labels = new LabelService(this.ctx);
+    this.splits = new SplitService(this.ctx);
+  }
+
+  get schemaVersion(): number {
+    return schemaVersion(this.ctx.db);
+  }
+
+  close(): void {
+    this.ctx.db.close();
+  }
+}

@@ -1,0 +1,104 @@
+import type { CallArgs, CallName, CallResult, PickResult } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import { APP_VERSION } from '../version';
+import { asId, asIds, asText } from './arguments';
+import type { GraftApp } from './graft-app';
+
+export type Handlers = { [N in CallName]: (args: CallArgs<N>) => Promise<CallResult<N>> | CallResult<N> };
+
+/** How a transport lets the user choose a folder: Electron's native dialog or the host's picker. */
+export type FolderChooser = (projectId: number, labelsFromSubfolders: boolean) => Promise<PickResult>;
+
+export interface TransportInfo {
+  transport: 'electron' | 'host';
+  chooseFolder?: FolderChooser;
+}
+
+/** Every contract call bound to the services; both transports serve exactly this map. */
+export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
+  const browse: FolderChooser = async (projectId, labelsFromSubfolders) => ({
+    status: 'browse',
+    view: await app.picker.open(projectId, labelsFromSubfolders),
+  });
+  const chooseFolder = info.chooseFolder ?? browse;
+
+  return {
+    'app:info': () => ({
+      version: APP_VERSION,
+      transport: info.transport,
+      dataDir: app.ctx.paths.root,
+      schemaVersion: app.schemaVersion,
+    }),
+
+    'projects:list': () => app.projects.list(),
+    'projects:create': (a) => app.projects.create(asText(a.name, 'name')),
+    'projects:rename': (a) => app.projects.rename(asId(a.projectId, 'projectId'), asText(a.name, 'name')),
+    'projects:delete': (a) => {
+      app.projects.delete(asId(a.projectId, 'projectId'));
+      return { deleted: true };
+    },
+    'projects:open': (a) => app.projects.open(asId(a.projectId, 'projectId')),
+    'projects:last': () => app.projects.lastOpened(),
+
+    'folders:list': (a) => app.folders.list(asId(a.projectId, 'projectId')),
+    'folders:pick': (a) => {
+      const projectId = asId(a.projectId, 'projectId');
+      app.projects.get(projectId);
+      return chooseFolder(projectId, a.labelsFromSubfolders === true);
+    },
+    'folders:remove': (a) => {
+      app.folders.remove(asId(a.folderId, 'folderId'));
+      return { removed: true };
+    },
+    'picker:enter': (a) => app.picker.enter(asText(a.pickerId, 'pickerId'), asText(a.name, 'name')),
+    'picker:up': (a) => app.picker.up(asText(a.pickerId, 'pickerId')),
+    'picker:choose': (a) => {
+      const chosen = app.picker.choose(asText(a.pickerId, 'pickerId'));
+      return { status: 'chosen', folder: app.folders.add(chosen.projectId, chosen.dir, chosen.labelsFromSubfolders) };
+    },
+    'picker:cancel': (a) => {
+      app.picker.cancel(asText(a.pickerId, 'pickerId'));
+      return { cancelled: true };
+    },
+
+    'import:start': (a) => ({ jobId: app.importer.start(asId(a.folderId, 'folderId')).jobId }),
+    'import:cancel': (a) => ({ cancelling: app.importer.cancel(asId(a.jobId, 'jobId')) }),
+    'import:last': (a) => app.importer.last(asId(a.folderId, 'folderId')),
+
+    'images:list': (a) => app.images.list(asId(a.projectId, 'projectId'), a.filter),
+    'images:get': (a) => app.images.get(asId(a.imageId, 'imageId')),
+    'images:problems': (a) => app.images.problems(asId(a.projectId, 'projectId')),
+
+    'classes:list': (a) => app.classes.list(asId(a.projectId, 'projectId')),
+    'classes:create': (a) => app.classes.create(asId(a.projectId, 'projectId'), asText(a.name, 'name'), a.colour),
+    'classes:update': (a) =>
+      app.classes.update(asId(a.classId, 'classId'), { name: a.name, colour: a.colour, shortcut: a.shortcut }),
+    'classes:reorder': (a) => app.classes.reorder(asId(a.projectId, 'projectId'), asIds(a.classIds, 'classIds')),
+    'classes:merge': (a) => app.classes.merge(asId(a.sourceId, 'sourceId'), asId(a.targetId, 'targetId')),
+    'classes:delete': (a) => ({ deleted: true, unlabelled: app.classes.delete(asId(a.classId, 'classId')) }),
+
+    'labels:assign': (a) =>
+      app.labels.assign(
+        asId(a.projectId, 'projectId'),
+        asIds(a.imageIds, 'imageIds'),
+        a.classId === null ? null : asId(a.classId, 'classId'),
+      ),
+    'labels:undo': (a) => app.labels.undo(asId(a.projectId, 'projectId')),
+    'labels:redo': (a) => app.labels.redo(asId(a.projectId, 'projectId')),
+    'labels:history': (a) => app.labels.history(asId(a.projectId, 'projectId')),
+
+    'splits:generate': (a) => app.splits.generate(asId(a.projectId, 'projectId'), a.seed, a.ratios),
+    'splits:set': (a) => app.splits.set(asId(a.projectId, 'projectId'), asIds(a.imageIds, 'imageIds'), a.split),
+    'splits:summary': (a) => app.splits.summary(asId(a.projectId, 'projectId')),
+  };
+}
+
+/** Runs one call by name with untrusted arguments, as both transports do. */
+export async function dispatch(handlers: Handlers, name: string, args: unknown): Promise<unknown> {
+  if (!Object.hasOwn(handlers, name)) throw new GraftError('UNKNOWN_CALL', `There is no call named “${name}”.`);
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new GraftError('BAD_REQUEST', 'Call arguments must be a JSON object.');
+  }
+  const handler = handlers[name as CallName] as (a: unknown) => unknown;
+  return handler(args);
+}

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import type { Id, ImageDetail, ImageFilter, ImageProblem, ImageRow } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import type { ServiceContext } from './context';
+import { requireProject } from './lookups';
+import { orientedPhoto, readPhotoBytes } from './photo-file';
+import { PREVIEW_SIZE, thumbnailPath } from './thumbnails';
+
+const ROW_COLUMNS = `i.id, i.rel_path AS relPath, i.status, l.class_id AS classId, s.split`;
+const ROW_JOINS = `FROM images i LEFT JOIN labels l ON l.image_id = i.id LEFT JOIN splits s ON s.image_id = i.id`;
+
+function filterClause(filter: ImageFilter): { sql: string; params: unknown[] } {
+  switch (filter?.kind) {
+    case 'all':
+      return { sql: `i.status = 'ok'`, params: [] };
+    case 'unlabelled':
+      return { sql: `i.status = 'ok' AND l.class_id IS NULL`, params: [] };
+    case 'class':
+      return { sql: `i.status = 'ok' AND l.class_id = ?`, params: [filter.classId] };
+    case 'problems':
+      return { sql: `i.status IN ('unreadable', 'missing')`, params: [] };
+    case 'split':
+      return { sql: `i.status = 'ok' AND s.split = ?`, params: [filter.split] };
+    default:
+      throw new GraftError('BAD_REQUEST', 'Unknown image filter.');
+  }
+}
+
+function displayName(relPath: string): string {
+  return path.posix.basename(relPath);
+}
+
+export interface MediaFile {
+  contentType: string;
+  body: Buffer;
+}
+
+export class ImageService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  list(projectId: Id, filter: ImageFilter): ImageRow[] {
+    requireProject(this.ctx.db, projectId);
+    const where = filterClause(filter);
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT ${ROW_COLUMNS} ${ROW_JOINS} WHERE i.project_id = ? AND ${where.sql} ORDER BY i.folder_id, i.rel_path`,
+      )
+      .all(projectId, ...where.params) as (Omit<ImageRow, 'name'> & { relPath: string })[];
+    return rows.map(({ relPath, ...r }) => ({ ...r, name: displayName(relPath) }));
+  }
+
+  get(imageId: Id): ImageDetail {
+    const row = this.ctx.db
+      .prepare(
+        `SELECT ${ROW_COLUMNS}, i.folder_id AS folderId, i.width, i.height, i.size_bytes AS sizeBytes,
+           i.content_hash AS contentHash, i.error_code AS errorCode, i.error, l.origin AS labelOrigin,
+           l.labelled_at AS labelledAt ${ROW_JOINS} WHERE i.id = ?`,
+      )
+      .get(imageId) as (Omit<ImageDetail, 'name'> & { relPath: string }) | undefined;
+    if (!row) throw new GraftError('IMAGE_NOT_FOUND', `Photo ${imageId} does not exist.`);
+    return { ...row, name: displayName(row.relPath) };
+  }
+
+  problems(projectId: Id): ImageProblem[] {
+    requireProject(this.ctx.db, projectId);
+    return this.ctx.db
+      .prepare(
+        `SELECT id, rel_path AS relPath, status, error_code AS errorCode, error FROM images
+         WHERE project_id = ? AND status IN ('unreadable', 'missing') ORDER BY rel_path`,
+      )
+      .all(projectId) as ImageProblem[];
+  }
+
+  /** The absolute path of a photo, resolved from its id: paths never come from the renderer. */
+  absolutePath(imageId: Id): string {
+    const row = this.ctx.db
+      .prepare(
+        `SELECT f.path AS root, i.rel_path AS relPath FROM images i JOIN source_folders f ON f.id = i.folder_id WHERE i.id = ?`,
+      )
+      .get(imageId) as { root: string; relPath: string } | undefined;
+    if (!row) throw new GraftError('IMAGE_NOT_FOUND', `Photo ${imageId} does not exist.`);
+    return path.join(row.root, ...row.relPath.split('/'));
+  }
+
+  async thumbnail(imageId: Id): Promise<string> {
+    const row = this.ctx.db.prepare(`SELECT content_hash AS hash, status FROM images WHERE id = ?`).get(imageId) as
+      | { hash: string | null; status: string }
+      | undefined;
+    if (!row) throw new GraftError('IMAGE_NOT_FOUND', `Photo ${imageId} does not exist.`);
+    if (!row.hash || row.status === 'unreadable') {
+      throw new GraftError('IMAGE_UNREADABLE', 'This photo could not be read, so it has no thumbnail.');
+    }
+    return thumbnailPath(this.ctx.paths.thumbnails, row.hash);
+  }
+
+  /** A display-sized JPEG of the photo, oriented; formats browsers lack (TIFF, BMP) work too. */
+  async preview(imageId: Id): Promise<MediaFile> {
+    const file = this.absolutePath(imageId);
+    try {
+      const bytes = await readPhotoBytes(file);
+      const body = await orientedPhoto(bytes.buffer)
+        .resize(PREVIEW_SIZE, PREVIEW_SIZE, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: 88 })
+        .toBuffer();
+      return { contentType: 'image/jpeg', body };
+    } catch (err) {
+      throw new GraftError('IMAGE_UNREADABLE', `This photo cannot be shown: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,369 @@
+import fs from 'node:fs';
+import type { Id, ImportProgress, ImportSummary } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import type { ClassService } from './classes';
+import type { ServiceContext } from './context';
+import { type WalkedFile, walkPhotoFolder } from './folder-walk';
+import { JobStore } from './jobs';
+import { requireFolder } from './lookups';
+import { asPhotoError, inspectPhoto, orientedPhoto, readPhotoBytes } from './photo-file';
+import { splitFromFolderName, splitFromPath } from './splits';
+import { writeThumbnail } from './thumbnails';
+
+/** Photos decoded at once: sharp already spreads each decode over libuv's pool. */
+const IMPORT_CONCURRENCY = 4;
+const PROGRESS_INTERVAL_MS = 250;
+
+interface ExistingImage {
+  id: Id;
+  relPath: string;
+  sizeBytes: number;
+  mtimeMs: number;
+  status: string;
+}
+
+type Outcome = 'added' | 'updated' | 'unchanged' | 'duplicate' | 'unreadable';
+
+interface RunState {
+  jobId: Id;
+  folderId: Id;
+  projectId: Id;
+  root: string;
+  labelsFromSubfolders: boolean;
+  controller: AbortController;
+  startedAt: number;
+  counts: Omit<ImportSummary, 'jobId' | 'folderId' | 'status' | 'seconds' | 'error'>;
+}
+
+function classNameFromPath(relPath: string): string | null {
+  const parts = relPath.split('/');
+  if (parts.length < 2) return null;
+  const parent = parts[parts.length - 2];
+  return splitFromFolderName(parent) ? null : parent;
+}
+
+export class LibraryImporter {
+  private readonly running = new Map<Id, RunState>();
+  private readonly jobs: JobStore;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly classes: ClassService,
+  ) {
+    this.jobs = new JobStore(ctx);
+  }
+
+  /** Starts scanning a source folder in the background and returns its job id at once. */
+  start(folderId: Id): { jobId: Id; done: Promise<ImportSummary> } {
+    const folder = requireFolder(this.ctx.db, folderId);
+    for (const run of this.running.values()) {
+      if (run.folderId === folderId) {
+        throw new GraftError('JOB_RUNNING', 'This folder is already being imported.');
+      }
+    }
+    if (!fs.existsSync(folder.path)) {
+      this.markFolderMissing(folderId);
+      throw new GraftError(
+        'FOLDER_MISSING',
+        `The folder ${folder.path} no longer exists. If you moved or renamed it, add it again from its new place; labels of photos found there are kept.`,
+      );
+    }
+    const jobId = this.jobs.begin(folder.projectId, 'import', folderId);
+    const state: RunState = {
+      jobId,
+      folderId,
+      projectId: folder.projectId,
+      root: folder.path,
+      labelsFromSubfolders: folder.labelsFromSubfolders,
+      controller: new AbortController(),
+      startedAt: Date.now(),
+      counts: { scanned: 0, added: 0, updated: 0, unchanged: 0, duplicates: 0, unreadable: 0, missing: 0, labelled: 0 },
+    };
+    this.running.set(jobId, state);
+    const done = this.run(state).finally(() => this.running.delete(jobId));
+    return { jobId, done };
+  }
+
+  cancel(jobId: Id): boolean {
+    const run = this.running.get(jobId);
+    if (!run) return false;
+    run.controller.abort();
+    return true;
+  }
+
+  last(folderId: Id): ImportSummary | null {
+    return this.jobs.lastSummary<ImportSummary>(folderId, 'import');
+  }
+
+  private async run(state: RunState): Promise<ImportSummary> {
+    let status: ImportSummary['status'] = 'finished';
+    let error: string | null = null;
+    try {
+      this.progress(state, 'scanning', 0, 0, true);
+      const { files } = await walkPhotoFolder(state.root, state.controller.signal);
+      await this.importFiles(state, files);
+      if (state.controller.signal.aborted) status = 'cancelled';
+      else {
+        state.counts.missing = this.markUnseenMissing(state.folderId, files);
+        this.ctx.db
+          .prepare('UPDATE source_folders SET last_scanned_at = ? WHERE id = ?')
+          .run(this.ctx.now(), state.folderId);
+      }
+    } catch (err) {
+      status = 'failed';
+      const code = (err as { code?: string }).code;
+      error =
+        code === 'ENOSPC'
+          ? 'The disk is full: thumbnails could not be written. Free some space and scan the folder again; nothing already imported was lost.'
+          : `The import stopped: ${(err as Error).message}`;
+    }
+    const summary: ImportSummary = {
+      jobId: state.jobId,
+      folderId: state.folderId,
+      status,
+      ...state.counts,
+      seconds: (Date.now() - state.startedAt) / 1000,
+      error,
+    };
+    this.jobs.end(state.jobId, status, summary, error);
+    this.ctx.events.emit('import:finished', { ...summary, projectId: state.projectId });
+    if (state.counts.labelled > 0) this.ctx.events.emit('classes:changed', { projectId: state.projectId });
+    this.ctx.events.emit('labels:changed', { projectId: state.projectId });
+    this.ctx.events.emit('projects:changed', {});
+    return summary;
+  }
+
+  private async importFiles(state: RunState, files: WalkedFile[]): Promise<void> {
+    const existing = new Map<string, ExistingImage>();
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT id, rel_path AS relPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs, status
+         FROM images WHERE folder_id = ?`,
+      )
+      .all(state.folderId) as ExistingImage[];
+    for (const row of rows) existing.set(row.relPath, row);
+
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < files.length && !state.controller.signal.aborted) {
+        const file = files[next++];
+        const outcome = await this.importOne(state, file, existing.get(file.relPath));
+        state.counts.scanned++;
+        if (outcome === 'duplicate') state.counts.duplicates++;
+        else state.counts[outcome]++;
+        done++;
+        this.progress(state, 'importing', done, files.length, done === files.length);
+      }
+    };
+    await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker));
+  }
+
+  private async importOne(state: RunState, file: WalkedFile, known: ExistingImage | undefined): Promise<Outcome> {
+    if (known && (known.status === 'ok' || known.status === 'duplicate')) {
+      try {
+        const stat = await fs.promises.stat(file.absPath);
+        if (stat.size === known.sizeBytes && Math.trunc(stat.mtimeMs) === known.mtimeMs) return 'unchanged';
+      } catch {
+        // Vanished between the scan and now: the full read below reports it.
+      }
+    }
+    let bytes: Awaited<ReturnType<typeof readPhotoBytes>> | null = null;
+    try {
+      bytes = await readPhotoBytes(file.absPath);
+      const info = await inspectPhoto(bytes.buffer);
+      await writeThumbnail(this.ctx.paths.thumbnails, bytes.contentHash, orientedPhoto(bytes.buffer));
+      return this.recordReadable(state, file, known, bytes, info.width, info.height);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOSPC') throw err;
+      const problem = asPhotoError(err);
+      this.recordUnreadable(state, file, known, bytes, problem.code, problem.message);
+      return 'unreadable';
+    }
+  }
+
+  private recordReadable(
+    state: RunState,
+    file: WalkedFile,
+    known: ExistingImage | undefined,
+    bytes: { sizeBytes: number; mtimeMs: number; contentHash: string },
+    width: number,
+    height: number,
+  ): Outcome {
+    const db = this.ctx.db;
+    return db.transaction((): Outcome => {
+      const twin = db
+        .prepare(
+          `SELECT id, status FROM images WHERE project_id = ? AND content_hash = ? AND id IS NOT ?
+           ORDER BY (status = 'missing') DESC, id LIMIT 1`,
+        )
+        .get(state.projectId, bytes.contentHash, known?.id ?? null) as { id: Id; status: string } | undefined;
+
+      let imageId: Id;
+      let outcome: Outcome;
+      if (!known && twin?.status === 'missing') {
+        // The same photo, moved: keep its record (and its label) under the new path.
+        db.prepare(
+          `UPDATE images SET folder_id = ?, rel_path = ?, size_bytes = ?, mtime_ms = ?, width = ?, height = ?,
+             status = 'ok', error_code = NULL, error = NULL, duplicate_of = NULL WHERE id = ?`,
+        ).run(state.folderId, file.relPath, bytes.sizeBytes, bytes.mtimeMs, width, height, twin.id);
+        imageId = twin.id;
+        outcome = 'updated';
+      } else {
+        const duplicateOf = twin && twin.status !== 'missing' && twin.status !== 'unreadable' ? twin.id : null;
+        const status = duplicateOf ? 'duplicate' : 'ok';
+        imageId = this.upsert(state, file, known, bytes, {
+          width,
+          height,
+          status,
+          duplicateOf,
+          errorCode: null,
+          error: null,
+        });
+        outcome = duplicateOf ? 'duplicate' : known ? 'updated' : 'added';
+      }
+      if (outcome !== 'duplicate' && state.labelsFromSubfolders) this.labelFromPath(state, imageId, file.relPath);
+      const split = splitFromPath(file.relPath);
+      if (split && outcome !== 'duplicate') {
+        db.prepare(
+          `INSERT INTO splits (image_id, split, origin) VALUES (?, ?, 'user')
+           ON CONFLICT(image_id) DO UPDATE SET split = excluded.split, origin = 'user'`,
+        ).run(imageId, split);
+      }
+      return outcome;
+    })();
+  }
+
+  private recordUnreadable(
+    state: RunState,
+    file: WalkedFile,
+    known: ExistingImage | undefined,
+    bytes: { sizeBytes: number; mtimeMs: number; contentHash: string } | null,
+    errorCode: string,
+    error: string,
+  ): void {
+    let sizeBytes = bytes?.sizeBytes ?? 0;
+    let mtimeMs = bytes?.mtimeMs ?? 0;
+    if (!bytes) {
+      try {
+        const stat = fs.statSync(file.absPath);
+        sizeBytes = stat.size;
+        mtimeMs = Math.trunc(stat.mtimeMs);
+      } catch {
+        // The file is gone or unreadable: its size stays unknown.
+      }
+    }
+    this.upsert(
+      state,
+      file,
+      known,
+      { sizeBytes, mtimeMs, contentHash: bytes?.contentHash ?? null },
+      { width: null, height: null, status: 'unreadable', duplicateOf: null, errorCode, error },
+    );
+  }
+
+  private upsert(
+    state: RunState,
+    file: WalkedFile,
+    known: ExistingImage | undefined,
+    bytes: { sizeBytes: number; mtimeMs: number; contentHash: string | null },
+    fields: {
+      width: number | null;
+      height: number | null;
+      status: string;
+      duplicateOf: Id | null;
+      errorCode: string | null;
+      error: string | null;
+    },
+  ): Id {
+    const values = [
+      bytes.sizeBytes,
+      bytes.mtimeMs,
+      bytes.contentHash,
+      fields.width,
+      fields.height,
+      fields.status,
+      fields.errorCode,
+      fields.error,
+      fields.duplicateOf,
+    ];
+    if (known) {
+      this.ctx.db
+        .prepare(
+          `UPDATE images SET size_bytes = ?, mtime_ms = ?, content_hash = ?, width = ?, height = ?, status = ?,
+             error_code = ?, error = ?, duplicate_of = ? WHERE id = ?`,
+        )
+        .run(...values, known.id);
+      return known.id;
+    }
+    const info = this.ctx.db
+      .prepare(
+        `INSERT INTO images (size_bytes, mtime_ms, content_hash, width, height, status, error_code, error,
+           duplicate_of, project_id, folder_id, rel_path, added_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(...values, state.projectId, state.folderId, file.relPath, this.ctx.now());
+    return Number(info.lastInsertRowid);
+  }
+
+  private labelFromPath(state: RunState, imageId: Id, relPath: string): void {
+    const className = classNameFromPath(relPath);
+    if (!className) return;
+    const classId = this.classes.ensure(state.projectId, className);
+    const info = this.ctx.db
+      .prepare(
+        `INSERT INTO labels (image_id, class_id, origin, labelled_at) VALUES (?, ?, 'folder-name', ?)
+         ON CONFLICT(image_id) DO NOTHING`,
+      )
+      .run(imageId, classId, this.ctx.now());
+    state.counts.labelled += info.changes;
+  }
+
+  private markUnseenMissing(folderId: Id, seen: WalkedFile[]): number {
+    const seenPaths = new Set(seen.map((f) => f.relPath));
+    const rows = this.ctx.db
+      .prepare(`SELECT id, rel_path AS relPath FROM images WHERE folder_id = ? AND status != 'missing'`)
+      .all(folderId) as { id: Id; relPath: string }[];
+    const gone = rows.filter((r) => !seenPaths.has(r.relPath));
+    const mark = this.ctx.db.prepare(
+      `UPDATE images SET status = 'missing', error_code = 'FILE_MISSING',
+         error = 'The file is no longer in its folder (moved, renamed or deleted).' WHERE id = ?`,
+    );
+    this.ctx.db.transaction(() => {
+      for (const r of gone) mark.run(r.id);
+    })();
+    return gone.length;
+  }
+
+  private markFolderMissing(folderId: Id): void {
+    this.ctx.db
+      .prepare(
+        `UPDATE images SET status = 'missing', error_code = 'FOLDER_MISSING',
+           error = 'Its folder no longer exists (moved, renamed or on a disconnected drive).'
+         WHERE folder_id = ? AND status != 'missing'`,
+      )
+      .run(folderId);
+    this.ctx.events.emit('labels:changed', { projectId: requireFolder(this.ctx.db, folderId).projectId });
+  }
+
+  private lastEmit = new Map<Id, number>();
+
+  private progress(state: RunState, phase: ImportProgress['phase'], done: number, total: number, force: boolean) {
+    const now = Date.now();
+    if (!force && now - (this.lastEmit.get(state.jobId) ?? 0) < PROGRESS_INTERVAL_MS) return;
+    this.lastEmit.set(state.jobId, now);
+    const seconds = (now - state.startedAt) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    this.ctx.events.emit('import:progress', {
+      jobId: state.jobId,
+      projectId: state.projectId,
+      folderId: state.folderId,
+      phase,
+      done,
+      total,
+      unreadable: state.counts.unreadable,
+      photosPerSecond: Math.round(rate * 10) / 10,
+      etaSeconds: rate > 0 && total > 0 ? Math.round((total - done) / rate) : null,
+    });
+  }
+}

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { GraftError } from '../../common/errors';
+import { decodeBmp, isBmp, readBmpSize } from './bmp-decoder';
+
+sharp.cache(false);
+
+/** File endings the scanner looks at; anything else in a folder is ignored silently. */
+export const PHOTO_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.jfif',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.heif',
+  '.bmp',
+]);
+
+const DECODABLE_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif', 'bmp']);
+
+/** Photos above this many pixels are refused before decoding: 200 MP covers any camera. */
+export const MAX_PIXELS = 200_000_000;
+
+export type PhotoErrorCode =
+  | 'EMPTY_FILE'
+  | 'NOT_AN_IMAGE'
+  | 'UNSUPPORTED_FORMAT'
+  | 'CORRUPT_IMAGE'
+  | 'TOO_LARGE'
+  | 'PERMISSION_DENIED'
+  | 'VANISHED'
+  | 'READ_FAILED';
+
+export class PhotoError extends Error {
+  constructor(
+    readonly code: PhotoErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PhotoBytes {
+  buffer: Buffer;
+  sizeBytes: number;
+  mtimeMs: number;
+  contentHash: string;
+}
+
+export interface PhotoInfo {
+  format: string;
+  /** Size as displayed, after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+export async function readPhotoBytes(absPath: string): Promise<PhotoBytes> {
+  let buffer: Buffer;
+  let stat: { size: number; mtimeMs: number };
+  try {
+    stat = await fs.stat(absPath);
+    buffer = await fs.readFile(absPath);
+  } catch (err) {
+    throw fileSystemError(err);
+  }
+  if (buffer.length === 0) throw new PhotoError('EMPTY_FILE', 'The file is empty (0 bytes).');
+  return {
+    buffer,
+    sizeBytes: buffer.length,
+    mtimeMs: Math.trunc(stat.mtimeMs),
+    contentHash: createHash('sha256').update(buffer).digest('hex'),
+  };
+}
+
+function fileSystemError(err: unknown): PhotoError {
+  const code = (err as { code?: string }).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new PhotoError('PERMISSION_DENIED', 'Permission denied: Graft may not read this file.');
+  }
+  if (code === 'ENOENT') return new PhotoError('VANISHED', 'The file disappeared while it was being read.');
+  if (code === 'EISDIR') return new PhotoError('NOT_AN_IMAGE', 'This is a folder, not a photo.');
+  return new PhotoError('READ_FAILED', `The file could not be read (${code ?? 'unknown error'}).`);
+}
+
+/** Header facts, checked before any pixel is decoded, so absurd sizes are refused cheaply. */
+export async function inspectPhoto(buffer: Buffer): Promise<PhotoInfo> {
+  if (isBmp(buffer)) {
+    const { width, height } = readBmpSize(buffer);
+    checkPixelCount(width, height);
+    return { format: 'bmp', width, height };
+  }
+  let meta: Metadata;
+  try {
+    meta = await sharp(buffer, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw decodeError(err);
+  }
+  if (!meta.format || !DECODABLE_FORMATS.has(meta.format)) {
+    throw new PhotoError('UNSUPPORTED_FORMAT', `“${meta.format ?? 'unknown'}” files are not supported as photos.`);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  checkPixelCount(width, height);
+  const swapped = (meta.orientation ?? 1) >= 5;
+  return { format: meta.format, width: swapped ? height : width, height: swapped ? width : height };
+}
+
+function checkPixelCount(width: number, height: number): void {
+  if (width <= 0 || height <= 0) throw new PhotoError('CORRUPT_IMAGE', 'The image header gives no size.');
+  if (width * height > MAX_PIXELS) {
+    throw new PhotoError(
+      'TOO_LARGE',
+      `The image claims to be ${width}×${height} px (${Math.round((width * height) / 1e6)} MP), more than the ${MAX_PIXELS / 1e6} MP Graft accepts.`,
+    );
+  }
+}
+
+/**
+ * A sharp pipeline over the photo with EXIF orientation applied. Truncated data fails
+ * loudly instead of producing a half-grey picture.
+ */
+export function orientedPhoto(buffer: Buffer): Sharp {
+  if (isBmp(buffer)) {
+    let raw: ReturnType<typeof decodeBmp>;
+    try {
+      raw = decodeBmp(buffer);
+    } catch (err) {
+      throw new PhotoError('CORRUPT_IMAGE', `The BMP file could not be decoded: ${(err as Error).message}.`);
+    }
+    return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+  }
+  return sharp(buffer, { failOn: 'truncated', limitInputPixels: MAX_PIXELS }).rotate();
+}
+
+export function decodeError(err: unknown): PhotoError {
+  if (err instanceof PhotoError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/unsupported image format/i.test(message)) {
+    return new PhotoError(
+      'NOT_AN_IMAGE',
+      'This file is not an image Graft can read (its contents are not a known photo format).',
+    );
+  }
+  if (/premature end|truncat|end of (file|stream)|unexpected end/i.test(message)) {
+    return new PhotoError('CORRUPT_IMAGE', 'The image is truncated: the file ends before the picture does.');
+  }
+  if (/pixel limit/i.test(message)) {
+    return new PhotoError('TOO_LARGE', 'The image is larger than Graft accepts.');
+  }
+  return new PhotoError('CORRUPT_IMAGE', `The image is damaged and cannot be decoded (${message.split('\n')[0]}).`);
+}
+
+/** Ensures a caught value is a PhotoError, wrapping unexpected ones. */
+export function asPhotoError(err: unknown): PhotoError {
+  if (err instanceof PhotoError) return err;
+  if (err instanceof GraftError) return new PhotoError('READ_FAILED', err.message);
+  if ((err as { code?: string }).code) return fileSystemError(err);
+  return decodeError(err);
+}

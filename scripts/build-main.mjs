@@ -1,0 +1,18 @@
+// Bundles the node side (Electron main, preload, CLI) with esbuild; npm packages stay external.
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['main/index.ts'], outfile: 'dist/main/electron-main.cjs', packages: 'external' }),
+  build({ ...common, entryPoints: ['main/cli/index.ts'], outfile: 'dist/main/cli.cjs', packages: 'external' }),
+  // The sandboxed preload may require only 'electron': everything else is bundled in.
+  build({ ...common, entryPoints: ['preload/index.ts'], outfile: 'dist/preload/index.cjs', external: ['electron'] }),
+]);
