@@ -32,7 +32,9 @@ export function windowOptions(preloadPath: string): BrowserWindowConstructorOpti
 /** Only our own app origin may navigate or talk to main. */
 export function isTrustedUrl(url: string): boolean {
   try {
-    return new URL(url).origin === APP_ORIGIN;
+    // Node's URL gives custom schemes an opaque origin ("null"), so compare scheme and host.
+    const parsed = new URL(url);
+    return parsed.protocol === `${APP_SCHEME}:` && parsed.host === 'app';
   } catch {
     return false;
   }

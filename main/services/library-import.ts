@@ -101,10 +101,12 @@ export class LibraryImporter {
     try {
       this.progress(state, 'scanning', 0, 0, true);
       const { files } = await walkPhotoFolder(state.root, state.controller.signal);
+      // Marking vanished files first lets a moved photo find its old record among them.
+      const markedMissing = state.controller.signal.aborted ? [] : this.markUnseenMissing(state.folderId, files);
       await this.importFiles(state, files);
+      state.counts.missing = this.countStillMissing(markedMissing);
       if (state.controller.signal.aborted) status = 'cancelled';
       else {
-        state.counts.missing = this.markUnseenMissing(state.folderId, files);
         this.ctx.db
           .prepare('UPDATE source_folders SET last_scanned_at = ? WHERE id = ?')
           .run(this.ctx.now(), state.folderId);
@@ -153,7 +155,7 @@ export class LibraryImporter {
         if (outcome === 'duplicate') state.counts.duplicates++;
         else state.counts[outcome]++;
         done++;
-        this.progress(state, 'importing', done, files.length, done === files.length);
+        this.progress(state, 'importing', done, files.length, done === 1 || done === files.length);
       }
     };
     await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker));
@@ -319,7 +321,12 @@ export class LibraryImporter {
     state.counts.labelled += info.changes;
   }
 
-  private markUnseenMissing(folderId: Id, seen: WalkedFile[]): number {
+  private countStillMissing(ids: Id[]): number {
+    const status = this.ctx.db.prepare('SELECT status FROM images WHERE id = ?');
+    return ids.filter((id) => (status.get(id) as { status: string } | undefined)?.status === 'missing').length;
+  }
+
+  private markUnseenMissing(folderId: Id, seen: WalkedFile[]): Id[] {
     const seenPaths = new Set(seen.map((f) => f.relPath));
     const rows = this.ctx.db
       .prepare(`SELECT id, rel_path AS relPath FROM images WHERE folder_id = ? AND status != 'missing'`)
@@ -332,7 +339,7 @@ export class LibraryImporter {
     this.ctx.db.transaction(() => {
       for (const r of gone) mark.run(r.id);
     })();
-    return gone.length;
+    return gone.map((r) => r.id);
   }
 
   private markFolderMissing(folderId: Id): void {
