@@ -99,8 +99,8 @@ describe('headless host', () => {
     expect(full.status).toBe(200);
     expect((await fetch(`${host.url}media/999/thumb?t=${host.token}`)).status).toBe(404);
 
-    const escape = await rawGet('/../secret.txt');
-    expect(escape.body).not.toContain('outside the renderer');
+    const escaped = await rawGet('/../secret.txt');
+    expect(escaped.body).not.toContain('outside the renderer');
     const encoded = await rawGet('/%2e%2e/secret.txt');
     expect(encoded.body).not.toContain('outside the renderer');
   });
