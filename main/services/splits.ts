@@ -28,6 +28,8 @@ export function splitFromPath(relPath: string): Split | null {
   return null;
 }
 
+export const DEFAULT_RATIOS: SplitRatios = { train: 0.7, val: 0.15, test: 0.15 };
+
 function checkRatios(r: SplitRatios): void {
   const values = [r?.train, r?.val, r?.test];
   if (
@@ -49,15 +51,45 @@ export class SplitService {
     requireProject(this.ctx.db, projectId);
     checkRatios(ratios);
     if (!Number.isInteger(seed)) throw new GraftError('BAD_REQUEST', 'The seed is a whole number.');
+    this.ctx.db.transaction(() => {
+      this.distribute(projectId, seed, ratios, `(s.origin IS NULL OR s.origin = 'auto')`);
+      this.ctx.db
+        .prepare(
+          `INSERT INTO split_settings (project_id, seed, train, val, test) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(project_id) DO UPDATE SET seed = excluded.seed, train = excluded.train,
+             val = excluded.val, test = excluded.test`,
+        )
+        .run(projectId, seed, ratios.train, ratios.val, ratios.test);
+    })();
+    this.ctx.events.emit('labels:changed', { projectId });
+    return this.summary(projectId);
+  }
+
+  /**
+   * Gives photos that have no split yet one, stratified and seeded, with the project's split
+   * settings (or the defaults); photos already in a split keep it. Returns how many moved.
+   */
+  assignMissing(projectId: Id, fallbackSeed: number): number {
+    const summary = this.summary(projectId);
+    if (summary.unassigned === 0) return 0;
+    const ratios = summary.ratios ?? DEFAULT_RATIOS;
+    const assigned = this.ctx.db.transaction(() =>
+      this.distribute(projectId, summary.seed ?? fallbackSeed, ratios, 's.split IS NULL'),
+    )();
+    this.ctx.events.emit('labels:changed', { projectId });
+    return assigned;
+  }
+
+  private distribute(projectId: Id, seed: number, ratios: SplitRatios, which: string): number {
     const rows = this.ctx.db
       .prepare(
-        `SELECT i.id, i.content_hash AS hash, l.class_id AS classId FROM images i
+        `SELECT i.id, l.class_id AS classId FROM images i
          LEFT JOIN labels l ON l.image_id = i.id
          LEFT JOIN splits s ON s.image_id = i.id
-         WHERE i.project_id = ? AND i.status = 'ok' AND (s.origin IS NULL OR s.origin = 'auto')
+         WHERE i.project_id = ? AND i.status = 'ok' AND ${which}
          ORDER BY i.content_hash, i.id`,
       )
-      .all(projectId) as { id: Id; hash: string; classId: Id | null }[];
+      .all(projectId) as { id: Id; classId: Id | null }[];
     const strata = new Map<Id | null, Id[]>();
     for (const r of rows) {
       const list = strata.get(r.classId) ?? [];
@@ -69,26 +101,16 @@ export class SplitService {
       `INSERT INTO splits (image_id, split, origin) VALUES (?, ?, 'auto')
        ON CONFLICT(image_id) DO UPDATE SET split = excluded.split, origin = 'auto'`,
     );
-    this.ctx.db.transaction(() => {
-      const keys = [...strata.keys()].sort((a, b) => (a ?? -1) - (b ?? -1));
-      for (const key of keys) {
-        const ids = shuffleInPlace(strata.get(key)!, random);
-        const nVal = Math.round(ids.length * ratios.val);
-        const nTest = Math.round(ids.length * ratios.test);
-        ids.forEach((id, index) => {
-          assign.run(id, index < nVal ? 'val' : index < nVal + nTest ? 'test' : 'train');
-        });
-      }
-      this.ctx.db
-        .prepare(
-          `INSERT INTO split_settings (project_id, seed, train, val, test) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(project_id) DO UPDATE SET seed = excluded.seed, train = excluded.train,
-             val = excluded.val, test = excluded.test`,
-        )
-        .run(projectId, seed, ratios.train, ratios.val, ratios.test);
-    })();
-    this.ctx.events.emit('labels:changed', { projectId });
-    return this.summary(projectId);
+    const keys = [...strata.keys()].sort((a, b) => (a ?? -1) - (b ?? -1));
+    for (const key of keys) {
+      const ids = shuffleInPlace(strata.get(key)!, random);
+      const nVal = Math.round(ids.length * ratios.val);
+      const nTest = Math.round(ids.length * ratios.test);
+      ids.forEach((id, index) => {
+        assign.run(id, index < nVal ? 'val' : index < nVal + nTest ? 'test' : 'train');
+      });
+    }
+    return rows.length;
   }
 
   set(projectId: Id, imageIds: Id[], split: Split): SplitSummary {

@@ -1,5 +1,6 @@
 import type { Migration } from '../migration';
 import { migration0001 } from './0001-initial';
+import { migration0002 } from './0002-experiments';
 
 /** Every migration in order; a new schema change is a new numbered file added here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];

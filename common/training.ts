@@ -1,0 +1,157 @@
+// Contract types for backbones, training, experiments and evaluation.
+
+import type { Id, Split } from './contract';
+
+export interface BackboneInfo {
+  id: string;
+  name: string;
+  source: 'bundled' | 'imported';
+  licence: string;
+  inputSize: number;
+  featureDim: number;
+  notes: string;
+  isDefault: boolean;
+}
+
+export type Technique = 'feature-extraction';
+
+/** Every knob of a training run; the defaults give a good model with no settings at all. */
+export interface TrainConfig {
+  backboneId: string;
+  technique: Technique;
+  seed: number;
+  hiddenUnits: number;
+  dropout: number;
+  l2: number;
+  labelSmoothing: number;
+  classWeighting: boolean;
+  learningRate: number;
+  maxEpochs: number;
+  batchSize: number;
+  patience: number;
+  /** Adds each training photo's mirror image as a second example. */
+  augmentFlip: boolean;
+  /** Averages each prediction over the photo and its mirror image. */
+  flipTestTime: boolean;
+}
+
+export type ExperimentStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface ClassSnapshot {
+  id: Id;
+  name: string;
+  colour: string;
+  counts: { train: number; val: number; test: number };
+}
+
+/** What a run saw: frozen at its start, so later label edits never alter it. */
+export interface DatasetSnapshot {
+  classes: ClassSnapshot[];
+  /** SHA-256 over the sorted (content hash, class, split) triples. */
+  hash: string;
+  imageCount: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  learningRate: number;
+  seconds: number;
+}
+
+export interface ClassMetrics {
+  classId: Id;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface SplitEvaluation {
+  split: Split;
+  accuracy: number;
+  macroF1: number;
+  logLoss: number;
+  perClass: ClassMetrics[];
+  /** confusion[t][p]: photos of class index t predicted as class index p (snapshot order). */
+  confusion: number[][];
+  count: number;
+}
+
+export interface FinalMetrics {
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  val: SplitEvaluation | null;
+  test: SplitEvaluation | null;
+  embeddedImages: number;
+  cachedImages: number;
+  skippedImages: number;
+  embeddingImagesPerSecond: number;
+  backend: string;
+}
+
+export interface ExperimentSummary {
+  id: Id;
+  projectId: Id;
+  name: string;
+  note: string;
+  status: ExperimentStatus;
+  backboneId: string;
+  technique: Technique;
+  startedAt: string;
+  finishedAt: string | null;
+  durationSeconds: number | null;
+  valAccuracy: number | null;
+  error: string | null;
+}
+
+export interface ExperimentDetail extends ExperimentSummary {
+  config: TrainConfig;
+  snapshot: DatasetSnapshot;
+  epochs: EpochMetrics[];
+  metrics: FinalMetrics | null;
+}
+
+export interface Prediction {
+  imageId: Id;
+  name: string;
+  split: Split;
+  trueClassId: Id;
+  predictedClassId: Id;
+  confidence: number;
+  /** Probabilities in snapshot class order. */
+  probabilities: number[];
+}
+
+export interface ExperimentComparison {
+  a: ExperimentDetail;
+  b: ExperimentDetail;
+  configDiff: { key: string; a: unknown; b: unknown }[];
+  metricDiff: { key: string; a: number | null; b: number | null }[];
+  perClassDiff: { className: string; aF1: number | null; bF1: number | null }[];
+}
+
+export interface TrainingWarning {
+  level: 'info' | 'warning' | 'error';
+  code: 'TOO_FEW_CLASSES' | 'TOO_FEW_PHOTOS' | 'IMBALANCED' | 'NO_VALIDATION' | 'UNLABELLED' | 'NO_SPLIT';
+  message: string;
+}
+
+export interface TrainingPreflight {
+  warnings: TrainingWarning[];
+  canTrain: boolean;
+  defaults: TrainConfig;
+}
+
+export interface TrainingProgress {
+  experimentId: Id;
+  projectId: Id;
+  phase: 'embedding' | 'training' | 'evaluating';
+  done: number;
+  total: number;
+  imagesPerSecond: number | null;
+  etaSeconds: number | null;
+}

@@ -1,0 +1,247 @@
+import fs from 'node:fs';
+import type { Id, Split } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import type {
+  DatasetSnapshot,
+  EpochMetrics,
+  ExperimentComparison,
+  ExperimentDetail,
+  ExperimentStatus,
+  ExperimentSummary,
+  FinalMetrics,
+  Prediction,
+  TrainConfig,
+} from '../../common/training';
+import type { ServiceContext } from './context';
+
+export interface SnapshotItem {
+  imageId: Id;
+  contentHash: string;
+  name: string;
+  classId: Id;
+  split: Split;
+}
+
+export interface ItemPrediction {
+  contentHash: string;
+  predictedClassId: Id;
+  confidence: number;
+  probabilities: number[];
+}
+
+interface ExperimentRow {
+  id: Id;
+  projectId: Id;
+  name: string;
+  note: string;
+  status: ExperimentStatus;
+  backboneId: string;
+  technique: string;
+  config: string;
+  snapshot: string;
+  metrics: string | null;
+  artefactDir: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  durationSeconds: number | null;
+  error: string | null;
+}
+
+const EXPERIMENT_SQL = `SELECT id, project_id AS projectId, name, note, status, backbone_id AS backboneId, technique,
+  config, snapshot, metrics, artefact_dir AS artefactDir, started_at AS startedAt, finished_at AS finishedAt,
+  duration_s AS durationSeconds, error FROM experiments`;
+
+function summaryOf(row: ExperimentRow): ExperimentSummary {
+  const metrics = row.metrics ? (JSON.parse(row.metrics) as FinalMetrics) : null;
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    name: row.name,
+    note: row.note,
+    status: row.status,
+    backboneId: row.backboneId,
+    technique: row.technique as ExperimentSummary['technique'],
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    durationSeconds: row.durationSeconds,
+    valAccuracy: metrics?.val?.accuracy ?? null,
+    error: row.error,
+  };
+}
+
+/** Experiment records: everything a run saw and produced, kept as it was. */
+export class ExperimentStore {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  create(projectId: Id, config: TrainConfig, snapshot: DatasetSnapshot, items: SnapshotItem[]): Id {
+    const db = this.ctx.db;
+    return db.transaction(() => {
+      const { n } = db.prepare('SELECT COUNT(*) AS n FROM experiments WHERE project_id = ?').get(projectId) as { n: number };
+      const info = db
+        .prepare(
+          `INSERT INTO experiments (project_id, name, status, backbone_id, technique, config, snapshot, started_at)
+           VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
+        )
+        .run(projectId, `Run ${n + 1}`, config.backboneId, config.technique, JSON.stringify(config), JSON.stringify(snapshot), this.ctx.now());
+      const id = Number(info.lastInsertRowid);
+      const insert = db.prepare(
+        `INSERT OR IGNORE INTO experiment_items (experiment_id, image_id, content_hash, name, class_id, split) VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      for (const item of items) insert.run(id, item.imageId, item.contentHash, item.name, item.classId, item.split);
+      return id;
+    })();
+  }
+
+  addEpoch(experimentId: Id, metrics: EpochMetrics): void {
+    this.ctx.db
+      .prepare('INSERT OR REPLACE INTO experiment_epochs (experiment_id, epoch, metrics) VALUES (?, ?, ?)')
+      .run(experimentId, metrics.epoch, JSON.stringify(metrics));
+  }
+
+  finish(
+    experimentId: Id,
+    outcome: { status: ExperimentStatus; metrics?: FinalMetrics; error?: string; artefactDir?: string; predictions?: ItemPrediction[] },
+  ): void {
+    const db = this.ctx.db;
+    const row = this.row(experimentId);
+    const seconds = (Date.now() - Date.parse(row.startedAt)) / 1000;
+    db.transaction(() => {
+      const put = db.prepare(
+        `UPDATE experiment_items SET predicted_class_id = ?, confidence = ?, probabilities = ?
+         WHERE experiment_id = ? AND content_hash = ?`,
+      );
+      for (const p of outcome.predictions ?? []) {
+        put.run(p.predictedClassId, p.confidence, JSON.stringify(p.probabilities), experimentId, p.contentHash);
+      }
+      db.prepare(
+        `UPDATE experiments SET status = ?, metrics = ?, error = ?, artefact_dir = ?, finished_at = ?, duration_s = ? WHERE id = ?`,
+      ).run(
+        outcome.status,
+        outcome.metrics ? JSON.stringify(outcome.metrics) : null,
+        outcome.error ?? null,
+        outcome.artefactDir ?? null,
+        this.ctx.now(),
+        seconds,
+        experimentId,
+      );
+    })();
+  }
+
+  list(projectId: Id): ExperimentSummary[] {
+    return (this.ctx.db.prepare(`${EXPERIMENT_SQL} WHERE project_id = ? ORDER BY id DESC`).all(projectId) as ExperimentRow[]).map(
+      summaryOf,
+    );
+  }
+
+  get(experimentId: Id): ExperimentDetail {
+    const row = this.row(experimentId);
+    const epochs = (
+      this.ctx.db.prepare('SELECT metrics FROM experiment_epochs WHERE experiment_id = ? ORDER BY epoch').all(experimentId) as {
+        metrics: string;
+      }[]
+    ).map((e) => JSON.parse(e.metrics) as EpochMetrics);
+    return {
+      ...summaryOf(row),
+      config: JSON.parse(row.config) as TrainConfig,
+      snapshot: JSON.parse(row.snapshot) as DatasetSnapshot,
+      epochs,
+      metrics: row.metrics ? (JSON.parse(row.metrics) as FinalMetrics) : null,
+    };
+  }
+
+  artefactDir(experimentId: Id): string | null {
+    return this.row(experimentId).artefactDir;
+  }
+
+  rename(experimentId: Id, name: string): ExperimentSummary {
+    const clean = name.trim();
+    if (!clean) throw new GraftError('BAD_REQUEST', 'An experiment needs a name.');
+    this.row(experimentId);
+    this.ctx.db.prepare('UPDATE experiments SET name = ? WHERE id = ?').run(clean.slice(0, 120), experimentId);
+    return summaryOf(this.row(experimentId));
+  }
+
+  annotate(experimentId: Id, note: string): ExperimentSummary {
+    this.row(experimentId);
+    this.ctx.db.prepare('UPDATE experiments SET note = ? WHERE id = ?').run(note.slice(0, 5000), experimentId);
+    return summaryOf(this.row(experimentId));
+  }
+
+  delete(experimentId: Id): void {
+    const row = this.row(experimentId);
+    if (row.status === 'running') throw new GraftError('JOB_RUNNING', 'Cancel the run before deleting it.');
+    this.ctx.db.prepare('DELETE FROM experiments WHERE id = ?').run(experimentId);
+    if (row.artefactDir) fs.rmSync(row.artefactDir, { recursive: true, force: true });
+  }
+
+  /** Predictions on the held-out photos, optionally only those of one confusion-matrix cell. */
+  predictions(experimentId: Id, filter: { split?: Split; trueClassId?: Id; predictedClassId?: Id } = {}): Prediction[] {
+    this.row(experimentId);
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT image_id AS imageId, name, split, class_id AS trueClassId, predicted_class_id AS predictedClassId,
+           confidence, probabilities FROM experiment_items
+         WHERE experiment_id = ? AND predicted_class_id IS NOT NULL
+           AND (? IS NULL OR split = ?) AND (? IS NULL OR class_id = ?) AND (? IS NULL OR predicted_class_id = ?)
+         ORDER BY confidence DESC`,
+      )
+      .all(
+        experimentId,
+        filter.split ?? null,
+        filter.split ?? null,
+        filter.trueClassId ?? null,
+        filter.trueClassId ?? null,
+        filter.predictedClassId ?? null,
+        filter.predictedClassId ?? null,
+      ) as (Omit<Prediction, 'probabilities'> & { probabilities: string })[];
+    return rows.map((r) => ({ ...r, probabilities: JSON.parse(r.probabilities) as number[] }));
+  }
+
+  /** Wrong predictions, most confident first: the photos most worth a second look. */
+  mistakes(experimentId: Id, limit = 24): Prediction[] {
+    return this.predictions(experimentId)
+      .filter((p) => p.predictedClassId !== p.trueClassId)
+      .slice(0, limit);
+  }
+
+  compare(aId: Id, bId: Id): ExperimentComparison {
+    const a = this.get(aId);
+    const b = this.get(bId);
+    const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].sort();
+    const configDiff = keys
+      .map((key) => ({ key, a: (a.config as unknown as Record<string, unknown>)[key], b: (b.config as unknown as Record<string, unknown>)[key] }))
+      .filter((d) => JSON.stringify(d.a) !== JSON.stringify(d.b));
+    const metric = (d: ExperimentDetail, pick: (m: FinalMetrics) => number | undefined) => (d.metrics ? (pick(d.metrics) ?? null) : null);
+    const metricDiff = [
+      { key: 'val accuracy', a: metric(a, (m) => m.val?.accuracy), b: metric(b, (m) => m.val?.accuracy) },
+      { key: 'val macro F1', a: metric(a, (m) => m.val?.macroF1), b: metric(b, (m) => m.val?.macroF1) },
+      { key: 'val log loss', a: metric(a, (m) => m.val?.logLoss), b: metric(b, (m) => m.val?.logLoss) },
+      { key: 'test accuracy', a: metric(a, (m) => m.test?.accuracy), b: metric(b, (m) => m.test?.accuracy) },
+      { key: 'best epoch', a: metric(a, (m) => m.bestEpoch), b: metric(b, (m) => m.bestEpoch) },
+      { key: 'duration (s)', a: a.durationSeconds, b: b.durationSeconds },
+    ];
+    const f1 = (d: ExperimentDetail, name: string) => {
+      const cls = d.snapshot.classes.find((c) => c.name === name);
+      return d.metrics?.val?.perClass.find((p) => p.classId === cls?.id)?.f1 ?? null;
+    };
+    const names = [...new Set([...a.snapshot.classes, ...b.snapshot.classes].map((c) => c.name))];
+    const perClassDiff = names.map((className) => ({ className, aF1: f1(a, className), bF1: f1(b, className) }));
+    return { a, b, configDiff, metricDiff, perClassDiff };
+  }
+
+  /** Runs still 'running' at start-up were cut off when the process died. */
+  static markInterrupted(ctx: ServiceContext): number {
+    return ctx.db
+      .prepare(
+        `UPDATE experiments SET status = 'interrupted', finished_at = ?,
+           error = 'Graft stopped while this run was in progress.' WHERE status = 'running'`,
+      )
+      .run(ctx.now()).changes;
+  }
+
+  private row(experimentId: Id): ExperimentRow {
+    const row = this.ctx.db.prepare(`${EXPERIMENT_SQL} WHERE id = ?`).get(experimentId) as ExperimentRow | undefined;
+    if (!row) throw new GraftError('NOT_FOUND', `Experiment ${experimentId} does not exist.`);
+    return row;
+  }
+}

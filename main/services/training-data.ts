@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Id, Split } from '../../common/contract';
+import type { ClassSnapshot, DatasetSnapshot, TrainingWarning } from '../../common/training';
+import type { ServiceContext } from './context';
+import type { SnapshotItem } from './experiments';
+
+/** Below this many photos in a class, a model learns it poorly. */
+export const MIN_PHOTOS_PER_CLASS = 5;
+/** Largest to smallest class above this ratio is flagged as imbalanced. */
+export const IMBALANCE_RATIO = 3;
+
+export interface TrainingData {
+  items: SnapshotItem[];
+  snapshot: DatasetSnapshot;
+}
+
+/** The labelled, readable photos of a project with their split, as a training run will see them. */
+export function collectTrainingData(ctx: ServiceContext, projectId: Id): TrainingData {
+  const classes = ctx.db
+    .prepare('SELECT id, name, colour FROM classes WHERE project_id = ? ORDER BY sort_order, id')
+    .all(projectId) as { id: Id; name: string; colour: string }[];
+  const rows = ctx.db
+    .prepare(
+      `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.class_id AS classId, s.split
+       FROM images i JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
+       WHERE i.project_id = ? AND i.status = 'ok' ORDER BY i.content_hash`,
+    )
+    .all(projectId) as { imageId: Id; contentHash: string; relPath: string; classId: Id; split: Split }[];
+
+  const counts = new Map<Id, ClassSnapshot['counts']>(classes.map((c) => [c.id, { train: 0, val: 0, test: 0 }]));
+  for (const r of rows) counts.get(r.classId)![r.split]++;
+  const used = classes.filter((c) => {
+    const n = counts.get(c.id)!;
+    return n.train + n.val + n.test > 0;
+  });
+  const hash = createHash('sha256');
+  for (const r of rows) hash.update(`${r.contentHash}\t${r.classId}\t${r.split}\n`);
+  return {
+    items: rows.map((r) => ({
+      imageId: r.imageId,
+      contentHash: r.contentHash,
+      name: path.posix.basename(r.relPath),
+      classId: r.classId,
+      split: r.split,
+    })),
+    snapshot: {
+      classes: used.map((c) => ({ ...c, counts: counts.get(c.id)! })),
+      hash: hash.digest('hex'),
+      imageCount: rows.length,
+    },
+  };
+}
+
+/** What to tell the user before training: problems that block it and biases worth knowing. */
+export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: TrainingData): TrainingWarning[] {
+  const warnings: TrainingWarning[] = [];
+  const classes = data.snapshot.classes;
+  const total = (c: ClassSnapshot) => c.counts.train + c.counts.val + c.counts.test;
+  if (classes.length < 2) {
+    warnings.push({
+      level: 'error',
+      code: 'TOO_FEW_CLASSES',
+      message: 'Label photos of at least two classes to train a classifier.',
+    });
+  }
+  for (const c of classes) {
+    if (c.counts.train === 0) {
+      warnings.push({ level: 'error', code: 'TOO_FEW_PHOTOS', message: `“${c.name}” has no photos in the training split.` });
+    } else if (total(c) < MIN_PHOTOS_PER_CLASS) {
+      warnings.push({
+        level: 'warning',
+        code: 'TOO_FEW_PHOTOS',
+        message: `“${c.name}” has only ${total(c)} photos; ${MIN_PHOTOS_PER_CLASS * 4} or more make it much more reliable.`,
+      });
+    }
+  }
+  if (classes.length >= 2 && classes.every((c) => c.counts.val === 0)) {
+    warnings.push({
+      level: 'error',
+      code: 'NO_VALIDATION',
+      message: 'No labelled photo is in the validation split, so the model cannot be evaluated. Generate a split first.',
+    });
+  }
+  const sizes = classes.map(total);
+  if (sizes.length >= 2 && Math.min(...sizes) > 0 && Math.max(...sizes) / Math.min(...sizes) > IMBALANCE_RATIO) {
+    const big = classes[sizes.indexOf(Math.max(...sizes))];
+    const small = classes[sizes.indexOf(Math.min(...sizes))];
+    warnings.push({
+      level: 'warning',
+      code: 'IMBALANCED',
+      message: `Classes are imbalanced: “${big.name}” has ${total(big)} photos, “${small.name}” ${total(small)}. Class weighting compensates in training, but more photos of the small class help most.`,
+    });
+  }
+  const { unlabelled } = ctx.db
+    .prepare(
+      `SELECT COUNT(*) AS unlabelled FROM images i LEFT JOIN labels l ON l.image_id = i.id
+       WHERE i.project_id = ? AND i.status = 'ok' AND l.class_id IS NULL`,
+    )
+    .get(projectId) as { unlabelled: number };
+  if (unlabelled > 0) {
+    warnings.push({ level: 'info', code: 'UNLABELLED', message: `${unlabelled} unlabelled photos will not be used.` });
+  }
+  return warnings;
+}
