@@ -3,6 +3,7 @@ import { type Db, openDatabase, schemaVersion } from '../db/connection';
 import { ClassService } from './classes';
 import type { ServiceContext } from './context';
 import { EventBus } from './event-bus';
+import { ExperimentStore } from './experiments';
 import { FolderPicker } from './folder-picker';
 import { FolderService } from './folders';
 import { ImageService } from './images';
@@ -35,6 +36,7 @@ export class GraftApp {
     const db: Db = openDatabase(paths.database);
     this.ctx = { db, paths, events: new EventBus(), now: () => new Date().toISOString() };
     JobStore.markInterrupted(this.ctx);
+    ExperimentStore.markInterrupted(this.ctx);
     this.projects = new ProjectService(this.ctx);
     this.folders = new FolderService(this.ctx);
     this.picker = new FolderPicker(options.pickerStartDir);
