@@ -1,0 +1,81 @@
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ImageRow } from '../../../common/contract';
+import { createFakeApi } from '../lib/api/fake-api';
+import { appContextMap } from '../lib/context';
+import { Notices } from '../lib/state/notices.svelte';
+import ThumbnailGrid from './ThumbnailGrid.svelte';
+
+const ROWS: ImageRow[] = Array.from({ length: 20_000 }, (_, i) => ({
+  id: i + 1,
+  name: `photo-${i + 1}.jpg`,
+  status: i === 2 ? 'unreadable' : 'ok',
+  classId: i % 3 === 0 ? 7 : null,
+  split: null,
+}));
+
+const CLASSES = new Map([
+  [7, { id: 7, projectId: 1, name: 'cat', colour: '#ff0000', shortcut: null, order: 0, count: 1 }],
+]);
+
+function renderGrid(onpick = vi.fn()) {
+  render(ThumbnailGrid, {
+    props: { rows: ROWS, classes: CLASSES, selected: new Set([2]), currentIndex: 0, onpick },
+    context: appContextMap({ api: createFakeApi(), notices: new Notices() }),
+  });
+  return onpick;
+}
+
+describe('ThumbnailGrid', () => {
+  // jsdom has no layout: give the grid's viewport the size of a typical window.
+  beforeEach(() => {
+    const size = (px: number) =>
+      function (this: HTMLElement) {
+        return this.dataset.testid === 'thumbnail-grid' ? px : 0;
+      };
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockImplementation(size(1200));
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockImplementation(size(800));
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('renders only a window of cells for 20,000 photos', () => {
+    renderGrid();
+    const cells = screen.getAllByTestId('thumb');
+    expect(cells.length).toBeGreaterThan(50);
+    expect(cells.length).toBeLessThan(300);
+    expect(cells[0].dataset.id).toBe('1');
+    const canvas = screen.getByTestId('thumbnail-grid').firstElementChild as HTMLElement;
+    expect(Number.parseInt(canvas.style.height, 10)).toBeGreaterThan(200_000);
+  });
+
+  it('shows class markers, the selection, lazy thumbnails by id and a badge for unreadable photos', () => {
+    renderGrid();
+    const [first, second, third] = screen.getAllByTestId('thumb');
+    expect(first.dataset.classId).toBe('7');
+    expect(first.querySelector('.marker')).not.toBeNull();
+    expect(second.getAttribute('aria-pressed')).toBe('true');
+    const img = first.querySelector('img');
+    expect(img?.getAttribute('src')).toBe('fake-media://1/thumb');
+    expect(img?.getAttribute('loading')).toBe('lazy');
+    expect(third.querySelector('img')).toBeNull();
+    expect(third.textContent).toContain('unreadable');
+  });
+
+  it('moves the window when scrolled, still rendering only a few hundred cells', async () => {
+    renderGrid();
+    const viewport = screen.getByTestId('thumbnail-grid');
+    viewport.scrollTop = 132 * 1000;
+    await fireEvent.scroll(viewport);
+
+    const ids = screen.getAllByTestId('thumb').map((t) => Number(t.dataset.id));
+    expect(ids.length).toBeLessThan(300);
+    expect(ids).toContain(1000 * 9 + 1);
+    expect(ids).not.toContain(1);
+  });
+
+  it('reports clicks with their modifiers', async () => {
+    const onpick = renderGrid();
+    await fireEvent.click(screen.getAllByTestId('thumb')[4], { shiftKey: true });
+    expect(onpick).toHaveBeenCalledWith(5, { toggle: false, range: true });
+  });
+});

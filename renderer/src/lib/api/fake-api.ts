@@ -1,0 +1,642 @@
+// An in-memory Graft for component tests: every call of the contract, with the same
+// observable behaviour the services promise (events, undo/redo, counts), and no transport.
+
+import type {
+  CallArgs,
+  CallName,
+  CallResult,
+  Calls,
+  ClassInfo,
+  EventName,
+  Events,
+  GraftApi,
+  Id,
+  ImageDetail,
+  ImageFilter,
+  ImageStatus,
+  ImportSummary,
+  LabelChangeResult,
+  PickerView,
+  ProjectSummary,
+  SourceFolder,
+  Split,
+  SplitRatios,
+  SplitSummary,
+} from '../../../../common/contract';
+import { GraftError } from '../../../../common/errors';
+import { EventHub } from './event-hub';
+
+/** A folder on the fake disk the picker browses and imports read. */
+export interface FakeFolder {
+  name: string;
+  photos?: number;
+  unreadable?: string[];
+  children?: FakeFolder[];
+}
+
+export interface FakeProjectSeed {
+  name: string;
+  classes?: string[];
+  photos?: number;
+  /** Photo index -> class name, for photos that start labelled. */
+  labels?: Record<number, string>;
+  problems?: { relPath: string; status: 'unreadable' | 'missing'; errorCode: string | null; error: string | null }[];
+  opened?: boolean;
+}
+
+export interface FakeApiOptions {
+  disk?: FakeFolder;
+  projects?: FakeProjectSeed[];
+}
+
+export interface FakeApi extends GraftApi {
+  /** Every call made, in order. */
+  readonly log: { name: CallName; args: unknown }[];
+  argsOf<N extends CallName>(name: N): CallArgs<N>[];
+}
+
+type Handlers = { [N in CallName]: (args: Calls[N]['args']) => Calls[N]['result'] };
+
+interface FakeProject {
+  id: Id;
+  name: string;
+  createdAt: string;
+  lastOpenedAt: string | null;
+}
+
+interface FakeImage extends ImageDetail {
+  projectId: Id;
+}
+
+type FakeClass = Omit<ClassInfo, 'count'>;
+
+interface LabelChange {
+  imageId: Id;
+  from: Id | null;
+  to: Id | null;
+}
+
+interface History {
+  batches: LabelChange[][];
+  applied: number;
+}
+
+interface Picker {
+  projectId: Id;
+  labelsFromSubfolders: boolean;
+  trail: string[];
+}
+
+const PALETTE = ['#d1495b', '#2e86ab', '#3f8f4f', '#e6a23c', '#8e5bb5', '#20a39e', '#c2703d', '#5b6c8f'];
+const DEFAULT_DISK: FakeFolder = { name: '/home/user/Pictures', children: [] };
+
+function removeWhere<T>(list: T[], predicate: (item: T) => boolean): void {
+  for (let i = list.length - 1; i >= 0; i--) if (predicate(list[i])) list.splice(i, 1);
+}
+
+export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
+  const disk = options.disk ?? DEFAULT_DISK;
+  const projects: FakeProject[] = [];
+  const folders: SourceFolder[] = [];
+  const images: FakeImage[] = [];
+  const classes: FakeClass[] = [];
+  const histories = new Map<Id, History>();
+  const splitSettings = new Map<Id, { seed: number; ratios: SplitRatios }>();
+  const pickers = new Map<string, Picker>();
+  /** Where each picked folder sits on the fake disk; seeded folders have no files to rescan. */
+  const trails = new Map<Id, string[]>();
+  const imports = new Map<Id, ImportSummary>();
+  const cancelled = new Set<Id>();
+  const log: FakeApi['log'] = [];
+  const hub = new EventHub(() => {});
+  let nextId = 1;
+  let clock = Date.parse('2025-01-01T00:00:00Z');
+
+  const newId = () => nextId++;
+  const now = () => {
+    clock += 1000;
+    return new Date(clock).toISOString();
+  };
+  const emit = <E extends EventName>(event: E, payload: Events[E]) =>
+    queueMicrotask(() => hub.dispatch(event, payload));
+
+  function find<T extends { id: Id }>(list: T[], id: Id, code: GraftError['code'], what: string): T {
+    const item = list.find((x) => x.id === id);
+    if (!item) throw new GraftError(code, `${what} ${id} does not exist.`);
+    return item;
+  }
+  const project = (id: Id) => find(projects, id, 'PROJECT_NOT_FOUND', 'Project');
+  const folder = (id: Id) => find(folders, id, 'FOLDER_NOT_FOUND', 'Folder');
+  const cls = (id: Id) => find(classes, id, 'CLASS_NOT_FOUND', 'Class');
+  const imagesOf = (projectId: Id) => images.filter((i) => i.projectId === projectId);
+  const classesOf = (projectId: Id) =>
+    classes.filter((c) => c.projectId === projectId).sort((a, b) => a.order - b.order);
+
+  function summary(p: FakeProject): ProjectSummary {
+    const own = imagesOf(p.id);
+    return {
+      ...p,
+      imageCount: own.filter((i) => i.status === 'ok').length,
+      labelledCount: own.filter((i) => i.status === 'ok' && i.classId !== null).length,
+      problemCount: own.filter((i) => i.status === 'unreadable' || i.status === 'missing').length,
+    };
+  }
+
+  function classInfo(c: FakeClass): ClassInfo {
+    const count = images.filter((i) => i.classId === c.id && i.status === 'ok').length;
+    return { ...c, count };
+  }
+
+  function cleanName(name: string, what: string): string {
+    const clean = name.trim();
+    if (!clean) throw new GraftError('BAD_REQUEST', `A ${what} needs a name.`);
+    return clean;
+  }
+
+  function createClass(projectId: Id, name: string, colour?: string): FakeClass {
+    const clean = cleanName(name, 'class');
+    const own = classesOf(projectId);
+    if (own.some((c) => c.name.toLowerCase() === clean.toLowerCase())) {
+      throw new GraftError('NAME_TAKEN', `A class named “${clean}” already exists.`);
+    }
+    const used = new Set(own.map((c) => c.shortcut));
+    const created: FakeClass = {
+      id: newId(),
+      projectId,
+      name: clean,
+      colour: colour ?? PALETTE[own.length % PALETTE.length],
+      shortcut: ['1', '2', '3', '4', '5', '6', '7', '8', '9'].find((k) => !used.has(k)) ?? null,
+      order: own.length,
+    };
+    classes.push(created);
+    return created;
+  }
+
+  function addImage(
+    projectId: Id,
+    folderId: Id,
+    relPath: string,
+    status: ImageStatus,
+    fields: Partial<FakeImage> = {},
+  ) {
+    const image: FakeImage = {
+      id: newId(),
+      projectId,
+      folderId,
+      name: relPath.split('/').pop() ?? relPath,
+      relPath,
+      status,
+      classId: null,
+      split: null,
+      width: status === 'ok' ? 640 : null,
+      height: status === 'ok' ? 480 : null,
+      sizeBytes: 120_000,
+      contentHash: status === 'ok' ? `hash-${relPath}` : null,
+      errorCode: null,
+      error: null,
+      labelOrigin: null,
+      labelledAt: null,
+      ...fields,
+    };
+    images.push(image);
+    return image;
+  }
+
+  function history(projectId: Id): History {
+    let h = histories.get(projectId);
+    if (!h) {
+      h = { batches: [], applied: 0 };
+      histories.set(projectId, h);
+    }
+    return h;
+  }
+
+  function historyResult(projectId: Id, changed: number): LabelChangeResult {
+    const h = history(projectId);
+    return { changed, canUndo: h.applied > 0, canRedo: h.applied < h.batches.length };
+  }
+
+  function setLabel(image: FakeImage, classId: Id | null, origin: ImageDetail['labelOrigin']) {
+    image.classId = classId;
+    image.labelOrigin = classId === null ? null : origin;
+    image.labelledAt = classId === null ? null : now();
+  }
+
+  function matches(image: FakeImage, filter: ImageFilter): boolean {
+    switch (filter.kind) {
+      case 'all':
+        return image.status === 'ok';
+      case 'unlabelled':
+        return image.status === 'ok' && image.classId === null;
+      case 'class':
+        return image.status === 'ok' && image.classId === filter.classId;
+      case 'problems':
+        return image.status === 'unreadable' || image.status === 'missing';
+      case 'split':
+        return image.status === 'ok' && image.split === filter.split;
+    }
+  }
+
+  function splitSummary(projectId: Id): SplitSummary {
+    const labelled = imagesOf(projectId).filter((i) => i.status === 'ok' && i.classId !== null);
+    const settings = splitSettings.get(projectId);
+    return {
+      seed: settings?.seed ?? null,
+      ratios: settings?.ratios ?? null,
+      perClass: classesOf(projectId).map((c) => {
+        const own = labelled.filter((i) => i.classId === c.id);
+        const count = (split: Split) => own.filter((i) => i.split === split).length;
+        return { classId: c.id, train: count('train'), val: count('val'), test: count('test') };
+      }),
+      unassigned: labelled.filter((i) => i.split === null).length,
+    };
+  }
+
+  function nodeAt(trail: string[]): FakeFolder {
+    let node = disk;
+    for (const name of trail) {
+      const child = node.children?.find((c) => c.name === name);
+      if (!child) throw new GraftError('FOLDER_MISSING', `The folder “${name}” is no longer there.`);
+      node = child;
+    }
+    return node;
+  }
+
+  function pickerView(pickerId: string): PickerView {
+    const picker = pickers.get(pickerId);
+    if (!picker) throw new GraftError('PICKER_EXPIRED', 'This folder browser has closed. Open it again.');
+    const node = nodeAt(picker.trail);
+    return {
+      pickerId,
+      path: [disk.name, ...picker.trail].join('/'),
+      canGoUp: picker.trail.length > 0,
+      folders: (node.children ?? []).map((c) => ({ name: c.name, imageCount: c.photos ?? 0 })),
+      imagesHere: node.photos ?? 0,
+    };
+  }
+
+  type FakeFile = { relPath: string; readable: boolean; top: string | null };
+
+  function filesUnder(node: FakeFolder, prefix: string[]): FakeFile[] {
+    const here = prefix.join('/');
+    const at = (name: string) => (here ? `${here}/${name}` : name);
+    const top = prefix[0] ?? null;
+    const files: FakeFile[] = [
+      ...Array.from({ length: node.photos ?? 0 }, (_, i) => ({
+        relPath: at(`photo-${String(i + 1).padStart(4, '0')}.jpg`),
+        readable: true,
+        top,
+      })),
+      ...(node.unreadable ?? []).map((name) => ({ relPath: at(name), readable: false, top })),
+    ];
+    for (const child of node.children ?? []) files.push(...filesUnder(child, [...prefix, child.name]));
+    return files;
+  }
+
+  function runImport(jobId: Id, f: SourceFolder) {
+    const trail = trails.get(f.id);
+    const files = trail ? filesUnder(nodeAt(trail), []) : [];
+    const base = { jobId, projectId: f.projectId, folderId: f.id, photosPerSecond: 50 };
+    const totals = { added: 0, unchanged: 0, unreadable: 0, labelled: 0 };
+    const step = (index: number) => {
+      if (cancelled.has(jobId) || index === files.length)
+        return finish(cancelled.has(jobId) ? 'cancelled' : 'finished');
+      const file = files[index];
+      const existing = images.find((i) => i.folderId === f.id && i.relPath === file.relPath);
+      if (existing) totals.unchanged++;
+      else if (!file.readable) {
+        totals.unreadable++;
+        addImage(f.projectId, f.id, file.relPath, 'unreadable', {
+          errorCode: 'IMAGE_UNREADABLE',
+          error: 'The file is not an image Graft can read.',
+        });
+      } else {
+        totals.added++;
+        const image = addImage(f.projectId, f.id, file.relPath, 'ok');
+        if (f.labelsFromSubfolders && file.top) {
+          const target =
+            classesOf(f.projectId).find((c) => c.name.toLowerCase() === file.top?.toLowerCase()) ??
+            createClass(f.projectId, file.top);
+          setLabel(image, target.id, 'folder-name');
+          totals.labelled++;
+        }
+      }
+      const done = index + 1;
+      hub.dispatch('import:progress', {
+        ...base,
+        phase: 'importing',
+        done,
+        total: files.length,
+        unreadable: totals.unreadable,
+        etaSeconds: (files.length - done) / 50,
+      });
+      setTimeout(() => step(done), 0);
+    };
+    const finish = (status: ImportSummary['status']) => {
+      f.lastScannedAt = now();
+      const result: ImportSummary = {
+        jobId,
+        folderId: f.id,
+        status,
+        scanned: files.length,
+        ...totals,
+        updated: 0,
+        duplicates: 0,
+        missing: 0,
+        seconds: 0.5,
+        error: null,
+      };
+      imports.set(f.id, result);
+      hub.dispatch('import:finished', { ...result, projectId: f.projectId });
+      hub.dispatch('classes:changed', { projectId: f.projectId });
+      hub.dispatch('labels:changed', { projectId: f.projectId });
+    };
+    setTimeout(() => {
+      hub.dispatch('import:progress', {
+        ...base,
+        phase: 'scanning',
+        done: 0,
+        total: 0,
+        unreadable: 0,
+        etaSeconds: null,
+      });
+      step(0);
+    }, 0);
+  }
+
+  const handlers: Handlers = {
+    'app:info': () => ({ version: '0.0.0-fake', transport: 'host', dataDir: '/fake/data', schemaVersion: 1 }),
+
+    'projects:list': () =>
+      projects
+        .map(summary)
+        .sort((a, b) => (b.lastOpenedAt ?? b.createdAt).localeCompare(a.lastOpenedAt ?? a.createdAt) || b.id - a.id),
+    'projects:create': ({ name }) => {
+      const clean = cleanName(name, 'project');
+      if (projects.some((p) => p.name.toLowerCase() === clean.toLowerCase())) {
+        throw new GraftError('NAME_TAKEN', `A project named “${clean}” already exists.`);
+      }
+      const created: FakeProject = { id: newId(), name: clean, createdAt: now(), lastOpenedAt: null };
+      projects.push(created);
+      emit('projects:changed', {});
+      return summary(created);
+    },
+    'projects:rename': ({ projectId, name }) => {
+      const p = project(projectId);
+      const clean = cleanName(name, 'project');
+      if (projects.some((o) => o.id !== projectId && o.name.toLowerCase() === clean.toLowerCase())) {
+        throw new GraftError('NAME_TAKEN', `A project named “${clean}” already exists.`);
+      }
+      p.name = clean;
+      emit('projects:changed', {});
+      return summary(p);
+    },
+    'projects:delete': ({ projectId }) => {
+      project(projectId);
+      projects.splice(
+        projects.findIndex((p) => p.id === projectId),
+        1,
+      );
+      removeWhere(images, (i) => i.projectId === projectId);
+      removeWhere(classes, (c) => c.projectId === projectId);
+      removeWhere(folders, (f) => f.projectId === projectId);
+      emit('projects:changed', {});
+      return { deleted: true };
+    },
+    'projects:open': ({ projectId }) => {
+      const p = project(projectId);
+      p.lastOpenedAt = now();
+      return summary(p);
+    },
+    'projects:last': () => {
+      const opened = projects.filter((p) => p.lastOpenedAt !== null);
+      opened.sort((a, b) => (b.lastOpenedAt ?? '').localeCompare(a.lastOpenedAt ?? ''));
+      return opened[0] ? summary(opened[0]) : null;
+    },
+
+    'folders:list': ({ projectId }) => folders.filter((f) => f.projectId === projectId),
+    'folders:pick': ({ projectId, labelsFromSubfolders }) => {
+      project(projectId);
+      const pickerId = `picker-${newId()}`;
+      pickers.set(pickerId, { projectId, labelsFromSubfolders, trail: [] });
+      return { status: 'browse', view: pickerView(pickerId) };
+    },
+    'folders:remove': ({ folderId }) => {
+      const f = folder(folderId);
+      folders.splice(folders.indexOf(f), 1);
+      removeWhere(images, (i) => i.folderId === folderId);
+      emit('labels:changed', { projectId: f.projectId });
+      emit('classes:changed', { projectId: f.projectId });
+      return { removed: true };
+    },
+    'picker:enter': ({ pickerId, name }) => {
+      const view = pickerView(pickerId);
+      if (!view.folders.some((f) => f.name === name)) throw new GraftError('NOT_FOUND', `No folder “${name}” here.`);
+      pickers.get(pickerId)?.trail.push(name);
+      return pickerView(pickerId);
+    },
+    'picker:up': ({ pickerId }) => {
+      pickerView(pickerId);
+      pickers.get(pickerId)?.trail.pop();
+      return pickerView(pickerId);
+    },
+    'picker:choose': ({ pickerId }) => {
+      const { path } = pickerView(pickerId);
+      const picker = pickers.get(pickerId)!;
+      pickers.delete(pickerId);
+      const existing = folders.find((f) => f.projectId === picker.projectId && f.path === path);
+      if (existing) return { status: 'chosen', folder: existing };
+      const created: SourceFolder = {
+        id: newId(),
+        projectId: picker.projectId,
+        path,
+        labelsFromSubfolders: picker.labelsFromSubfolders,
+        lastScannedAt: null,
+        present: true,
+      };
+      folders.push(created);
+      trails.set(created.id, [...picker.trail]);
+      return { status: 'chosen', folder: created };
+    },
+    'picker:cancel': ({ pickerId }) => {
+      pickers.delete(pickerId);
+      return { cancelled: true };
+    },
+
+    'import:start': ({ folderId }) => {
+      const jobId = newId();
+      runImport(jobId, folder(folderId));
+      return { jobId };
+    },
+    'import:cancel': ({ jobId }) => {
+      cancelled.add(jobId);
+      return { cancelling: true };
+    },
+    'import:last': ({ folderId }) => imports.get(folderId) ?? null,
+
+    'images:list': ({ projectId, filter }) =>
+      imagesOf(project(projectId).id)
+        .filter((i) => matches(i, filter))
+        .map(({ id, name, status, classId, split }) => ({ id, name, status, classId, split })),
+    'images:get': ({ imageId }) => {
+      const { projectId: _, ...detail } = find(images, imageId, 'IMAGE_NOT_FOUND', 'Photo');
+      return detail;
+    },
+    'images:problems': ({ projectId }) =>
+      imagesOf(projectId)
+        .filter((i) => matches(i, { kind: 'problems' }))
+        .map(({ id, relPath, status, errorCode, error }) => ({ id, relPath, status, errorCode, error })),
+
+    'classes:list': ({ projectId }) => classesOf(project(projectId).id).map(classInfo),
+    'classes:create': ({ projectId, name, colour }) => {
+      project(projectId);
+      const created = createClass(projectId, name, colour);
+      emit('classes:changed', { projectId });
+      return classInfo(created);
+    },
+    'classes:update': ({ classId, name, colour, shortcut }) => {
+      const c = cls(classId);
+      if (name !== undefined) {
+        const clean = cleanName(name, 'class');
+        const clash = classesOf(c.projectId).some(
+          (o) => o.id !== classId && o.name.toLowerCase() === clean.toLowerCase(),
+        );
+        if (clash) throw new GraftError('NAME_TAKEN', `A class named “${clean}” already exists.`);
+        c.name = clean;
+      }
+      if (colour !== undefined) c.colour = colour;
+      if (shortcut !== undefined) {
+        if (shortcut !== null && !/^[a-y1-9]$/i.test(shortcut))
+          throw new GraftError('BAD_REQUEST', 'Not a shortcut key.');
+        const key = shortcut?.toLowerCase() ?? null;
+        for (const other of classesOf(c.projectId)) if (key && other.shortcut === key) other.shortcut = null;
+        c.shortcut = key;
+      }
+      emit('classes:changed', { projectId: c.projectId });
+      return classInfo(c);
+    },
+    'classes:reorder': ({ projectId, classIds }) => {
+      classIds.forEach((id, order) => {
+        cls(id).order = order;
+      });
+      emit('classes:changed', { projectId });
+      return classesOf(projectId).map(classInfo);
+    },
+    'classes:merge': ({ sourceId, targetId }) => {
+      const source = cls(sourceId);
+      const target = cls(targetId);
+      for (const image of images) if (image.classId === sourceId) image.classId = targetId;
+      classes.splice(classes.indexOf(source), 1);
+      emit('classes:changed', { projectId: target.projectId });
+      emit('labels:changed', { projectId: target.projectId });
+      return classInfo(target);
+    },
+    'classes:delete': ({ classId }) => {
+      const c = cls(classId);
+      const labelled = images.filter((i) => i.classId === classId);
+      for (const image of labelled) setLabel(image, null, null);
+      classes.splice(classes.indexOf(c), 1);
+      emit('classes:changed', { projectId: c.projectId });
+      emit('labels:changed', { projectId: c.projectId });
+      return { deleted: true, unlabelled: labelled.length };
+    },
+
+    'labels:assign': ({ projectId, imageIds, classId }) => {
+      if (classId !== null) cls(classId);
+      const batch: LabelChange[] = [];
+      for (const imageId of imageIds) {
+        const image = find(images, imageId, 'IMAGE_NOT_FOUND', 'Photo');
+        if (image.classId === classId) continue;
+        batch.push({ imageId, from: image.classId, to: classId });
+        setLabel(image, classId, 'user');
+      }
+      if (batch.length > 0) {
+        const h = history(projectId);
+        h.batches.splice(h.applied, h.batches.length, batch);
+        h.applied = h.batches.length;
+        emit('labels:changed', { projectId });
+      }
+      return historyResult(projectId, batch.length);
+    },
+    'labels:undo': ({ projectId }) => {
+      const h = history(projectId);
+      const batch = h.applied > 0 ? h.batches[--h.applied] : [];
+      for (const change of batch)
+        setLabel(find(images, change.imageId, 'IMAGE_NOT_FOUND', 'Photo'), change.from, 'user');
+      if (batch.length > 0) emit('labels:changed', { projectId });
+      return historyResult(projectId, batch.length);
+    },
+    'labels:redo': ({ projectId }) => {
+      const h = history(projectId);
+      const batch = h.applied < h.batches.length ? h.batches[h.applied++] : [];
+      for (const change of batch) setLabel(find(images, change.imageId, 'IMAGE_NOT_FOUND', 'Photo'), change.to, 'user');
+      if (batch.length > 0) emit('labels:changed', { projectId });
+      return historyResult(projectId, batch.length);
+    },
+    'labels:history': ({ projectId }) => historyResult(projectId, 0),
+
+    'splits:generate': ({ projectId, seed, ratios }) => {
+      splitSettings.set(projectId, { seed, ratios });
+      const total = ratios.train + ratios.val + ratios.test;
+      for (const c of classesOf(projectId)) {
+        const own = imagesOf(projectId).filter((i) => i.status === 'ok' && i.classId === c.id);
+        own.sort((a, b) => ((a.id * 7919 + seed) % 104729) - ((b.id * 7919 + seed) % 104729));
+        const trainEnd = Math.round((own.length * ratios.train) / total);
+        const valEnd = trainEnd + Math.round((own.length * ratios.val) / total);
+        own.forEach((image, i) => {
+          image.split = i < trainEnd ? 'train' : i < valEnd ? 'val' : 'test';
+        });
+      }
+      emit('labels:changed', { projectId });
+      return splitSummary(projectId);
+    },
+    'splits:set': ({ projectId, imageIds, split }) => {
+      for (const id of imageIds) find(images, id, 'IMAGE_NOT_FOUND', 'Photo').split = split;
+      emit('labels:changed', { projectId });
+      return splitSummary(projectId);
+    },
+    'splits:summary': ({ projectId }) => splitSummary(projectId),
+  };
+
+  function seed(seedProject: FakeProjectSeed) {
+    const created = handlers['projects:create']({ name: seedProject.name });
+    const projectId = created.id;
+    const byName = new Map((seedProject.classes ?? []).map((name) => [name, createClass(projectId, name).id]));
+    const f: SourceFolder = {
+      id: newId(),
+      projectId,
+      path: `${disk.name}/${seedProject.name}`,
+      labelsFromSubfolders: false,
+      lastScannedAt: now(),
+      present: true,
+    };
+    folders.push(f);
+    for (let i = 0; i < (seedProject.photos ?? 0); i++) {
+      const image = addImage(projectId, f.id, `photo-${String(i + 1).padStart(4, '0')}.jpg`, 'ok');
+      const label = seedProject.labels?.[i];
+      if (label) setLabel(image, byName.get(label) ?? null, 'user');
+    }
+    for (const problem of seedProject.problems ?? []) {
+      addImage(projectId, f.id, problem.relPath, problem.status, {
+        errorCode: problem.errorCode,
+        error: problem.error,
+      });
+    }
+    if (seedProject.opened) handlers['projects:open']({ projectId });
+  }
+  options.projects?.forEach(seed);
+
+  return {
+    log,
+    argsOf: <N extends CallName>(name: N) =>
+      log.filter((entry) => entry.name === name).map((e) => e.args as CallArgs<N>),
+    async call<N extends CallName>(name: N, args: CallArgs<N>): Promise<CallResult<N>> {
+      log.push({ name, args });
+      await Promise.resolve();
+      const handler = handlers[name] as (a: CallArgs<N>) => CallResult<N>;
+      return JSON.parse(JSON.stringify(handler(JSON.parse(JSON.stringify(args)))));
+    },
+    on: (event, listener) => hub.on(event, listener),
+    mediaUrl: (imageId, size) => `fake-media://${imageId}/${size}`,
+  };
+}

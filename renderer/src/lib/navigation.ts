@@ -1,0 +1,7 @@
+/** The screens of the left nav, in order. A new screen adds an entry here and a view in App. */
+export const NAV_ITEMS = [
+  { id: 'projects', label: 'Projects', needsProject: false },
+  { id: 'library', label: 'Library', needsProject: true },
+] as const;
+
+export type ViewId = (typeof NAV_ITEMS)[number]['id'];

@@ -1,0 +1,11 @@
+// jsdom lacks the layout APIs Svelte's size bindings and the grid use.
+import '@testing-library/svelte/vitest';
+
+class NoopResizeObserver {
+  observe(): void {}
+  unobserve(): void {}
+  disconnect(): void {}
+}
+
+globalThis.ResizeObserver ??= NoopResizeObserver;
+Element.prototype.scrollTo ??= () => {};
