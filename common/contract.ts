@@ -2,6 +2,19 @@
 // Every call and every pushed event that crosses a transport (Electron IPC or the
 // headless host's HTTP + SSE) is named here; nothing else crosses.
 
+import type {
+  BackboneInfo,
+  EpochMetrics,
+  ExperimentComparison,
+  ExperimentDetail,
+  ExperimentStatus,
+  ExperimentSummary,
+  Prediction,
+  TrainConfig,
+  TrainingPreflight,
+  TrainingProgress,
+} from './training';
+
 export type Id = number;
 
 export type ImageStatus = 'ok' | 'unreadable' | 'missing' | 'duplicate';
@@ -191,6 +204,24 @@ export interface Calls {
   'splits:generate': Call<{ projectId: Id; seed: number; ratios: SplitRatios }, SplitSummary>;
   'splits:set': Call<{ projectId: Id; imageIds: Id[]; split: Split }, SplitSummary>;
   'splits:summary': Call<{ projectId: Id }, SplitSummary>;
+
+  'backbones:list': Call<Record<string, never>, BackboneInfo[]>;
+  'training:preflight': Call<{ projectId: Id; config?: Partial<TrainConfig> }, TrainingPreflight>;
+  'training:start': Call<{ projectId: Id; config?: Partial<TrainConfig> }, { experimentId: Id }>;
+  'training:cancel': Call<{ experimentId: Id }, { cancelling: boolean }>;
+
+  'experiments:list': Call<{ projectId: Id }, ExperimentSummary[]>;
+  'experiments:get': Call<{ experimentId: Id }, ExperimentDetail>;
+  'experiments:rename': Call<{ experimentId: Id; name: string }, ExperimentSummary>;
+  'experiments:annotate': Call<{ experimentId: Id; note: string }, ExperimentSummary>;
+  'experiments:delete': Call<{ experimentId: Id }, { deleted: true }>;
+  'experiments:compare': Call<{ a: Id; b: Id }, ExperimentComparison>;
+  /** Held-out predictions; give both class ids to get the photos of one confusion-matrix cell. */
+  'experiments:predictions': Call<
+    { experimentId: Id; split?: Split; trueClassId?: Id; predictedClassId?: Id },
+    Prediction[]
+  >;
+  'experiments:mistakes': Call<{ experimentId: Id; limit?: number }, Prediction[]>;
 }
 
 export interface Events {
@@ -199,6 +230,9 @@ export interface Events {
   'labels:changed': { projectId: Id };
   'classes:changed': { projectId: Id };
   'projects:changed': Record<string, never>;
+  'training:progress': TrainingProgress;
+  'training:epoch': { experimentId: Id; projectId: Id; epoch: EpochMetrics };
+  'training:finished': { experimentId: Id; projectId: Id; status: ExperimentStatus; error: string | null };
 }
 
 export type CallName = keyof Calls;
@@ -244,6 +278,18 @@ export const CALL_NAMES = [
   'splits:generate',
   'splits:set',
   'splits:summary',
+  'backbones:list',
+  'training:preflight',
+  'training:start',
+  'training:cancel',
+  'experiments:list',
+  'experiments:get',
+  'experiments:rename',
+  'experiments:annotate',
+  'experiments:delete',
+  'experiments:compare',
+  'experiments:predictions',
+  'experiments:mistakes',
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [
@@ -252,6 +298,9 @@ export const EVENT_NAMES = [
   'labels:changed',
   'classes:changed',
   'projects:changed',
+  'training:progress',
+  'training:epoch',
+  'training:finished',
 ] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

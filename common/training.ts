@@ -26,6 +26,7 @@ export interface TrainConfig {
   labelSmoothing: number;
   classWeighting: boolean;
   learningRate: number;
+  schedule: 'constant' | 'cosine' | 'plateau';
   maxEpochs: number;
   batchSize: number;
   patience: number;
@@ -116,7 +117,8 @@ export interface ExperimentDetail extends ExperimentSummary {
 }
 
 export interface Prediction {
-  imageId: Id;
+  /** Null once the photo has left the project (its folder was removed). */
+  imageId: Id | null;
   name: string;
   split: Split;
   trueClassId: Id;

@@ -4,6 +4,7 @@ import { defaultDataDir } from '../data-dir';
 import { GraftApp } from '../services/graft-app';
 import { APP_VERSION } from '../version';
 import { importCommand, serveCommand } from './commands';
+import { trainCommand } from './train-command';
 
 const USAGE = `graft ${APP_VERSION}: offline transfer learning for your own photos
 
@@ -11,6 +12,9 @@ Usage:
   graft serve [--port N] [--open]             serve the app on 127.0.0.1 (headless host)
   graft import --project NAME FOLDER [--labels-from-folders]
                                               import a photo folder into a project
+  graft train --project NAME [--backbone ID] [--seed N]
+                                              train a model and print its metrics
+  graft backbones                             list the available backbones
 Options:
   --data-dir DIR   where Graft keeps its data (default: ${defaultDataDir()}; env GRAFT_DATA_DIR)
   --help           this text`;
@@ -25,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       open: { type: 'boolean', default: false },
       project: { type: 'string' },
       'labels-from-folders': { type: 'boolean', default: false },
+      backbone: { type: 'string' },
+      seed: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -67,6 +73,30 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         app.close();
       }
+    }
+    case 'train': {
+      if (!values.project) {
+        io.out('Usage: graft train --project NAME [--backbone ID] [--seed N]');
+        app.close();
+        return 2;
+      }
+      try {
+        const config = {
+          ...(values.backbone ? { backboneId: values.backbone } : {}),
+          ...(values.seed ? { seed: Number(values.seed) } : {}),
+        };
+        const run = await trainCommand(app, io, { project: values.project, config });
+        return run.status === 'finished' ? 0 : 1;
+      } finally {
+        app.close();
+      }
+    }
+    case 'backbones': {
+      for (const b of app.backbones.list()) {
+        io.out(`${b.isDefault ? '*' : ' '} ${b.id.padEnd(32)} ${b.featureDim}-d  ${b.name} [${b.source}]`);
+      }
+      app.close();
+      return 0;
     }
     default:
       io.out(`Unknown command “${command}”.\n\n${USAGE}`);

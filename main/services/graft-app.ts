@@ -1,5 +1,6 @@
 import { dataPaths } from '../data-dir';
 import { type Db, openDatabase, schemaVersion } from '../db/connection';
+import { BackboneService } from './backbones';
 import { ClassService } from './classes';
 import type { ServiceContext } from './context';
 import { EventBus } from './event-bus';
@@ -12,6 +13,7 @@ import { LabelService } from './labels';
 import { LibraryImporter } from './library-import';
 import { ProjectService } from './projects';
 import { SplitService } from './splits';
+import { TrainingService } from './training';
 
 export interface GraftAppOptions {
   dataDir: string;
@@ -30,6 +32,9 @@ export class GraftApp {
   readonly classes: ClassService;
   readonly labels: LabelService;
   readonly splits: SplitService;
+  readonly backbones: BackboneService;
+  readonly experiments: ExperimentStore;
+  readonly training: TrainingService;
 
   constructor(options: GraftAppOptions) {
     const paths = dataPaths(options.dataDir);
@@ -45,6 +50,9 @@ export class GraftApp {
     this.images = new ImageService(this.ctx);
     this.labels = new LabelService(this.ctx);
     this.splits = new SplitService(this.ctx);
+    this.backbones = new BackboneService(this.ctx);
+    this.experiments = new ExperimentStore(this.ctx);
+    this.training = new TrainingService(this.ctx, this.experiments, this.splits, this.images, this.backbones);
   }
 
   get schemaVersion(): number {

@@ -90,6 +90,31 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     'splits:generate': (a) => app.splits.generate(asId(a.projectId, 'projectId'), a.seed, a.ratios),
     'splits:set': (a) => app.splits.set(asId(a.projectId, 'projectId'), asIds(a.imageIds, 'imageIds'), a.split),
     'splits:summary': (a) => app.splits.summary(asId(a.projectId, 'projectId')),
+
+    'backbones:list': () => app.backbones.list(),
+    'training:preflight': (a) => app.training.preflight(asId(a.projectId, 'projectId'), a.config),
+    'training:start': (a) => ({
+      experimentId: app.training.start(asId(a.projectId, 'projectId'), a.config).experimentId,
+    }),
+    'training:cancel': (a) => ({ cancelling: app.training.cancel(asId(a.experimentId, 'experimentId')) }),
+
+    'experiments:list': (a) => app.experiments.list(asId(a.projectId, 'projectId')),
+    'experiments:get': (a) => app.experiments.get(asId(a.experimentId, 'experimentId')),
+    'experiments:rename': (a) => app.experiments.rename(asId(a.experimentId, 'experimentId'), asText(a.name, 'name')),
+    'experiments:annotate': (a) =>
+      app.experiments.annotate(asId(a.experimentId, 'experimentId'), asText(a.note, 'note')),
+    'experiments:delete': (a) => {
+      app.experiments.delete(asId(a.experimentId, 'experimentId'));
+      return { deleted: true };
+    },
+    'experiments:compare': (a) => app.experiments.compare(asId(a.a, 'a'), asId(a.b, 'b')),
+    'experiments:predictions': (a) =>
+      app.experiments.predictions(asId(a.experimentId, 'experimentId'), {
+        split: a.split,
+        trueClassId: a.trueClassId === undefined ? undefined : asId(a.trueClassId, 'trueClassId'),
+        predictedClassId: a.predictedClassId === undefined ? undefined : asId(a.predictedClassId, 'predictedClassId'),
+      }),
+    'experiments:mistakes': (a) => app.experiments.mistakes(asId(a.experimentId, 'experimentId'), a.limit),
   };
 }
 

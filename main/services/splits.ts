@@ -28,6 +28,8 @@ export function splitFromPath(relPath: string): Split | null {
   return null;
 }
 
+const ROLLBACK = Symbol('rollback');
+
 export const DEFAULT_RATIOS: SplitRatios = { train: 0.7, val: 0.15, test: 0.15 };
 
 function checkRatios(r: SplitRatios): void {
@@ -70,14 +72,30 @@ export class SplitService {
    * settings (or the defaults); photos already in a split keep it. Returns how many moved.
    */
   assignMissing(projectId: Id, fallbackSeed: number): number {
+    const assigned = this.ctx.db.transaction(() => this.distributeMissing(projectId, fallbackSeed))();
+    if (assigned > 0) this.ctx.events.emit('labels:changed', { projectId });
+    return assigned;
+  }
+
+  /** What `work` sees if the photos without a split had one; the database is left as it was. */
+  whatIfAssigned<T>(projectId: Id, fallbackSeed: number, work: () => T): T {
+    let result: { value: T } | null = null;
+    try {
+      this.ctx.db.transaction(() => {
+        this.distributeMissing(projectId, fallbackSeed);
+        result = { value: work() };
+        throw ROLLBACK;
+      })();
+    } catch (err) {
+      if (err !== ROLLBACK) throw err;
+    }
+    return (result as { value: T } | null)!.value;
+  }
+
+  private distributeMissing(projectId: Id, fallbackSeed: number): number {
     const summary = this.summary(projectId);
     if (summary.unassigned === 0) return 0;
-    const ratios = summary.ratios ?? DEFAULT_RATIOS;
-    const assigned = this.ctx.db.transaction(() =>
-      this.distribute(projectId, summary.seed ?? fallbackSeed, ratios, 's.split IS NULL'),
-    )();
-    this.ctx.events.emit('labels:changed', { projectId });
-    return assigned;
+    return this.distribute(projectId, summary.seed ?? fallbackSeed, summary.ratios ?? DEFAULT_RATIOS, 's.split IS NULL');
   }
 
   private distribute(projectId: Id, seed: number, ratios: SplitRatios, which: string): number {

@@ -9,3 +9,6 @@ class NoopResizeObserver {
 
 globalThis.ResizeObserver ??= NoopResizeObserver;
 Element.prototype.scrollTo ??= () => {};
+
+// jsdom has no 2D canvas (and complains when asked); charts skip drawing without one.
+HTMLCanvasElement.prototype.getContext = (() => null) as HTMLCanvasElement['getContext'];

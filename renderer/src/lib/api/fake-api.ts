@@ -25,6 +25,7 @@ import type {
 } from '../../../../common/contract';
 import { GraftError } from '../../../../common/errors';
 import { EventHub } from './event-hub';
+import { createFakeTraining } from './fake-training';
 
 /** A folder on the fake disk the picker browses and imports read. */
 export interface FakeFolder {
@@ -47,6 +48,10 @@ export interface FakeProjectSeed {
 export interface FakeApiOptions {
   disk?: FakeFolder;
   projects?: FakeProjectSeed[];
+  /** Milliseconds between the steps of a training run; raise it to act while a run is going. */
+  trainingStepMs?: number;
+  /** Makes every training run fail with this message. */
+  trainingFailure?: string;
 }
 
 export interface FakeApi extends GraftApi {
@@ -596,6 +601,17 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       return splitSummary(projectId);
     },
     'splits:summary': ({ projectId }) => splitSummary(projectId),
+
+    ...createFakeTraining({
+      requireProject: project,
+      images: imagesOf,
+      classes: classesOf,
+      dispatch: (event, payload) => hub.dispatch(event, payload),
+      now,
+      newId,
+      stepMs: options.trainingStepMs ?? 0,
+      failure: options.trainingFailure ?? null,
+    }),
   };
 
   function seed(seedProject: FakeProjectSeed) {

@@ -8,6 +8,8 @@ import type { Notices } from './notices.svelte';
 export class Session {
   view = $state<ViewId>('projects');
   project = $state.raw<ProjectSummary | null>(null);
+  /** The run the Evaluate screen shows; null lets it pick the latest finished one. */
+  experimentId = $state<Id | null>(null);
   started = $state(false);
 
   constructor(
@@ -26,6 +28,7 @@ export class Session {
     const opened = await this.notices.guard(() => this.api.call('projects:open', { projectId }));
     if (!opened) return;
     this.project = opened;
+    this.experimentId = null;
     this.view = 'library';
   }
 
@@ -33,6 +36,11 @@ export class Session {
     const item = NAV_ITEMS.find((i) => i.id === view);
     if (item?.needsProject && !this.project) return;
     this.view = view;
+  }
+
+  evaluate(experimentId: Id): void {
+    this.experimentId = experimentId;
+    this.show('evaluate');
   }
 
   /** Follows the open project's counts; a deleted project closes. Returns the unsubscribe. */

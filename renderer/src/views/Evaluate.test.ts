@@ -1,0 +1,82 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import { startTestApp } from '../test-utils';
+import { petsProject, trainToEnd } from '../training-test-utils';
+import Evaluate from './Evaluate.svelte';
+
+async function openEvaluate(choose: boolean) {
+  const app = await startTestApp({ projects: [petsProject()] });
+  const projectId = app.session.project!.id;
+  const first = await trainToEnd(app.api, projectId, { seed: 1 });
+  const latest = await trainToEnd(app.api, projectId, { seed: 2 });
+  if (choose) app.session.evaluate(first);
+  render(Evaluate, { props: { session: app.session }, context: app.context });
+  await screen.findByTestId('confusion-matrix');
+  return { ...app, first, latest };
+}
+
+describe('Evaluate', () => {
+  it('shows the scores and a confusion matrix with true classes as rows', async () => {
+    const { api, first } = await openEvaluate(true);
+    const detail = await api.call('experiments:get', { experimentId: first });
+    const val = detail.metrics!.val!;
+    const classIds = detail.snapshot.classes.map((c) => String(c.id));
+
+    expect(screen.getByTestId('eval-name').textContent).toBe('Run 1');
+    expect(screen.getByTestId('eval-accuracy').textContent).toBe(`${(val.accuracy * 100).toFixed(1)}%`);
+    expect(screen.getByTestId('eval-test-accuracy')).toBeTruthy();
+    const cells = screen.getAllByTestId('confusion-cell');
+    expect(cells).toHaveLength(4);
+    for (const cell of cells) {
+      const t = classIds.indexOf(cell.dataset.true!);
+      const p = classIds.indexOf(cell.dataset.predicted!);
+      expect(cell.textContent).toBe(String(val.confusion[t][p]));
+    }
+    // The fake gets some of each class wrong, so the matrix is not just its diagonal.
+    expect(cells.filter((c) => c.dataset.true !== c.dataset.predicted).some((c) => c.textContent !== '0')).toBe(true);
+    expect(screen.getAllByTestId('class-metrics-row')).toHaveLength(2);
+    expect(screen.getByTestId('eval-hash').textContent).toBe(detail.snapshot.hash.slice(0, 12));
+    expect(screen.getByTestId('eval-backbone').textContent).toBe('MobileNetV2 224 (fake)');
+  });
+
+  it('shows the photos of a clicked cell, with their predicted class and confidence', async () => {
+    const { api, first } = await openEvaluate(true);
+    const wrong = screen
+      .getAllByTestId('confusion-cell')
+      .find((c) => c.dataset.true !== c.dataset.predicted && c.textContent !== '0')!;
+
+    await fireEvent.click(wrong);
+
+    const panel = await screen.findByTestId('cell-photos');
+    await waitFor(() => expect(within(panel).getAllByTestId('cell-photo')).toHaveLength(Number(wrong.textContent)));
+    expect(api.argsOf('experiments:predictions')).toEqual([
+      {
+        experimentId: first,
+        split: 'val',
+        trueClassId: Number(wrong.dataset.true),
+        predictedClassId: Number(wrong.dataset.predicted),
+      },
+    ]);
+    const photo = within(panel).getAllByTestId('cell-photo')[0];
+    expect(photo.querySelector('img')?.getAttribute('src')).toBe(`fake-media://${photo.dataset.imageId}/thumb`);
+    expect(photo.textContent).toMatch(/predicted (cat|dog)\s*\d+\.\d% sure/);
+  });
+
+  it('lists the most confident mistakes with their true and predicted classes', async () => {
+    const { api, first } = await openEvaluate(true);
+    const mistakes = await api.call('experiments:mistakes', { experimentId: first });
+    const shown = screen.getAllByTestId('mistake');
+    expect(shown).toHaveLength(mistakes.length);
+    expect(shown[0].textContent).toMatch(/is (cat|dog)\s*predicted (cat|dog)/);
+  });
+
+  it('without a chosen run shows the latest finished one, and switches runs', async () => {
+    const { session, first, latest } = await openEvaluate(false);
+    expect(screen.getByTestId('evaluation').dataset.id).toBe(String(latest));
+
+    await fireEvent.change(screen.getByTestId('eval-run'), { target: { value: String(first) } });
+
+    expect(session.experimentId).toBe(first);
+    await waitFor(() => expect(screen.getByTestId('evaluation').dataset.id).toBe(String(first)));
+  });
+});

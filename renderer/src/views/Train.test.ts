@@ -1,0 +1,147 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import type { FakeApiOptions } from '../lib/api/fake-api';
+import { FAKE_EPOCHS } from '../lib/api/fake-training';
+import { startTestApp } from '../test-utils';
+import { petsProject } from '../training-test-utils';
+import Train from './Train.svelte';
+
+async function openTrain(options: FakeApiOptions) {
+  const app = await startTestApp(options);
+  render(Train, { props: { session: app.session }, context: app.context });
+  await screen.findByTestId('backbone-select');
+  return app;
+}
+
+const trainButton = () => screen.getByTestId('train-button') as HTMLButtonElement;
+const warnings = () => screen.queryAllByTestId('train-warning').map((w) => [w.dataset.level, w.dataset.code]);
+
+describe('Train preflight', () => {
+  it('blocks training while a problem is an error, and shows why', async () => {
+    const labels = { 0: 'cat', 1: 'cat', 2: 'cat' };
+    await openTrain({ projects: [{ name: 'Cats', classes: ['cat', 'dog'], photos: 5, labels, opened: true }] });
+
+    await waitFor(() => expect(warnings()).toContainEqual(['error', 'TOO_FEW_CLASSES']));
+    expect(warnings()).toContainEqual(['info', 'UNLABELLED']);
+    expect(screen.getAllByTestId('train-warning')[0].textContent).toContain('at least two classes');
+    expect(trainButton().disabled).toBe(true);
+  });
+
+  it('shows warnings that do not block: imbalance, few photos, unlabelled, no split', async () => {
+    const labels: Record<number, string> = { 0: 'dog', 1: 'dog', 2: 'dog' };
+    for (let i = 3; i < 23; i++) labels[i] = 'cat';
+    await openTrain({ projects: [{ name: 'Pets', classes: ['cat', 'dog'], photos: 25, labels, opened: true }] });
+
+    await waitFor(() => expect(warnings()).toContainEqual(['warning', 'IMBALANCED']));
+    expect(warnings()).toEqual(
+      expect.arrayContaining([
+        ['warning', 'TOO_FEW_PHOTOS'],
+        ['info', 'UNLABELLED'],
+        ['info', 'NO_SPLIT'],
+      ]),
+    );
+    expect(screen.getByText(/“dog” has only 3 photos/)).toBeTruthy();
+    expect(trainButton().disabled).toBe(false);
+  });
+
+  it('preselects the default backbone and shows what it is', async () => {
+    await openTrain({ projects: [petsProject()] });
+    expect((screen.getByTestId('backbone-select') as HTMLSelectElement).value).toBe('fake-mobilenet');
+    expect(screen.getByTestId('backbone-facts').textContent).toContain('1,280');
+    expect(screen.getByLabelText(/Feature extraction \(frozen backbone \+ new head\)/)).toBeTruthy();
+  });
+});
+
+describe('Training a model', () => {
+  it('streams epochs into the charts and ends with a link to the evaluation', async () => {
+    const { api, session } = await openTrain({ projects: [petsProject()], trainingStepMs: 5 });
+    await waitFor(() => expect(trainButton().disabled).toBe(false));
+
+    await fireEvent.click(trainButton());
+
+    expect(api.argsOf('training:start')).toEqual([{ projectId: session.project!.id, config: {} }]);
+    await screen.findByTestId('train-progress');
+    expect(trainButton().disabled).toBe(true);
+    await waitFor(() => expect(screen.getByTestId('epoch-count').textContent).toBe('2'));
+    expect(screen.getByTestId('train-phase').dataset.phase).toBe('training');
+    expect(screen.getByTestId('loss-chart')).toBeTruthy();
+    expect(screen.getByTestId('accuracy-chart')).toBeTruthy();
+
+    const outcome = await screen.findByTestId('train-outcome', {}, { timeout: 3000 });
+    expect(outcome.dataset.status).toBe('finished');
+    expect(screen.getByTestId('epoch-count').textContent).toBe(String(FAKE_EPOCHS));
+    expect(screen.getByTestId('loss-chart').dataset.epochs).toBe(String(FAKE_EPOCHS));
+    expect(
+      screen.getByRole('img', { name: new RegExp(`^Accuracy at epoch ${FAKE_EPOCHS}: Train accuracy`) }),
+    ).toBeTruthy();
+    expect(screen.queryByTestId('train-progress')).toBeNull();
+
+    await fireEvent.click(screen.getByTestId('open-evaluation'));
+    const [run] = await api.call('experiments:list', { projectId: session.project!.id });
+    expect(session.view).toBe('evaluate');
+    expect(session.experimentId).toBe(run.id);
+  });
+
+  it('sends only the settings changed under Advanced, and the chosen backbone', async () => {
+    const { api } = await openTrain({ projects: [petsProject()] });
+    await fireEvent.click(screen.getByTestId('advanced-toggle'));
+    await fireEvent.input(screen.getByTestId('setting-seed'), { target: { value: '7' } });
+    await fireEvent.click(screen.getByTestId('setting-augmentFlip'));
+    await fireEvent.input(screen.getByTestId('setting-dropout'), { target: { value: '0.2' } });
+    await fireEvent.change(screen.getByTestId('backbone-select'), { target: { value: 'fake-inception' } });
+
+    await fireEvent.click(trainButton());
+
+    expect(api.argsOf('training:start')[0].config).toEqual({
+      seed: 7,
+      augmentFlip: false,
+      backboneId: 'fake-inception',
+    });
+    expect((await screen.findByTestId('train-outcome')).dataset.status).toBe('finished');
+  });
+
+  it('will not train with a setting out of range', async () => {
+    await openTrain({ projects: [petsProject()] });
+    await fireEvent.click(screen.getByTestId('advanced-toggle'));
+    await fireEvent.input(screen.getByTestId('setting-dropout'), { target: { value: '1.5' } });
+    expect(trainButton().disabled).toBe(true);
+
+    await fireEvent.click(screen.getByTestId('settings-reset'));
+    expect(trainButton().disabled).toBe(false);
+  });
+
+  it('cancels a running run', async () => {
+    const { api, session } = await openTrain({ projects: [petsProject()], trainingStepMs: 40 });
+    await fireEvent.click(trainButton());
+    await fireEvent.click(await screen.findByTestId('train-cancel'));
+
+    const [run] = await api.call('experiments:list', { projectId: session.project!.id });
+    expect(api.argsOf('training:cancel')).toEqual([{ experimentId: run.id }]);
+    const outcome = await screen.findByTestId('train-outcome', {}, { timeout: 3000 });
+    expect(outcome.dataset.status).toBe('cancelled');
+    expect(Number(screen.getByTestId('epoch-count').textContent)).toBeLessThan(FAKE_EPOCHS);
+  });
+
+  it('shows why a run failed', async () => {
+    await openTrain({ projects: [petsProject()], trainingFailure: 'The backbone file is damaged.' });
+    await fireEvent.click(trainButton());
+
+    const outcome = await screen.findByTestId('train-outcome');
+    expect(outcome.dataset.status).toBe('failed');
+    expect(outcome.textContent).toContain('The backbone file is damaged.');
+    expect(screen.queryByTestId('open-evaluation')).toBeNull();
+  });
+
+  it('picks up a run that was already going when the screen opens', async () => {
+    const app = await startTestApp({ projects: [petsProject()], trainingStepMs: 10 });
+    const projectId = app.session.project!.id;
+    await app.api.call('training:start', { projectId, config: {} });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+
+    render(Train, { props: { session: app.session }, context: app.context });
+
+    await waitFor(() => expect(Number(screen.getByTestId('epoch-count').textContent)).toBeGreaterThan(0));
+    expect((await screen.findByTestId('train-outcome', {}, { timeout: 3000 })).dataset.status).toBe('finished');
+    expect(screen.getByTestId('epoch-count').textContent).toBe(String(FAKE_EPOCHS));
+  });
+});
