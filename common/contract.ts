@@ -158,6 +158,7 @@ export interface SplitSummary {
   seed: number | null;
   ratios: SplitRatios | null;
   perClass: { classId: Id; train: number; val: number; test: number }[];
+  /** Labelled, readable photos that are in no split yet. */
   unassigned: number;
 }
 

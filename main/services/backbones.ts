@@ -1,5 +1,5 @@
-import type { BackboneInfo } from '../../common/training';
 import { GraftError } from '../../common/errors';
+import type { BackboneInfo } from '../../common/training';
 import type { BackboneSpec, PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID, findBundledBackbone, listBundledBackbones } from '../ml/backbones/bundled-backbones';
 import { prepareBackbone } from '../ml/backbones/prepare-backbone';
@@ -28,7 +28,8 @@ export class BackboneService {
 
   spec(id: string): BackboneSpec {
     const spec = findBundledBackbone(id) ?? this.imported().find((b) => b.id === id);
-    if (!spec) throw new GraftError('NOT_FOUND', `There is no backbone “${id}”. Choose one from the list or import it.`);
+    if (!spec)
+      throw new GraftError('NOT_FOUND', `There is no backbone “${id}”. Choose one from the list or import it.`);
     return spec;
   }
 
@@ -38,7 +39,8 @@ export class BackboneService {
   }
 
   register(spec: BackboneSpec): BackboneInfo {
-    if (findBundledBackbone(spec.id)) throw new GraftError('NAME_TAKEN', `“${spec.id}” is the id of a bundled backbone.`);
+    if (findBundledBackbone(spec.id))
+      throw new GraftError('NAME_TAKEN', `“${spec.id}” is the id of a bundled backbone.`);
     this.ctx.db
       .prepare('INSERT OR REPLACE INTO backbones (id, spec, imported_at) VALUES (?, ?, ?)')
       .run(spec.id, JSON.stringify(spec), this.ctx.now());

@@ -1,5 +1,5 @@
-import type { EmbeddingCache, EmbeddingKey } from '../ml/embedding/embedding-cache';
 import type { Db } from '../db/connection';
+import type { EmbeddingCache, EmbeddingKey } from '../ml/embedding/embedding-cache';
 
 /** The embedding cache in SQLite: frozen work survives restarts and is shared by every experiment. */
 export class SqliteEmbeddingCache implements EmbeddingCache {

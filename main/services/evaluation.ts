@@ -1,8 +1,7 @@
 import type { Id, Split } from '../../common/contract';
 import type { SplitEvaluation } from '../../common/training';
 import { argmaxRows, classificationReport } from '../ml/metrics';
-import type { ItemPrediction } from './experiments';
-import type { SnapshotItem } from './experiments';
+import type { ItemPrediction, SnapshotItem } from './experiments';
 
 /**
  * Scores one held-out split and appends each photo's prediction to `predictions`

@@ -50,5 +50,8 @@ export async function readRunArtefacts(dir: string): Promise<RunArtefacts> {
     weightsManifest: { weights: HeadArtifacts['weightSpecs'] }[];
   };
   const weightData = new Uint8Array(await fs.readFile(path.join(dir, HEAD_WEIGHTS)));
-  return { ...run, head: { modelTopology: model.modelTopology, weightSpecs: model.weightsManifest[0].weights, weightData } };
+  return {
+    ...run,
+    head: { modelTopology: model.modelTopology, weightSpecs: model.weightsManifest[0].weights, weightData },
+  };
 }

@@ -50,10 +50,22 @@ describe('experiment store', () => {
     const store = new ExperimentStore(app.ctx);
     const data = collectTrainingData(app.ctx, projectId);
     const id = store.create(projectId, config, data.snapshot, data.items);
-    store.addEpoch(id, { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, learningRate: 0.001, seconds: 0.1 });
+    store.addEpoch(id, {
+      epoch: 1,
+      trainLoss: 1,
+      trainAccuracy: 0.5,
+      valLoss: 1,
+      valAccuracy: 0.5,
+      learningRate: 0.001,
+      seconds: 0.1,
+    });
 
     const dogs = app.classes.list(projectId)[1];
-    app.labels.assign(projectId, app.images.list(projectId, { kind: 'all' }).map((r) => r.id), dogs.id);
+    app.labels.assign(
+      projectId,
+      app.images.list(projectId, { kind: 'all' }).map((r) => r.id),
+      dogs.id,
+    );
     expect(store.get(id).snapshot.classes.map((c) => c.counts.train + c.counts.val + c.counts.test)).toEqual([8, 2]);
 
     const dataDir = app.ctx.paths.root;

@@ -76,13 +76,23 @@ export class ExperimentStore {
   create(projectId: Id, config: TrainConfig, snapshot: DatasetSnapshot, items: SnapshotItem[]): Id {
     const db = this.ctx.db;
     return db.transaction(() => {
-      const { n } = db.prepare('SELECT COUNT(*) AS n FROM experiments WHERE project_id = ?').get(projectId) as { n: number };
+      const { n } = db.prepare('SELECT COUNT(*) AS n FROM experiments WHERE project_id = ?').get(projectId) as {
+        n: number;
+      };
       const info = db
         .prepare(
           `INSERT INTO experiments (project_id, name, status, backbone_id, technique, config, snapshot, started_at)
            VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
         )
-        .run(projectId, `Run ${n + 1}`, config.backboneId, config.technique, JSON.stringify(config), JSON.stringify(snapshot), this.ctx.now());
+        .run(
+          projectId,
+          `Run ${n + 1}`,
+          config.backboneId,
+          config.technique,
+          JSON.stringify(config),
+          JSON.stringify(snapshot),
+          this.ctx.now(),
+        );
       const id = Number(info.lastInsertRowid);
       const insert = db.prepare(
         `INSERT OR IGNORE INTO experiment_items (experiment_id, image_id, content_hash, name, class_id, split) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -100,7 +110,13 @@ export class ExperimentStore {
 
   finish(
     experimentId: Id,
-    outcome: { status: ExperimentStatus; metrics?: FinalMetrics; error?: string; artefactDir?: string; predictions?: ItemPrediction[] },
+    outcome: {
+      status: ExperimentStatus;
+      metrics?: FinalMetrics;
+      error?: string;
+      artefactDir?: string;
+      predictions?: ItemPrediction[];
+    },
   ): void {
     const db = this.ctx.db;
     const row = this.row(experimentId);
@@ -128,15 +144,17 @@ export class ExperimentStore {
   }
 
   list(projectId: Id): ExperimentSummary[] {
-    return (this.ctx.db.prepare(`${EXPERIMENT_SQL} WHERE project_id = ? ORDER BY id DESC`).all(projectId) as ExperimentRow[]).map(
-      summaryOf,
-    );
+    return (
+      this.ctx.db.prepare(`${EXPERIMENT_SQL} WHERE project_id = ? ORDER BY id DESC`).all(projectId) as ExperimentRow[]
+    ).map(summaryOf);
   }
 
   get(experimentId: Id): ExperimentDetail {
     const row = this.row(experimentId);
     const epochs = (
-      this.ctx.db.prepare('SELECT metrics FROM experiment_epochs WHERE experiment_id = ? ORDER BY epoch').all(experimentId) as {
+      this.ctx.db
+        .prepare('SELECT metrics FROM experiment_epochs WHERE experiment_id = ? ORDER BY epoch')
+        .all(experimentId) as {
         metrics: string;
       }[]
     ).map((e) => JSON.parse(e.metrics) as EpochMetrics);
@@ -209,9 +227,14 @@ export class ExperimentStore {
     const b = this.get(bId);
     const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].sort();
     const configDiff = keys
-      .map((key) => ({ key, a: (a.config as unknown as Record<string, unknown>)[key], b: (b.config as unknown as Record<string, unknown>)[key] }))
+      .map((key) => ({
+        key,
+        a: (a.config as unknown as Record<string, unknown>)[key],
+        b: (b.config as unknown as Record<string, unknown>)[key],
+      }))
       .filter((d) => JSON.stringify(d.a) !== JSON.stringify(d.b));
-    const metric = (d: ExperimentDetail, pick: (m: FinalMetrics) => number | undefined) => (d.metrics ? (pick(d.metrics) ?? null) : null);
+    const metric = (d: ExperimentDetail, pick: (m: FinalMetrics) => number | undefined) =>
+      d.metrics ? (pick(d.metrics) ?? null) : null;
     const metricDiff = [
       { key: 'val accuracy', a: metric(a, (m) => m.val?.accuracy), b: metric(b, (m) => m.val?.accuracy) },
       { key: 'val macro F1', a: metric(a, (m) => m.val?.macroF1), b: metric(b, (m) => m.val?.macroF1) },

@@ -103,6 +103,7 @@ export class LibraryImporter {
       const { files } = await walkPhotoFolder(state.root, state.controller.signal);
       // Marking vanished files first lets a moved photo find its old record among them.
       const markedMissing = state.controller.signal.aborted ? [] : this.markUnseenMissing(state.folderId, files);
+      if (state.labelsFromSubfolders) this.createFolderClasses(state.projectId, files);
       await this.importFiles(state, files);
       state.counts.missing = this.countStillMissing(markedMissing);
       if (state.controller.signal.aborted) status = 'cancelled';
@@ -178,7 +179,7 @@ export class LibraryImporter {
       return this.recordReadable(state, file, known, bytes, info.width, info.height);
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOSPC') throw err;
-      const problem = asPhotoError(err);
+      const problem = asPhotoError(err, bytes?.buffer);
       this.recordUnreadable(state, file, known, bytes, problem.code, problem.message);
       return 'unreadable';
     }
@@ -306,6 +307,16 @@ export class LibraryImporter {
       )
       .run(...values, state.projectId, state.folderId, file.relPath, this.ctx.now());
     return Number(info.lastInsertRowid);
+  }
+
+  /** Classes named after sub-folders are created up front, in name order, not in decode order. */
+  private createFolderClasses(projectId: Id, files: WalkedFile[]): void {
+    const names = new Set<string>();
+    for (const f of files) {
+      const name = classNameFromPath(f.relPath);
+      if (name) names.add(name);
+    }
+    for (const name of [...names].sort((a, b) => a.localeCompare(b))) this.classes.ensure(projectId, name);
   }
 
   private labelFromPath(state: RunState, imageId: Id, relPath: string): void {

@@ -100,7 +100,7 @@ export async function inspectPhoto(buffer: Buffer): Promise<PhotoInfo> {
   try {
     meta = await sharp(buffer, { limitInputPixels: false }).metadata();
   } catch (err) {
-    throw decodeError(err);
+    throw decodeError(err, buffer);
   }
   if (!meta.format || !DECODABLE_FORMATS.has(meta.format)) {
     throw new PhotoError('UNSUPPORTED_FORMAT', `“${meta.format ?? 'unknown'}” files are not supported as photos.`);
@@ -139,9 +139,24 @@ export function orientedPhoto(buffer: Buffer): Sharp {
   return sharp(buffer, { failOn: 'truncated', limitInputPixels: MAX_PIXELS }).rotate();
 }
 
-export function decodeError(err: unknown): PhotoError {
+/**
+ * Whether the file stops before its format's end marker. libvips keeps one error buffer per
+ * process, so under concurrent decodes sharp may report "Unknown error" for a truncated file
+ * (sharp#902); the bytes themselves say what happened.
+ */
+export function looksTruncated(buffer: Buffer): boolean {
+  const tail = buffer.subarray(Math.max(0, buffer.length - 64));
+  if (buffer[0] === 0xff && buffer[1] === 0xd8) return !tail.includes(Buffer.from([0xff, 0xd9]));
+  if (buffer.subarray(1, 4).toString('latin1') === 'PNG') return !tail.includes(Buffer.from('IEND', 'latin1'));
+  return false;
+}
+
+export function decodeError(err: unknown, buffer?: Buffer): PhotoError {
   if (err instanceof PhotoError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (buffer && looksTruncated(buffer)) {
+    return new PhotoError('CORRUPT_IMAGE', 'The image is truncated: the file ends before the picture does.');
+  }
   if (/unsupported image format/i.test(message)) {
     return new PhotoError(
       'NOT_AN_IMAGE',
@@ -154,13 +169,19 @@ export function decodeError(err: unknown): PhotoError {
   if (/pixel limit/i.test(message)) {
     return new PhotoError('TOO_LARGE', 'The image is larger than Graft accepts.');
   }
-  return new PhotoError('CORRUPT_IMAGE', `The image is damaged and cannot be decoded (${message.split('\n')[0]}).`);
+  const detail = message.split('\n')[0];
+  return new PhotoError(
+    'CORRUPT_IMAGE',
+    /unknown error/i.test(detail)
+      ? 'The image is damaged and cannot be decoded.'
+      : `The image is damaged and cannot be decoded (${detail}).`,
+  );
 }
 
 /** Ensures a caught value is a PhotoError, wrapping unexpected ones. */
-export function asPhotoError(err: unknown): PhotoError {
+export function asPhotoError(err: unknown, buffer?: Buffer): PhotoError {
   if (err instanceof PhotoError) return err;
   if (err instanceof GraftError) return new PhotoError('READ_FAILED', err.message);
   if ((err as { code?: string }).code) return fileSystemError(err);
-  return decodeError(err);
+  return decodeError(err, buffer);
 }

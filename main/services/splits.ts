@@ -95,7 +95,12 @@ export class SplitService {
   private distributeMissing(projectId: Id, fallbackSeed: number): number {
     const summary = this.summary(projectId);
     if (summary.unassigned === 0) return 0;
-    return this.distribute(projectId, summary.seed ?? fallbackSeed, summary.ratios ?? DEFAULT_RATIOS, 's.split IS NULL');
+    return this.distribute(
+      projectId,
+      summary.seed ?? fallbackSeed,
+      summary.ratios ?? DEFAULT_RATIOS,
+      's.split IS NULL',
+    );
   }
 
   private distribute(projectId: Id, seed: number, ratios: SplitRatios, which: string): number {
@@ -164,7 +169,8 @@ export class SplitService {
       .all(projectId) as { classId: Id; train: number | null; val: number | null; test: number | null }[];
     const { unassigned } = this.ctx.db
       .prepare(
-        `SELECT COUNT(*) AS unassigned FROM images i LEFT JOIN splits s ON s.image_id = i.id
+        `SELECT COUNT(*) AS unassigned FROM images i JOIN labels l ON l.image_id = i.id
+         LEFT JOIN splits s ON s.image_id = i.id
          WHERE i.project_id = ? AND i.status = 'ok' AND s.split IS NULL`,
       )
       .get(projectId) as { unassigned: number };

@@ -66,7 +66,11 @@ export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: Train
   }
   for (const c of classes) {
     if (c.counts.train === 0) {
-      warnings.push({ level: 'error', code: 'TOO_FEW_PHOTOS', message: `“${c.name}” has no photos in the training split.` });
+      warnings.push({
+        level: 'error',
+        code: 'TOO_FEW_PHOTOS',
+        message: `“${c.name}” has no photos in the training split.`,
+      });
     } else if (total(c) < MIN_PHOTOS_PER_CLASS) {
       warnings.push({
         level: 'warning',
@@ -79,7 +83,8 @@ export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: Train
     warnings.push({
       level: 'error',
       code: 'NO_VALIDATION',
-      message: 'No labelled photo is in the validation split, so the model cannot be evaluated. Generate a split first.',
+      message:
+        'No labelled photo is in the validation split, so the model cannot be evaluated. Generate a split first.',
     });
   }
   const sizes = classes.map(total);

@@ -47,7 +47,13 @@ export function buildHeadDataset(
   const heldOut = (split: 'val' | 'test'): HeldOutSet => {
     const items = data.items.filter((i) => i.split === split && vectors.get(i.contentHash)?.original);
     const views = items.map((i) => vectors.get(i.contentHash)!);
-    const flips = config.flipTestTime && views.every((v) => v.hflip) ? pack(views.map((v) => v.hflip!), dim) : undefined;
+    const flips =
+      config.flipTestTime && views.every((v) => v.hflip)
+        ? pack(
+            views.map((v) => v.hflip!),
+            dim,
+          )
+        : undefined;
     return {
       items,
       x: pack(

@@ -4,7 +4,7 @@ import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { FinalMetrics, TrainConfig, TrainingPreflight, TrainingProgress } from '../../common/training';
 import { DEFAULT_BACKBONE_ID } from '../ml/backbones/bundled-backbones';
-import { EmbeddingCancelledError, Embedder } from '../ml/embedding/embedder';
+import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
 import { DEFAULT_HEAD_CONFIG, type HeadConfig } from '../ml/head/head-config';
 import { predictWithHead } from '../ml/head/head-model';
 import { trainHeadInWorker } from '../ml/head/train-in-worker';
@@ -12,15 +12,15 @@ import type { View } from '../ml/preprocess';
 import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
 import { SqliteEmbeddingCache } from './embedding-store';
-import type { ExperimentStore, ItemPrediction } from './experiments';
 import { evaluateSplit } from './evaluation';
 import { writeRunArtefacts } from './experiment-artefacts';
+import type { ExperimentStore, ItemPrediction } from './experiments';
 import type { ImageService } from './images';
 import { requireProject } from './lookups';
 import { orientedPhoto } from './photo-file';
 import type { SplitService } from './splits';
-import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
 import { collectTrainingData, trainingWarnings } from './training-data';
+import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   backboneId: DEFAULT_BACKBONE_ID,
@@ -185,7 +185,15 @@ export class TrainingService {
       for (const r of embedded.results) if (r.ok) vectors.set(r.id, r.vectors);
       const dataset = buildHeadDataset(data, vectors, prepared.featureDim, config);
 
-      this.progress({ experimentId, projectId, phase: 'training', done: 0, total: config.maxEpochs, imagesPerSecond: null, etaSeconds: null });
+      this.progress({
+        experimentId,
+        projectId,
+        phase: 'training',
+        done: 0,
+        total: config.maxEpochs,
+        imagesPerSecond: null,
+        etaSeconds: null,
+      });
       const result = await trainHeadInWorker(dataset.head, headConfigOf(config), {
         signal,
         onEpoch: (m) => {
@@ -203,10 +211,25 @@ export class TrainingService {
         },
       });
 
-      this.progress({ experimentId, projectId, phase: 'evaluating', done: 0, total: 1, imagesPerSecond: null, etaSeconds: null });
+      this.progress({
+        experimentId,
+        projectId,
+        phase: 'evaluating',
+        done: 0,
+        total: 1,
+        imagesPerSecond: null,
+        etaSeconds: null,
+      });
       const classIds = data.snapshot.classes.map((c) => c.id);
       const predictions: ItemPrediction[] = [];
-      const val = evaluateSplit('val', dataset.val.items, dataset.head.val.y, result.valProbabilities, classIds, predictions);
+      const val = evaluateSplit(
+        'val',
+        dataset.val.items,
+        dataset.head.val.y,
+        result.valProbabilities,
+        classIds,
+        predictions,
+      );
       let test: FinalMetrics['test'] = null;
       if (dataset.test.items.length > 0) {
         const probabilities = await predictWithHead(
@@ -219,7 +242,12 @@ export class TrainingService {
       }
 
       const artefactDir = path.join(this.ctx.paths.root, 'experiments', String(experimentId));
-      await writeRunArtefacts(artefactDir, { config, snapshot: data.snapshot, backbone: prepared.spec, head: result.artifacts });
+      await writeRunArtefacts(artefactDir, {
+        config,
+        snapshot: data.snapshot,
+        backbone: prepared.spec,
+        head: result.artifacts,
+      });
       const metrics: FinalMetrics = {
         bestEpoch: result.bestEpoch,
         stoppedEarly: result.stoppedEarly,
