@@ -2,7 +2,7 @@ import type { Id, Split, SplitRatios, SplitSummary } from '../../common/contract
 import { GraftError } from '../../common/errors';
 import type { ServiceContext } from './context';
 import { requireProject } from './lookups';
-import { seededRandom, shuffleInPlace } from './seeded-random';
+import { permutation, seededRandom } from '../../common/seeded-random';
 
 const SPLIT_FOLDER_NAMES = new Map<string, Split>([
   ['train', 'train'],
@@ -126,7 +126,8 @@ export class SplitService {
     );
     const keys = [...strata.keys()].sort((a, b) => (a ?? -1) - (b ?? -1));
     for (const key of keys) {
-      const ids = shuffleInPlace(strata.get(key)!, random);
+      const stratum = strata.get(key)!;
+      const ids = Array.from(permutation(stratum.length, random), (i) => stratum[i]);
       const nVal = Math.round(ids.length * ratios.val);
       const nTest = Math.round(ids.length * ratios.test);
       ids.forEach((id, index) => {
