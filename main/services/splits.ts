@@ -1,8 +1,8 @@
 import type { Id, Split, SplitRatios, SplitSummary } from '../../common/contract';
 import { GraftError } from '../../common/errors';
+import { permutation, seededRandom } from '../../common/seeded-random';
 import type { ServiceContext } from './context';
 import { requireProject } from './lookups';
-import { permutation, seededRandom } from '../../common/seeded-random';
 
 const SPLIT_FOLDER_NAMES = new Map<string, Split>([
   ['train', 'train'],

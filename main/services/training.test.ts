@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
+import { GraftApp } from './graft-app';
+
+// One data directory for the file: the bundled backbone is converted to ONNX once and reused.
+let dir: string;
+let app: GraftApp;
+let projectId: number;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-train-'));
+  app = new GraftApp({ dataDir: path.join(dir, 'data') });
+  await writeLabelledFolder(path.join(dir, 'photos'), { red: 30, blue: 30, green: 30 });
+  projectId = app.projects.create('Colours').id;
+  const folder = app.folders.add(projectId, path.join(dir, 'photos'), true);
+  await app.importer.start(folder.id).done;
+});
+afterAll(() => {
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('training', () => {
+  it('judges a project without a split as training would split it, changing nothing', () => {
+    const preflight = app.training.preflight(projectId);
+    expect(preflight.canTrain).toBe(true);
+    expect(preflight.warnings.map((w) => w.code)).toEqual(['NO_SPLIT']);
+    expect(app.splits.summary(projectId).unassigned).toBe(90);
+  });
+
+  it('learns clearly separable classes (≥ 0.95 validation accuracy) and keeps the run', async () => {
+    const epochs: number[] = [];
+    const off = app.ctx.events.subscribe((event, payload) => {
+      if (event === 'training:epoch') epochs.push((payload as { epoch: { epoch: number } }).epoch.epoch);
+    });
+    const run = app.training.start(projectId, { seed: 7 });
+    await run.done;
+    off();
+    const detail = app.experiments.get(run.experimentId);
+    expect(detail.error).toBeNull();
+    expect(detail.status).toBe('finished');
+    expect(detail.metrics!.val!.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(detail.metrics!.embeddedImages).toBe(90);
+    expect(detail.epochs.map((e) => e.epoch)).toEqual(epochs);
+    expect(detail.snapshot.classes.map((c) => c.name)).toEqual(['blue', 'green', 'red']);
+    const predictions = app.experiments.predictions(run.experimentId, { split: 'val' });
+    expect(predictions).toHaveLength(detail.metrics!.val!.count);
+    const total = detail.metrics!.val!.confusion.flat().reduce((a, b) => a + b, 0);
+    expect(total).toBe(predictions.length);
+  });
+
+  it('embeds nothing the second time and is reproducible from the seed', async () => {
+    const first = app.experiments.list(projectId).find((e) => e.status === 'finished')!;
+    const run = app.training.start(projectId, { seed: 7 });
+    await run.done;
+    const detail = app.experiments.get(run.experimentId);
+    expect(detail.metrics).toMatchObject({ embeddedImages: 0, cachedImages: 90 });
+    expect(detail.epochs).toEqual(
+      app.experiments.get(first.id).epochs.map((e, i) => ({ ...e, seconds: detail.epochs[i].seconds })),
+    );
+  });
+
+  it('cancels within 2 s, leaving a cancelled run', async () => {
+    const run = app.training.start(projectId, {
+      seed: 8,
+      hiddenUnits: 512,
+      patience: 1000,
+      maxEpochs: 1000,
+      learningRate: 0.001,
+    });
+    await new Promise<void>((resolve) => {
+      const off = app.ctx.events.subscribe((event) => {
+        if (event === 'training:epoch') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const asked = Date.now();
+    expect(app.training.cancel(run.experimentId)).toBe(true);
+    await run.done;
+    expect(Date.now() - asked).toBeLessThan(2000);
+    expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
+  });
+
+  it('refuses to start without two labelled classes, saying why', () => {
+    const empty = app.projects.create('Empty');
+    expect(() => app.training.start(empty.id)).toThrow(/at least two classes/);
+  });
+
+  it('leaves an interrupted run when the process is killed mid-run', async () => {
+    const tsx = createRequire(__filename).resolve('tsx/cjs');
+    const child = spawn(
+      process.execPath,
+      ['--require', tsx, path.join(__dirname, '..', 'cli', 'index.ts'), 'train', '--project', 'Colours', '--seed', '9'],
+      { env: { ...process.env, GRAFT_DATA_DIR: path.join(dir, 'data') }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/Training experiment/.test(out)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`train exited early (${code}): ${out}`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    app.close();
+    app = new GraftApp({ dataDir: path.join(dir, 'data') });
+    const [latest] = app.experiments.list(projectId);
+    expect(latest.status).toBe('interrupted');
+    expect(latest.error).toMatch(/stopped while this run was in progress/);
+  });
+});
