@@ -9,7 +9,8 @@ import { createHandlers, dispatch } from '../services/handlers';
 import { httpStatusFor } from './http-status';
 import { readStaticFile } from './static-files';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+// Dropped photos travel as base64 in predict:photos calls; the renderer sends at most ~8 MB a call.
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 const CSP =
   "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'";

@@ -1,5 +1,7 @@
 // Shared set-up for component tests: a fake Graft and the context the App would provide.
 
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { expect } from 'vitest';
 import { createFakeApi, type FakeApi, type FakeApiOptions } from './lib/api/fake-api';
 import { type AppContext, appContextMap } from './lib/context';
 import { Notices } from './lib/state/notices.svelte';
@@ -19,4 +21,19 @@ export async function startTestApp(options: FakeApiOptions = {}): Promise<TestAp
   const session = new Session(api, notices);
   await session.start();
   return { api, notices, session, context: appContextMap({ api, notices }) };
+}
+
+/** Opens a location picker with its button, walks down `trail` by folder names and chooses there. */
+export async function pickLocation(buttonTestid: string, trail: string[]): Promise<void> {
+  await fireEvent.click(screen.getByTestId(buttonTestid));
+  await screen.findByTestId('folder-picker');
+  for (const name of trail) {
+    const start = screen.getByTestId('picker-path').textContent;
+    const folder = screen.getAllByTestId('picker-folder').find((f) => f.dataset.name === name);
+    if (!folder) throw new Error(`The picker shows no folder “${name}”.`);
+    await fireEvent.click(folder);
+    await waitFor(() => expect(screen.getByTestId('picker-path').textContent).not.toBe(start));
+  }
+  await fireEvent.click(screen.getByTestId('picker-choose'));
+  await waitFor(() => expect(screen.queryByTestId('folder-picker')).toBeNull());
 }

@@ -1,7 +1,7 @@
 // Set-up for tests of the training screens: a project worth training on, and finished runs.
 
 import type { Id } from '../../common/contract';
-import type { TrainConfig } from '../../common/training';
+import type { ExportRecord, TrainConfig } from '../../common/training';
 import type { FakeApi, FakeProjectSeed } from './lib/api/fake-api';
 
 /** 20 cats and 20 dogs, all labelled, no split yet: the first run gives them one. */
@@ -22,4 +22,29 @@ export async function trainToEnd(api: FakeApi, projectId: Id, config: Partial<Tr
   });
   await api.call('training:start', { projectId, config });
   return ended;
+}
+
+/** Exports a run through the API into `folderName` under the fake disk's root; resolves once it has ended. */
+export async function exportToEnd(api: FakeApi, experimentId: Id, folderName: string): Promise<ExportRecord> {
+  const picked = await api.call('locations:pick', {});
+  if (picked.status !== 'browse') throw new Error('The fake picks locations by browsing.');
+  const location = await api.call('picker:choose', { pickerId: picked.view.pickerId });
+  if (location.status !== 'location') throw new Error('The picker did not give a location.');
+  const ended = new Promise<void>((resolve) => {
+    const off = api.on('export:finished', () => {
+      off();
+      resolve();
+    });
+  });
+  const { exportId } = await api.call('exports:start', {
+    experimentId,
+    format: 'onnx',
+    location: location.token,
+    folderName,
+    rawInput: false,
+    overwrite: false,
+  });
+  await ended;
+  const records = await api.call('exports:list', { experimentId });
+  return records.find((r) => r.id === exportId)!;
 }

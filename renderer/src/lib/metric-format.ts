@@ -29,3 +29,8 @@ export function formatSetting(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'string') return String(value);
   return JSON.stringify(value);
 }
+
+/** A difference between two probabilities: tiny ones (float rounding) in scientific notation. */
+export function formatProbabilityDifference(difference: number): string {
+  return difference !== 0 && difference < 1e-3 ? difference.toExponential(1) : difference.toFixed(3);
+}

@@ -5,6 +5,8 @@ export const NAV_ITEMS = [
   { id: 'train', label: 'Train', needsProject: true },
   { id: 'experiments', label: 'Experiments', needsProject: true },
   { id: 'evaluate', label: 'Evaluate', needsProject: true },
+  { id: 'export', label: 'Export', needsProject: true },
+  { id: 'predict', label: 'Predict', needsProject: true },
 ] as const;
 
 export type ViewId = (typeof NAV_ITEMS)[number]['id'];

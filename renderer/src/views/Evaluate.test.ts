@@ -70,6 +70,13 @@ describe('Evaluate', () => {
     expect(shown[0].textContent).toMatch(/is (cat|dog)\s*predicted (cat|dog)/);
   });
 
+  it('opens the shown run in Export', async () => {
+    const { session, first } = await openEvaluate(true);
+    await fireEvent.click(await screen.findByTestId('eval-export'));
+    expect(session.view).toBe('export');
+    expect(session.experimentId).toBe(first);
+  });
+
   it('without a chosen run shows the latest finished one, and switches runs', async () => {
     const { session, first, latest } = await openEvaluate(false);
     expect(screen.getByTestId('evaluation').dataset.id).toBe(String(latest));

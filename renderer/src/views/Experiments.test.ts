@@ -84,6 +84,13 @@ describe('Experiments', () => {
     expect(session.experimentId).toBe(runs[0]);
   });
 
+  it('opens a finished run in Export', async () => {
+    const { session, runs } = await openExperiments([1, 2]);
+    await fireEvent.click(within(row(runs[0])).getByTestId('experiment-export'));
+    expect(session.view).toBe('export');
+    expect(session.experimentId).toBe(runs[0]);
+  });
+
   it('shows a new run as it trains and its result when it ends', async () => {
     const { api, projectId } = await openExperiments([1], { trainingStepMs: 10 });
     const { experimentId } = await api.call('training:start', { projectId, config: {} });
@@ -92,6 +99,7 @@ describe('Experiments', () => {
       expect(within(row(experimentId)).getByTestId('experiment-status').dataset.status).toBe('running'),
     );
     expect((within(row(experimentId)).getByTestId('experiment-delete') as HTMLButtonElement).disabled).toBe(true);
+    expect((within(row(experimentId)).getByTestId('experiment-export') as HTMLButtonElement).disabled).toBe(true);
     await waitFor(
       () => expect(within(row(experimentId)).getByTestId('experiment-status').dataset.status).toBe('finished'),
       { timeout: 3000 },

@@ -17,6 +17,7 @@ import type {
   ImportSummary,
   LabelChangeResult,
   PickerView,
+  PickResult,
   ProjectSummary,
   SourceFolder,
   Split,
@@ -25,6 +26,7 @@ import type {
 } from '../../../../common/contract';
 import { GraftError } from '../../../../common/errors';
 import { EventHub } from './event-hub';
+import { createFakeExports, type FakeLocation } from './fake-exports';
 import { createFakeTraining } from './fake-training';
 
 /** A folder on the fake disk the picker browses and imports read. */
@@ -52,12 +54,16 @@ export interface FakeApiOptions {
   trainingStepMs?: number;
   /** Makes every training run fail with this message. */
   trainingFailure?: string;
+  /** Milliseconds between the steps of an export or of a batch prediction. */
+  jobStepMs?: number;
 }
 
 export interface FakeApi extends GraftApi {
   /** Every call made, in order. */
   readonly log: { name: CallName; args: unknown }[];
   argsOf<N extends CallName>(name: N): CallArgs<N>[];
+  /** As if the user deleted an export's folder: its record stays and reads as missing. */
+  deleteExportFiles(exportId: Id): void;
 }
 
 type Handlers = { [N in CallName]: (args: Calls[N]['args']) => Calls[N]['result'] };
@@ -86,9 +92,11 @@ interface History {
   applied: number;
 }
 
+/** What a picker chooses: photos for a project, or a location to read or write. */
+type PickPurpose = { kind: 'source'; projectId: Id; labelsFromSubfolders: boolean } | { kind: 'location' };
+
 interface Picker {
-  projectId: Id;
-  labelsFromSubfolders: boolean;
+  purpose: PickPurpose;
   trail: string[];
 }
 
@@ -110,6 +118,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   const pickers = new Map<string, Picker>();
   /** Where each picked folder sits on the fake disk; seeded folders have no files to rescan. */
   const trails = new Map<Id, string[]>();
+  /** Chosen locations: token -> where the folder sits on the fake disk. */
+  const locations = new Map<string, string[]>();
   const imports = new Map<Id, ImportSummary>();
   const cancelled = new Set<Id>();
   const log: FakeApi['log'] = [];
@@ -267,6 +277,23 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     return node;
   }
 
+  function openPicker(purpose: PickPurpose): PickResult {
+    const pickerId = `picker-${newId()}`;
+    pickers.set(pickerId, { purpose, trail: [] });
+    return { status: 'browse', view: pickerView(pickerId) };
+  }
+
+  function location(token: string): FakeLocation {
+    const trail = locations.get(token);
+    if (!trail) throw new GraftError('NOT_FOUND', 'This folder is no longer known. Choose it again.');
+    const node = nodeAt(trail);
+    return {
+      path: [disk.name, ...trail].join('/'),
+      folders: (node.children ?? []).map((c) => c.name),
+      files: filesUnder(node, []).map(({ relPath, readable }) => ({ relPath, readable })),
+    };
+  }
+
   function pickerView(pickerId: string): PickerView {
     const picker = pickers.get(pickerId);
     if (!picker) throw new GraftError('PICKER_EXPIRED', 'This folder browser has closed. Open it again.');
@@ -369,6 +396,16 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     }, 0);
   }
 
+  const fakeExports = createFakeExports({
+    experiment: (experimentId) => handlers['experiments:get']({ experimentId }),
+    image: (imageId) => handlers['images:get']({ imageId }),
+    location,
+    dispatch: (event, payload) => hub.dispatch(event, payload),
+    now,
+    newId,
+    stepMs: options.jobStepMs ?? 0,
+  });
+
   const handlers: Handlers = {
     'app:info': () => ({ version: '0.0.0-fake', transport: 'host', dataDir: '/fake/data', schemaVersion: 1 }),
 
@@ -422,9 +459,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     'folders:list': ({ projectId }) => folders.filter((f) => f.projectId === projectId),
     'folders:pick': ({ projectId, labelsFromSubfolders }) => {
       project(projectId);
-      const pickerId = `picker-${newId()}`;
-      pickers.set(pickerId, { projectId, labelsFromSubfolders, trail: [] });
-      return { status: 'browse', view: pickerView(pickerId) };
+      return openPicker({ kind: 'source', projectId, labelsFromSubfolders });
     },
     'folders:remove': ({ folderId }) => {
       const f = folder(folderId);
@@ -447,20 +482,25 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     },
     'picker:choose': ({ pickerId }) => {
       const { path } = pickerView(pickerId);
-      const picker = pickers.get(pickerId)!;
+      const { purpose, trail } = pickers.get(pickerId)!;
       pickers.delete(pickerId);
-      const existing = folders.find((f) => f.projectId === picker.projectId && f.path === path);
+      if (purpose.kind === 'location') {
+        const token = `location-${newId()}`;
+        locations.set(token, [...trail]);
+        return { status: 'location', token, path };
+      }
+      const existing = folders.find((f) => f.projectId === purpose.projectId && f.path === path);
       if (existing) return { status: 'chosen', folder: existing };
       const created: SourceFolder = {
         id: newId(),
-        projectId: picker.projectId,
+        projectId: purpose.projectId,
         path,
-        labelsFromSubfolders: picker.labelsFromSubfolders,
+        labelsFromSubfolders: purpose.labelsFromSubfolders,
         lastScannedAt: null,
         present: true,
       };
       folders.push(created);
-      trails.set(created.id, [...picker.trail]);
+      trails.set(created.id, [...trail]);
       return { status: 'chosen', folder: created };
     },
     'picker:cancel': ({ pickerId }) => {
@@ -612,6 +652,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       stepMs: options.trainingStepMs ?? 0,
       failure: options.trainingFailure ?? null,
     }),
+
+    'locations:pick': () => openPicker({ kind: 'location' }),
+    ...fakeExports.handlers,
   };
 
   function seed(seedProject: FakeProjectSeed) {
@@ -652,6 +695,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       const handler = handlers[name] as (a: CallArgs<N>) => CallResult<N>;
       return JSON.parse(JSON.stringify(handler(JSON.parse(JSON.stringify(args)))));
     },
+    deleteExportFiles: fakeExports.deleteFiles,
     on: (event, listener) => hub.on(event, listener),
     mediaUrl: (imageId, size) => `fake-media://${imageId}/${size}`,
   };

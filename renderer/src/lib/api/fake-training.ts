@@ -49,7 +49,7 @@ export interface FakeTrainingDeps {
   failure: string | null;
 }
 
-const FAKE_BACKBONES: BackboneInfo[] = [
+export const FAKE_BACKBONES: BackboneInfo[] = [
   {
     id: 'fake-mobilenet',
     name: 'MobileNetV2 224 (fake)',
@@ -111,7 +111,7 @@ interface FakeExperiment extends ExperimentDetail {
 const total = (c: ClassSnapshot) => c.counts.train + c.counts.val + c.counts.test;
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-function fakeHash(text: string): string {
+export function fakeHash(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h.toString(16).padStart(8, '0').repeat(8);

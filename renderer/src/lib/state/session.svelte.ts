@@ -8,7 +8,7 @@ import type { Notices } from './notices.svelte';
 export class Session {
   view = $state<ViewId>('projects');
   project = $state.raw<ProjectSummary | null>(null);
-  /** The run the Evaluate screen shows; null lets it pick the latest finished one. */
+  /** The run Evaluate and Export show; null lets them pick the latest finished one. */
   experimentId = $state<Id | null>(null);
   started = $state(false);
 
@@ -41,6 +41,11 @@ export class Session {
   evaluate(experimentId: Id): void {
     this.experimentId = experimentId;
     this.show('evaluate');
+  }
+
+  exportModel(experimentId: Id): void {
+    this.experimentId = experimentId;
+    this.show('export');
   }
 
   /** Follows the open project's counts; a deleted project closes. Returns the unsubscribe. */

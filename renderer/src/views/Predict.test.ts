@@ -1,0 +1,147 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import type { FakeApiOptions } from '../lib/api/fake-api';
+import { pickLocation, startTestApp } from '../test-utils';
+import { exportToEnd, petsProject, trainToEnd } from '../training-test-utils';
+import Predict from './Predict.svelte';
+
+const DISK = {
+  name: '/home/ana',
+  children: [{ name: 'inbox', photos: 4, unreadable: ['broken.jpg'] }, { name: 'big', photos: 200 }, { name: 'out' }],
+};
+
+async function openPredict(options: FakeApiOptions = {}) {
+  const app = await startTestApp({ disk: DISK, projects: [petsProject()], ...options });
+  const experimentId = await trainToEnd(app.api, app.session.project!.id);
+  return { ...app, experimentId };
+}
+
+async function renderPredict(app: Awaited<ReturnType<typeof openPredict>>) {
+  render(Predict, { props: { session: app.session }, context: app.context });
+  await screen.findByTestId('predict-model');
+}
+
+const JPEG = [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46];
+const photo = (name: string, bytes: number[]) => new File([new Uint8Array(bytes)], name, { type: 'image/jpeg' });
+const base64 = (bytes: number[]) => btoa(String.fromCharCode(...bytes));
+const result = (name: string) =>
+  screen.getAllByTestId('predict-result').find((r) => r.dataset.name === name) as HTMLElement;
+
+describe('Predict photos', () => {
+  it('predicts a chosen photo with the newest run and shows its top classes with confidence bars', async () => {
+    const app = await openPredict();
+    await renderPredict(app);
+    const model = { kind: 'experiment', experimentId: app.experimentId } as const;
+    expect((screen.getByTestId('predict-model') as HTMLSelectElement).value).toBe(`experiment:${app.experimentId}`);
+
+    await fireEvent.change(screen.getByTestId('predict-file-input'), { target: { files: [photo('cat.jpg', JPEG)] } });
+
+    await waitFor(() => expect(within(result('cat.jpg')).getByTestId('predict-top')).toBeTruthy());
+    const [expected] = await app.api.call('predict:photos', {
+      model,
+      photos: [{ name: 'cat.jpg', dataBase64: base64(JPEG) }],
+    });
+    expect(app.api.argsOf('predict:photos')[0]).toEqual({
+      model,
+      photos: [{ name: 'cat.jpg', dataBase64: base64(JPEG) }],
+    });
+    const card = result('cat.jpg');
+    expect(within(card).getByTestId('predict-top').textContent).toBe(expected.top[0].className);
+    const bars = within(card).getAllByRole('meter');
+    expect(bars).toHaveLength(expected.top.length);
+    expect(Number(bars[0].getAttribute('aria-valuenow'))).toBeCloseTo(expected.top[0].probability * 100, 1);
+    expect(card.textContent).toContain(`${(expected.top[0].probability * 100).toFixed(1)}%`);
+    expect(card.querySelector('img')?.getAttribute('src')).toMatch(/^blob:/);
+    expect(within(card).queryByTestId('predict-error')).toBeNull();
+  });
+
+  it('shows an unreadable dropped photo with its reason, next to a readable one', async () => {
+    const app = await openPredict();
+    await renderPredict(app);
+
+    const files = [photo('notes.jpg', [0x68, 0x65, 0x6c, 0x6c, 0x6f]), photo('dog.jpg', JPEG)];
+    await fireEvent.drop(screen.getByTestId('predict-drop'), { dataTransfer: { files } });
+
+    await waitFor(() => expect(within(result('notes.jpg')).getByTestId('predict-error')).toBeTruthy());
+    expect(within(result('notes.jpg')).getByTestId('predict-error').textContent).toBe(
+      'The file is not an image Graft can read.',
+    );
+    expect(within(result('notes.jpg')).queryByTestId('predict-top')).toBeNull();
+    expect(within(result('dog.jpg')).getByTestId('predict-top').textContent).toMatch(/^(cat|dog)$/);
+  });
+
+  it('offers the exports that passed their check, and predicts with the chosen one', async () => {
+    const app = await openPredict();
+    const passed = await exportToEnd(app.api, app.experimentId, 'good');
+    const failed = await exportToEnd(app.api, app.experimentId, 'fail');
+    await renderPredict(app);
+    const select = screen.getByTestId('predict-model') as HTMLSelectElement;
+    const values = [...select.options].map((o) => o.value);
+    expect(values).toEqual([`experiment:${app.experimentId}`, `export:${passed.id}`]);
+    expect(values).not.toContain(`export:${failed.id}`);
+
+    await fireEvent.change(select, { target: { value: `export:${passed.id}` } });
+    await fireEvent.change(screen.getByTestId('predict-file-input'), { target: { files: [photo('cat.jpg', JPEG)] } });
+
+    await waitFor(() => expect(app.api.argsOf('predict:photos')).toHaveLength(1));
+    expect(app.api.argsOf('predict:photos')[0].model).toEqual({ kind: 'export', exportId: passed.id });
+  });
+
+  it('says there is no model before a run has finished', async () => {
+    const app = await startTestApp({ projects: [petsProject()] });
+    render(Predict, { props: { session: app.session }, context: app.context });
+    expect(await screen.findByTestId('predict-empty')).toBeTruthy();
+    expect(screen.queryByTestId('predict-model')).toBeNull();
+  });
+});
+
+describe('Batch predict', () => {
+  it('runs over a folder, shows progress, then the summary with the CSV', async () => {
+    const app = await openPredict({ jobStepMs: 15 });
+    await renderPredict(app);
+    const start = screen.getByTestId('batch-start') as HTMLButtonElement;
+    expect(start.disabled).toBe(true);
+
+    await pickLocation('batch-source', ['inbox']);
+    await pickLocation('batch-destination', ['out']);
+    expect(screen.getByTestId('batch-source-path').textContent).toBe('/home/ana/inbox');
+    expect(screen.getByTestId('batch-destination-path').textContent).toBe('/home/ana/out');
+    await fireEvent.click(start);
+
+    const progress = await screen.findByTestId('batch-progress');
+    await waitFor(() => expect(progress.textContent).toMatch(/[1-4] \/ 5 photos.*25\.0 photos\/s.*left/s));
+    expect(app.api.argsOf('predict:batchStart')).toEqual([
+      {
+        model: { kind: 'experiment', experimentId: app.experimentId },
+        source: expect.any(String),
+        destination: expect.any(String),
+      },
+    ]);
+
+    const summary = await screen.findByTestId('batch-summary');
+    expect(summary.dataset.status).toBe('finished');
+    expect(summary.textContent).toContain('4 photos predicted');
+    expect(summary.textContent).toContain('1 unreadable');
+    expect(summary.textContent).toContain('/home/ana/out/predictions.csv');
+    expect(screen.queryByTestId('batch-progress')).toBeNull();
+  });
+
+  it('cancels a running batch', async () => {
+    const app = await openPredict({ jobStepMs: 10 });
+    await renderPredict(app);
+    await pickLocation('batch-source', ['big']);
+    await pickLocation('batch-destination', ['out']);
+    await fireEvent.click(screen.getByTestId('batch-start'));
+
+    const progress = await screen.findByTestId('batch-progress');
+    await waitFor(() => expect(progress.textContent).toContain('/ 200 photos'));
+    await fireEvent.click(within(progress).getByTestId('batch-cancel'));
+
+    const summary = await screen.findByTestId('batch-summary');
+    const [{ jobId }] = app.api.argsOf('predict:batchCancel');
+    expect(jobId).toEqual(expect.any(Number));
+    expect(summary.dataset.status).toBe('cancelled');
+    expect(summary.textContent).toContain('Cancelled');
+    expect(summary.textContent).not.toContain('predictions.csv');
+  });
+});
