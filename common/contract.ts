@@ -9,7 +9,11 @@ import type {
   ExperimentDetail,
   ExperimentStatus,
   ExperimentSummary,
+  ExportFormat,
+  ExportRecord,
+  ExportSupport,
   Prediction,
+  PredictionResult,
   TrainConfig,
   TrainingPreflight,
   TrainingProgress,
@@ -109,10 +113,34 @@ export interface PickerView {
   imagesHere: number;
 }
 
+/**
+ * `chosen`: a photo folder added to a project. `location`: a folder chosen for output or for
+ * predicting, named by a token that main maps to its path (the renderer never sends a path).
+ */
 export type PickResult =
   | { status: 'chosen'; folder: SourceFolder }
+  | { status: 'location'; token: string; path: string }
   | { status: 'cancelled' }
   | { status: 'browse'; view: PickerView };
+
+export type PredictModel = { kind: 'experiment'; experimentId: Id } | { kind: 'export'; exportId: Id };
+
+export interface BatchPredictProgress {
+  jobId: Id;
+  done: number;
+  total: number;
+  photosPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface BatchPredictSummary {
+  jobId: Id;
+  status: 'finished' | 'cancelled' | 'failed';
+  csvPath: string | null;
+  predicted: number;
+  unreadable: number;
+  error: string | null;
+}
 
 export interface ImportSummary {
   jobId: Id;
@@ -223,6 +251,29 @@ export interface Calls {
     Prediction[]
   >;
   'experiments:mistakes': Call<{ experimentId: Id; limit?: number }, Prediction[]>;
+
+  /** A folder to write to or read from: Electron's native dialog, or the host's picker. */
+  'locations:pick': Call<Record<string, never>, PickResult>;
+
+  'exports:support': Call<{ experimentId: Id }, ExportSupport[]>;
+  /** Writes the model into a new sub-folder `folderName` of the chosen location, then proves it. */
+  'exports:start': Call<
+    { experimentId: Id; format: ExportFormat; location: string; folderName: string; rawInput: boolean; overwrite: boolean },
+    { exportId: Id }
+  >;
+  'exports:list': Call<{ experimentId: Id }, ExportRecord[]>;
+
+  /** Photos from outside the project, sent as bytes (a dropped or chosen file). */
+  'predict:photos': Call<
+    { model: PredictModel; photos: { name: string; dataBase64: string }[]; topK?: number },
+    PredictionResult[]
+  >;
+  'predict:images': Call<{ model: PredictModel; imageIds: Id[]; topK?: number }, PredictionResult[]>;
+  'predict:batchStart': Call<
+    { model: PredictModel; source: string; destination: string; topK?: number },
+    { jobId: Id }
+  >;
+  'predict:batchCancel': Call<{ jobId: Id }, { cancelling: boolean }>;
 }
 
 export interface Events {
@@ -234,6 +285,9 @@ export interface Events {
   'training:progress': TrainingProgress;
   'training:epoch': { experimentId: Id; projectId: Id; epoch: EpochMetrics };
   'training:finished': { experimentId: Id; projectId: Id; status: ExperimentStatus; error: string | null };
+  'export:finished': { exportId: Id; experimentId: Id; status: ExportRecord['status'] };
+  'predict:progress': BatchPredictProgress;
+  'predict:finished': BatchPredictSummary;
 }
 
 export type CallName = keyof Calls;
@@ -291,6 +345,14 @@ export const CALL_NAMES = [
   'experiments:compare',
   'experiments:predictions',
   'experiments:mistakes',
+  'locations:pick',
+  'exports:support',
+  'exports:start',
+  'exports:list',
+  'predict:photos',
+  'predict:images',
+  'predict:batchStart',
+  'predict:batchCancel',
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [
@@ -302,6 +364,9 @@ export const EVENT_NAMES = [
   'training:progress',
   'training:epoch',
   'training:finished',
+  'export:finished',
+  'predict:progress',
+  'predict:finished',
 ] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

@@ -157,3 +157,43 @@ export interface TrainingProgress {
   imagesPerSecond: number | null;
   etaSeconds: number | null;
 }
+
+export type ExportFormat = 'onnx' | 'tfjs';
+
+/** How closely a written model file matches the in-app model on the run's held-out photos. */
+export interface ParityResult {
+  photos: number;
+  /** Share of photos whose top-1 class is the same. */
+  agreement: number;
+  maxProbabilityDifference: number;
+  passed: boolean;
+  message: string;
+}
+
+export interface ExportRecord {
+  id: Id;
+  experimentId: Id;
+  format: ExportFormat;
+  path: string;
+  status: 'running' | 'passed' | 'failed' | 'interrupted';
+  sizeBytes: number | null;
+  parity: ParityResult | null;
+  error: string | null;
+  createdAt: string;
+  /** The files are no longer where they were written. */
+  missing: boolean;
+}
+
+/** Whether a run can be exported in a format, and why not. */
+export interface ExportSupport {
+  format: ExportFormat;
+  supported: boolean;
+  reason: string | null;
+}
+
+export interface PredictionResult {
+  name: string;
+  /** Top-k classes, most likely first; empty when the photo could not be read. */
+  top: { className: string; probability: number }[];
+  error: string | null;
+}

@@ -3,6 +3,7 @@ import { toErrorPayload } from '../../common/errors';
 import { defaultDataDir } from '../data-dir';
 import { GraftApp } from '../services/graft-app';
 import { APP_VERSION } from '../version';
+import { backboneImportCommand } from './backbone-command';
 import { importCommand, serveCommand } from './commands';
 import { trainCommand } from './train-command';
 
@@ -15,6 +16,9 @@ Usage:
   graft train --project NAME [--backbone ID] [--seed N]
                                               train a model and print its metrics
   graft backbones                             list the available backbones
+  graft backbone import FILE|FOLDER [--name N] [--tap NODE] [--normalisation imagenet|unit|symmetric|raw]
+                    [--input-size N] [--licence TEXT]
+                                              import an ONNX file or a TF.js model folder as a backbone
 Options:
   --data-dir DIR   where Graft keeps its data (default: ${defaultDataDir()}; env GRAFT_DATA_DIR)
   --help           this text`;
@@ -30,6 +34,11 @@ export async function main(argv: string[]): Promise<number> {
       project: { type: 'string' },
       'labels-from-folders': { type: 'boolean', default: false },
       backbone: { type: 'string' },
+      name: { type: 'string' },
+      tap: { type: 'string' },
+      licence: { type: 'string' },
+      normalisation: { type: 'string' },
+      'input-size': { type: 'string' },
       seed: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -87,6 +96,25 @@ export async function main(argv: string[]): Promise<number> {
         };
         const run = await trainCommand(app, io, { project: values.project, config });
         return run.status === 'finished' ? 0 : 1;
+      } finally {
+        app.close();
+      }
+    }
+    case 'backbone': {
+      if (rest[0] !== 'import' || rest.length !== 2) {
+        io.out('Usage: graft backbone import FILE|FOLDER [--name N] [--tap NODE] [--normalisation …] [--licence TEXT]');
+        app.close();
+        return 2;
+      }
+      try {
+        await backboneImportCommand(app, io, rest[1], {
+          name: values.name,
+          tap: values.tap,
+          licence: values.licence,
+          normalisation: values.normalisation,
+          inputSize: values['input-size'],
+        });
+        return 0;
       } finally {
         app.close();
       }

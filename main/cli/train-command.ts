@@ -1,5 +1,5 @@
-import type { ExperimentDetail, TrainConfig, TrainingProgress } from '../../common/training';
 import { GraftError } from '../../common/errors';
+import type { ExperimentDetail, TrainConfig, TrainingProgress } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
 import type { CliIo } from './commands';
 
@@ -49,7 +49,9 @@ export async function trainCommand(
       const p = payload as TrainingProgress;
       if (Date.now() - last < 2000 && p.done !== p.total) return;
       last = Date.now();
-      io.out(`  ${p.phase} ${p.done}/${p.total}${p.imagesPerSecond ? `, ${p.imagesPerSecond.toFixed(1)} photos/s` : ''}`);
+      io.out(
+        `  ${p.phase} ${p.done}/${p.total}${p.imagesPerSecond ? `, ${p.imagesPerSecond.toFixed(1)} photos/s` : ''}`,
+      );
     }
   });
   try {

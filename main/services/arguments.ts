@@ -1,4 +1,4 @@
-import type { Id } from '../../common/contract';
+import type { Id, PredictModel } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 
 export function asId(value: unknown, name: string): Id {
@@ -16,4 +16,11 @@ export function asIds(value: unknown, name: string): Id[] {
 export function asText(value: unknown, name: string): string {
   if (typeof value !== 'string') throw new GraftError('BAD_REQUEST', `${name} must be text.`);
   return value;
+}
+
+export function asModel(value: unknown): PredictModel {
+  const v = value as Partial<{ kind: string; experimentId: unknown; exportId: unknown }> | null;
+  if (v?.kind === 'experiment') return { kind: 'experiment', experimentId: asId(v.experimentId, 'experimentId') };
+  if (v?.kind === 'export') return { kind: 'export', exportId: asId(v.exportId, 'exportId') };
+  throw new GraftError('BAD_REQUEST', 'model must name an experiment or an export.');
 }

@@ -1,8 +1,15 @@
+import fs from 'node:fs';
 import { GraftError } from '../../common/errors';
 import type { BackboneInfo } from '../../common/training';
 import type { BackboneSpec, PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID, findBundledBackbone, listBundledBackbones } from '../ml/backbones/bundled-backbones';
-import { prepareBackbone } from '../ml/backbones/prepare-backbone';
+import {
+  type ImportedBackbone,
+  type ImportOptions,
+  importOnnxBackbone,
+  importTfjsBackbone,
+} from '../ml/backbones/import-backbone';
+import { BackboneError, prepareBackbone } from '../ml/backbones/prepare-backbone';
 import type { ServiceContext } from './context';
 
 function infoOf(spec: BackboneSpec): BackboneInfo {
@@ -38,7 +45,25 @@ export class BackboneService {
     return prepareBackbone(this.spec(id), this.ctx.paths.root);
   }
 
-  register(spec: BackboneSpec): BackboneInfo {
+  /**
+   * Imports a user's backbone: an ONNX file, or a TF.js model folder (converted to ONNX). The
+   * file is validated, copied into the data directory and listed; the proposal says which
+   * tensor became the feature tap and what else could be chosen.
+   */
+  async importFile(file: string, options: ImportOptions = {}): Promise<ImportedBackbone & { info: BackboneInfo }> {
+    let imported: ImportedBackbone;
+    try {
+      imported = fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()
+        ? await importTfjsBackbone(file, this.ctx.paths.root, options)
+        : await importOnnxBackbone(file, this.ctx.paths.root, options);
+    } catch (err) {
+      if (err instanceof BackboneError) throw new GraftError('BAD_REQUEST', err.message);
+      throw err;
+    }
+    return { ...imported, info: this.register(imported.spec) };
+  }
+
+  private register(spec: BackboneSpec): BackboneInfo {
     if (findBundledBackbone(spec.id))
       throw new GraftError('NAME_TAKEN', `“${spec.id}” is the id of a bundled backbone.`);
     this.ctx.db

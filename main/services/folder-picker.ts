@@ -5,10 +5,12 @@ import type { PickerView } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { listFolder } from './folder-walk';
 
+/** What the chosen folder is for: photos to add to a project, or a location to read or write. */
+export type PickPurpose = { kind: 'source'; projectId: number; labelsFromSubfolders: boolean } | { kind: 'location' };
+
 interface PickerSession {
   dir: string;
-  projectId: number;
-  labelsFromSubfolders: boolean;
+  purpose: PickPurpose;
   touched: number;
 }
 
@@ -33,15 +35,10 @@ export class FolderPicker {
 
   constructor(private readonly startDir: string = os.homedir()) {}
 
-  async open(projectId: number, labelsFromSubfolders: boolean): Promise<PickerView> {
+  async open(purpose: PickPurpose): Promise<PickerView> {
     this.expire();
     const pickerId = randomUUID();
-    this.sessions.set(pickerId, {
-      dir: path.resolve(this.startDir),
-      projectId,
-      labelsFromSubfolders,
-      touched: Date.now(),
-    });
+    this.sessions.set(pickerId, { dir: path.resolve(this.startDir), purpose, touched: Date.now() });
     return this.view(pickerId);
   }
 
@@ -62,7 +59,7 @@ export class FolderPicker {
     return this.view(pickerId);
   }
 
-  /** Ends the session and says which folder was chosen, for which project. */
+  /** Ends the session and says which folder was chosen, and what for. */
   choose(pickerId: string): PickerSession {
     const session = this.session(pickerId);
     this.sessions.delete(pickerId);

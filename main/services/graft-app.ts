@@ -1,16 +1,21 @@
+import type { PickResult } from '../../common/contract';
 import { dataPaths } from '../data-dir';
 import { type Db, openDatabase, schemaVersion } from '../db/connection';
 import { BackboneService } from './backbones';
 import { ClassService } from './classes';
+import { openClassifier } from './classifiers';
 import type { ServiceContext } from './context';
 import { EventBus } from './event-bus';
 import { ExperimentStore } from './experiments';
-import { FolderPicker } from './folder-picker';
+import { ExportService } from './exports';
+import { FolderPicker, type PickPurpose } from './folder-picker';
 import { FolderService } from './folders';
 import { ImageService } from './images';
 import { JobStore } from './jobs';
 import { LabelService } from './labels';
 import { LibraryImporter } from './library-import';
+import { LocationRegistry } from './locations';
+import { PredictionService } from './prediction';
 import { ProjectService } from './projects';
 import { SplitService } from './splits';
 import { TrainingService } from './training';
@@ -27,6 +32,7 @@ export class GraftApp {
   readonly projects: ProjectService;
   readonly folders: FolderService;
   readonly picker: FolderPicker;
+  readonly locations = new LocationRegistry();
   readonly importer: LibraryImporter;
   readonly images: ImageService;
   readonly classes: ClassService;
@@ -35,6 +41,8 @@ export class GraftApp {
   readonly backbones: BackboneService;
   readonly experiments: ExperimentStore;
   readonly training: TrainingService;
+  readonly exports: ExportService;
+  readonly prediction: PredictionService;
 
   constructor(options: GraftAppOptions) {
     const paths = dataPaths(options.dataDir);
@@ -53,6 +61,17 @@ export class GraftApp {
     this.backbones = new BackboneService(this.ctx);
     this.experiments = new ExperimentStore(this.ctx);
     this.training = new TrainingService(this.ctx, this.experiments, this.splits, this.images, this.backbones);
+    this.exports = new ExportService(this.ctx, this.experiments, this.images, this.backbones);
+    this.prediction = new PredictionService(this.ctx, this.images, (model) => openClassifier(this, model));
+  }
+
+  /** What a chosen folder becomes: a project's photo folder, or a location token. */
+  chosenFolder(choice: { dir: string; purpose: PickPurpose }): PickResult {
+    if (choice.purpose.kind === 'source') {
+      const { projectId, labelsFromSubfolders } = choice.purpose;
+      return { status: 'chosen', folder: this.folders.add(projectId, choice.dir, labelsFromSubfolders) };
+    }
+    return { status: 'location', token: this.locations.register(choice.dir), path: choice.dir };
   }
 
   get schemaVersion(): number {

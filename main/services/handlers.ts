@@ -1,13 +1,14 @@
 import type { CallArgs, CallName, CallResult, PickResult } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { APP_VERSION } from '../version';
-import { asId, asIds, asText } from './arguments';
+import { asId, asIds, asModel, asText } from './arguments';
+import type { PickPurpose } from './folder-picker';
 import type { GraftApp } from './graft-app';
 
 export type Handlers = { [N in CallName]: (args: CallArgs<N>) => Promise<CallResult<N>> | CallResult<N> };
 
 /** How a transport lets the user choose a folder: Electron's native dialog or the host's picker. */
-export type FolderChooser = (projectId: number, labelsFromSubfolders: boolean) => Promise<PickResult>;
+export type FolderChooser = (purpose: PickPurpose) => Promise<PickResult>;
 
 export interface TransportInfo {
   transport: 'electron' | 'host';
@@ -16,10 +17,7 @@ export interface TransportInfo {
 
 /** Every contract call bound to the services; both transports serve exactly this map. */
 export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
-  const browse: FolderChooser = async (projectId, labelsFromSubfolders) => ({
-    status: 'browse',
-    view: await app.picker.open(projectId, labelsFromSubfolders),
-  });
+  const browse: FolderChooser = async (purpose) => ({ status: 'browse', view: await app.picker.open(purpose) });
   const chooseFolder = info.chooseFolder ?? browse;
 
   return {
@@ -44,7 +42,7 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     'folders:pick': (a) => {
       const projectId = asId(a.projectId, 'projectId');
       app.projects.get(projectId);
-      return chooseFolder(projectId, a.labelsFromSubfolders === true);
+      return chooseFolder({ kind: 'source', projectId, labelsFromSubfolders: a.labelsFromSubfolders === true });
     },
     'folders:remove': (a) => {
       app.folders.remove(asId(a.folderId, 'folderId'));
@@ -52,10 +50,7 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     },
     'picker:enter': (a) => app.picker.enter(asText(a.pickerId, 'pickerId'), asText(a.name, 'name')),
     'picker:up': (a) => app.picker.up(asText(a.pickerId, 'pickerId')),
-    'picker:choose': (a) => {
-      const chosen = app.picker.choose(asText(a.pickerId, 'pickerId'));
-      return { status: 'chosen', folder: app.folders.add(chosen.projectId, chosen.dir, chosen.labelsFromSubfolders) };
-    },
+    'picker:choose': (a) => app.chosenFolder(app.picker.choose(asText(a.pickerId, 'pickerId'))),
     'picker:cancel': (a) => {
       app.picker.cancel(asText(a.pickerId, 'pickerId'));
       return { cancelled: true };
@@ -115,6 +110,32 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
         predictedClassId: a.predictedClassId === undefined ? undefined : asId(a.predictedClassId, 'predictedClassId'),
       }),
     'experiments:mistakes': (a) => app.experiments.mistakes(asId(a.experimentId, 'experimentId'), a.limit),
+
+    'locations:pick': () => chooseFolder({ kind: 'location' }),
+
+    'exports:support': (a) => app.exports.support(asId(a.experimentId, 'experimentId')),
+    'exports:start': (a) => ({
+      exportId: app.exports.start(asId(a.experimentId, 'experimentId'), {
+        format: a.format,
+        location: app.locations.resolve(a.location),
+        folderName: asText(a.folderName, 'folderName'),
+        rawInput: a.rawInput === true,
+        overwrite: a.overwrite === true,
+      }).exportId,
+    }),
+    'exports:list': (a) => app.exports.list(asId(a.experimentId, 'experimentId')),
+
+    'predict:photos': (a) => app.prediction.photos(asModel(a.model), a.photos, a.topK),
+    'predict:images': (a) => app.prediction.projectImages(asModel(a.model), asIds(a.imageIds, 'imageIds'), a.topK),
+    'predict:batchStart': (a) => ({
+      jobId: app.prediction.startBatch(
+        asModel(a.model),
+        app.locations.resolve(a.source),
+        app.locations.resolve(a.destination),
+        a.topK,
+      ).jobId,
+    }),
+    'predict:batchCancel': (a) => ({ cancelling: app.prediction.cancelBatch(asId(a.jobId, 'jobId')) }),
   };
 }
 

@@ -1,0 +1,81 @@
+import fs from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { GraftError } from '../../common/errors';
+import { createInferenceSession } from '../ml/embedding/embedder';
+import type { InputDescription } from '../ml/export/export-metadata';
+import { decodeModel } from '../ml/onnx/onnx-proto';
+import { decodeCrop, type Preprocessing, writeInputRow } from '../ml/preprocess';
+import { orientedPhoto } from './photo-file';
+import type { PhotoClassifier } from './prediction';
+import { type PhotoSource, type Predictions, topK } from './predictor';
+
+/**
+ * A Graft-exported ONNX file, run as any user of the file would: preprocessing from its own
+ * metadata, then onnxruntime-node. Used to predict with an export rather than the app's model.
+ */
+export class ExportedOnnxModel implements PhotoClassifier {
+  private constructor(
+    readonly classNames: string[],
+    private readonly input: InputDescription,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async open(file: string): Promise<ExportedOnnxModel> {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(file);
+    } catch {
+      throw new GraftError('NOT_FOUND', `The exported model ${file} is missing.`);
+    }
+    let meta: Map<string, string>;
+    try {
+      meta = new Map((decodeModel(new Uint8Array(bytes)).metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+    } catch {
+      throw new GraftError('BAD_REQUEST', `${file} is not a readable ONNX file (damaged or incomplete).`);
+    }
+    const names = meta.get('graft.class_names');
+    const input = meta.get('graft.input');
+    if (!names || !input)
+      throw new GraftError('BAD_REQUEST', `${file} was not exported by Graft: it does not say its classes and input.`);
+    const session = await createInferenceSession(new Uint8Array(bytes)).catch((err: Error) => {
+      throw new GraftError('BAD_REQUEST', `onnxruntime cannot load ${file}: ${err.message.split('\n')[0]}`);
+    });
+    return new ExportedOnnxModel(JSON.parse(names) as string[], JSON.parse(input) as InputDescription, session);
+  }
+
+  private get preprocessing(): Preprocessing {
+    const { resize, layout, normalisation } = this.input;
+    return {
+      inputSize: resize.size,
+      resizeShortSide: resize.shortSide,
+      layout,
+      normalisation: normalisation ?? { kind: 'range', min: 0, max: 255 },
+    };
+  }
+
+  async predict(photos: PhotoSource[], options: { topK?: number } = {}): Promise<Predictions> {
+    const pre = this.preprocessing;
+    const k = this.classNames.length;
+    const probabilities = new Float32Array(photos.length * k).fill(Number.NaN);
+    const results = [];
+    for (const [i, photo] of photos.entries()) {
+      try {
+        const crop = await decodeCrop(await photo.read(), pre, orientedPhoto);
+        const data = new Float32Array(pre.inputSize * pre.inputSize * 3);
+        writeInputRow(crop, pre, data, 0);
+        const dims = this.input.shape.map((d, axis) => (axis === 0 ? 1 : Number(d)));
+        const out = await this.session.run({ [this.input.name]: new ort.Tensor('float32', data, dims) });
+        const p = out[this.session.outputNames[0]].data as Float32Array;
+        probabilities.set(p, i * k);
+        results.push({ name: photo.name, top: topK(p, this.classNames, options.topK ?? k), error: null });
+      } catch (err) {
+        results.push({ name: photo.name, top: [], error: (err as Error).message });
+      }
+    }
+    return { results, probabilities, classNames: this.classNames };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,182 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
+import { checkOnnxFile } from '../ml/export/onnx-check';
+import { GraftApp } from './graft-app';
+
+let dir: string;
+let app: GraftApp;
+let projectId: number;
+let experimentId: number;
+let out: string;
+
+function location(): string {
+  return app.locations.register(out);
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-export-'));
+  out = path.join(dir, 'out');
+  fs.mkdirSync(out);
+  app = new GraftApp({ dataDir: path.join(dir, 'data') });
+  await writeLabelledFolder(path.join(dir, 'photos'), { red: 60, blue: 60, green: 60 });
+  projectId = app.projects.create('Export').id;
+  const folder = app.folders.add(projectId, path.join(dir, 'photos'), true);
+  await app.importer.start(folder.id).done;
+  app.splits.generate(projectId, 1, { train: 0.6, val: 0.3, test: 0.1 });
+  const run = app.training.start(projectId);
+  await run.done;
+  experimentId = run.experimentId;
+  expect(app.experiments.get(experimentId).status).toBe('finished');
+});
+afterAll(() => {
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ONNX export', () => {
+  it('writes the whole model, proves it against the app on ≥ 50 validation photos, and passes the reference checker', async () => {
+    const { done } = app.exports.start(experimentId, {
+      format: 'onnx',
+      location: app.locations.resolve(location()),
+      folderName: 'colours-onnx',
+      rawInput: false,
+      overwrite: false,
+    });
+    const record = await done;
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('passed');
+    expect(record.parity!.photos).toBeGreaterThanOrEqual(50);
+    expect(record.parity!.agreement).toBe(1);
+    expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+    expect(fs.readdirSync(record.path).sort()).toEqual(['MODEL_CARD.md', 'labels.json', 'model.onnx']);
+    expect(JSON.parse(fs.readFileSync(path.join(record.path, 'labels.json'), 'utf8'))).toEqual([
+      'blue',
+      'green',
+      'red',
+    ]);
+    const card = fs.readFileSync(path.join(record.path, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain('Backbone licence');
+    expect(card).toContain(app.experiments.get(experimentId).snapshot.hash);
+
+    const check = await checkOnnxFile(path.join(record.path, 'model.onnx'));
+    if (!check.available) console.warn(`Reference ONNX checker skipped: ${check.reason}`);
+    else expect(check).toMatchObject({ ok: true });
+  });
+
+  it('runs in onnxruntime-node from the model card’s script with the app’s top-1 on the validation photos', async () => {
+    const [record] = app.exports.list(experimentId).filter((e) => e.status === 'passed' && e.format === 'onnx');
+    const card = fs.readFileSync(path.join(record.path, 'MODEL_CARD.md'), 'utf8');
+    const script = /```js\n([\s\S]*?)```/.exec(card)![1];
+    expect(script.split('\n').length).toBeLessThanOrEqual(20);
+    fs.writeFileSync(path.join(record.path, 'classify.js'), script);
+    const predictions = app.experiments.predictions(experimentId, { split: 'val' }).slice(0, 12);
+    const classNames = app.experiments.get(experimentId).snapshot.classes;
+    const nodeModules = path.resolve(__dirname, '..', '..', 'node_modules');
+    for (const p of predictions) {
+      const printed = execFileSync(process.execPath, ['classify.js', app.images.absolutePath(p.imageId!)], {
+        cwd: record.path,
+        env: { ...process.env, NODE_PATH: nodeModules },
+      }).toString();
+      expect(printed.split(' ')[0]).toBe(classNames.find((c) => c.id === p.predictedClassId)!.name);
+    }
+  });
+
+  it('with raw 0–255 input inside the graph, still matches the app', async () => {
+    const record = await app.exports.start(experimentId, {
+      format: 'onnx',
+      location: out,
+      folderName: 'colours-raw',
+      rawInput: true,
+      overwrite: false,
+    }).done;
+    expect(record).toMatchObject({ status: 'passed', parity: { agreement: 1 } });
+  });
+
+  it('predicts with the export as with the app, and reports a damaged export clearly', async () => {
+    const record = app.exports.list(experimentId).find((e) => e.path.endsWith('colours-onnx'))!;
+    const photo = app.images.list(projectId, { kind: 'all' })[0];
+    const bytes = fs.readFileSync(app.images.absolutePath(photo.id)).toString('base64');
+    const viaExport = await app.prediction.photos({ kind: 'export', exportId: record.id }, [
+      { name: 'x.jpg', dataBase64: bytes },
+    ]);
+    const viaApp = await app.prediction.photos({ kind: 'experiment', experimentId }, [
+      { name: 'x.jpg', dataBase64: bytes },
+    ]);
+    expect(viaExport[0].top[0].className).toBe(viaApp[0].top[0].className);
+
+    const file = path.join(record.path, 'model.onnx');
+    fs.truncateSync(file, Math.floor(fs.statSync(file).size * 0.6));
+    await expect(
+      app.prediction.photos({ kind: 'export', exportId: record.id }, [{ name: 'x.jpg', dataBase64: bytes }]),
+    ).rejects.toThrow(/damaged|cannot load/);
+  });
+
+  it('refuses to overwrite without confirmation, and an unwritable destination leaves nothing behind', async () => {
+    expect(() =>
+      app.exports.start(experimentId, {
+        format: 'onnx',
+        location: out,
+        folderName: 'colours-raw',
+        rawInput: false,
+        overwrite: false,
+      }),
+    ).toThrow(/already exists/);
+    const blocker = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(blocker, 'a file where a folder should be');
+    const record = await app.exports.start(experimentId, {
+      format: 'onnx',
+      location: blocker,
+      folderName: 'x',
+      rawInput: false,
+      overwrite: false,
+    }).done;
+    expect(record.status).toBe('failed');
+    expect(record.error).toBeTruthy();
+    expect(fs.readdirSync(dir).filter((n) => n.includes('graft-partial'))).toEqual([]);
+    expect(fs.readFileSync(blocker, 'utf8')).toBe('a file where a folder should be');
+  });
+
+  it('lists exports whose files were deleted as missing', () => {
+    const record = app.exports.list(experimentId).find((e) => e.path.endsWith('colours-raw'))!;
+    fs.rmSync(record.path, { recursive: true });
+    expect(app.exports.list(experimentId).find((e) => e.id === record.id)!.missing).toBe(true);
+  });
+});
+
+describe('TF.js export', () => {
+  it('is refused with a reason for a GraphModel backbone and matches the app for a LayersModel one', async () => {
+    const support = await app.exports.support(experimentId);
+    expect(support.find((s) => s.format === 'tfjs')).toMatchObject({ supported: false });
+    const run = app.training.start(projectId, { backboneId: 'nsfwjs-mobilenet-v2' });
+    await run.done;
+    const record = await app.exports.start(run.experimentId, {
+      format: 'tfjs',
+      location: out,
+      folderName: 'colours-tfjs',
+      rawInput: false,
+      overwrite: false,
+    }).done;
+    expect(record.error).toBeNull();
+    expect(record).toMatchObject({ status: 'passed', parity: { agreement: 1 } });
+    expect(record.parity!.photos).toBeGreaterThanOrEqual(50);
+    expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+    expect(fs.readdirSync(record.path)).toContain('model.json');
+  });
+});
+
+describe('batch predict', () => {
+  it('predicts a folder to a CSV with one row per photo', async () => {
+    const source = path.join(dir, 'photos', 'red');
+    const { done } = app.prediction.startBatch({ kind: 'experiment', experimentId }, source, out, 2);
+    const summary = await done;
+    expect(summary).toMatchObject({ status: 'finished', predicted: 60, unreadable: 0 });
+    const lines = fs.readFileSync(summary.csvPath!, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('path,top1,confidence,top_k,error');
+    expect(lines).toHaveLength(61);
+    expect(lines.slice(1).filter((l) => l.split(',')[1] === 'red').length).toBeGreaterThanOrEqual(57);
+  });
+});

@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Id } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import type { ExportFormat, ExportRecord, ExportSupport, ParityResult } from '../../common/training';
+import { appProbabilities } from '../ml/export/app-reference';
+import { composeClassifierOnnx } from '../ml/export/compose-classifier-onnx';
+import { checkOnnxParity, checkTfjsParity, toParityResult } from '../ml/export/parity';
+import { exportTfjsClassifier, tfjsExportSupport } from '../ml/export/tfjs-export';
+import { APP_VERSION } from '../version';
+import type { BackboneService } from './backbones';
+import { isBmp } from './bmp-decoder';
+import type { ServiceContext } from './context';
+import { type RunArtefacts, readRunArtefacts } from './experiment-artefacts';
+import type { ExperimentStore } from './experiments';
+import type { ImageService } from './images';
+import { modelCard } from './model-card';
+
+/** Validation photos checked after each export: enough to be convincing, bounded in time. */
+const MAX_PARITY_PHOTOS = 200;
+
+interface ExportRow {
+  id: Id;
+  experimentId: Id;
+  format: ExportFormat;
+  path: string;
+  status: ExportRecord['status'];
+  sizeBytes: number | null;
+  parity: string | null;
+  error: string | null;
+  createdAt: string;
+}
+
+const EXPORT_SQL = `SELECT id, experiment_id AS experimentId, format, path, status, size_bytes AS sizeBytes, parity,
+  error, created_at AS createdAt FROM exports`;
+
+function toRecord(row: ExportRow): ExportRecord {
+  return {
+    ...row,
+    parity: row.parity ? (JSON.parse(row.parity) as ParityResult) : null,
+    missing: row.status !== 'running' && !fs.existsSync(row.path),
+  };
+}
+
+function checkFolderName(name: unknown): string {
+  const clean = typeof name === 'string' ? name.trim() : '';
+  if (!clean || clean === '.' || clean === '..' || /[/\\:*?"<>|]/.test(clean) || clean.length > 120) {
+    throw new GraftError(
+      'BAD_REQUEST',
+      'The export folder name must be a plain name (no slashes or special characters).',
+    );
+  }
+  return clean;
+}
+
+function removeQuietly(target: string): void {
+  try {
+    fs.rmSync(target, { recursive: true, force: true });
+  } catch {
+    // Nothing was created there (e.g. the destination's parent is a file).
+  }
+}
+
+function folderSize(dir: string): number {
+  return fs.readdirSync(dir).reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
+}
+
+/**
+ * Writes a finished run's model to a folder the user chose, then proves it: the written file is
+ * loaded with its own runtime and compared with the app on the run's validation photos.
+ */
+export class ExportService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly experiments: ExperimentStore,
+    private readonly images: ImageService,
+    private readonly backbones: BackboneService,
+  ) {}
+
+  async support(experimentId: Id): Promise<ExportSupport[]> {
+    const run = await this.artefacts(experimentId);
+    const tfjs = tfjsExportSupport(run.backbone);
+    return [
+      { format: 'onnx', supported: true, reason: null },
+      { format: 'tfjs', supported: tfjs.supported, reason: tfjs.supported ? null : tfjs.reason },
+    ];
+  }
+
+  list(experimentId: Id): ExportRecord[] {
+    return (
+      this.ctx.db.prepare(`${EXPORT_SQL} WHERE experiment_id = ? ORDER BY id DESC`).all(experimentId) as ExportRow[]
+    ).map(toRecord);
+  }
+
+  get(exportId: Id): ExportRecord {
+    const row = this.ctx.db.prepare(`${EXPORT_SQL} WHERE id = ?`).get(exportId) as ExportRow | undefined;
+    if (!row) throw new GraftError('NOT_FOUND', `Export ${exportId} does not exist.`);
+    return toRecord(row);
+  }
+
+  start(
+    experimentId: Id,
+    options: { format: ExportFormat; location: string; folderName: string; rawInput: boolean; overwrite: boolean },
+  ): { exportId: Id; done: Promise<ExportRecord> } {
+    if (options.format !== 'onnx' && options.format !== 'tfjs')
+      throw new GraftError('BAD_REQUEST', 'Export as onnx or tfjs.');
+    const run = this.experiments.get(experimentId);
+    if (run.status !== 'finished') throw new GraftError('BAD_REQUEST', 'Only a finished run can be exported.');
+    const target = path.join(options.location, checkFolderName(options.folderName));
+    if (fs.existsSync(target) && fs.readdirSync(target).length > 0 && !options.overwrite) {
+      throw new GraftError('CONFLICT', `${target} already exists and is not empty. Confirm to replace it.`);
+    }
+    const info = this.ctx.db
+      .prepare(`INSERT INTO exports (experiment_id, format, path, status, created_at) VALUES (?, ?, ?, 'running', ?)`)
+      .run(experimentId, options.format, target, this.ctx.now());
+    const exportId = Number(info.lastInsertRowid);
+    const done = this.run(exportId, experimentId, target, options).then(
+      () => this.finish(exportId, experimentId),
+      () => this.finish(exportId, experimentId),
+    );
+    return { exportId, done };
+  }
+
+  private finish(exportId: Id, experimentId: Id): ExportRecord {
+    const record = this.get(exportId);
+    this.ctx.events.emit('export:finished', { exportId, experimentId, status: record.status });
+    return record;
+  }
+
+  private async artefacts(experimentId: Id): Promise<RunArtefacts> {
+    const dir = this.experiments.artefactDir(experimentId);
+    if (!dir) throw new GraftError('BAD_REQUEST', 'This run has no trained model to export.');
+    return readRunArtefacts(dir).catch(() => {
+      throw new GraftError('NOT_FOUND', `The trained model of this run is missing from ${dir}.`);
+    });
+  }
+
+  private async run(
+    exportId: Id,
+    experimentId: Id,
+    target: string,
+    options: { format: ExportFormat; rawInput: boolean; overwrite: boolean },
+  ): Promise<void> {
+    const temp = `${target}.graft-partial-${randomBytes(4).toString('hex')}`;
+    try {
+      const run = await this.artefacts(experimentId);
+      const prepared = await this.backbones.prepare(run.backbone.id);
+      const classNames = run.snapshot.classes.map((c) => c.name);
+      const modelFile = options.format === 'onnx' ? 'model.onnx' : 'model.json';
+      await fs.promises.mkdir(path.dirname(temp), { recursive: true });
+      if (options.format === 'onnx') {
+        const composed = await composeClassifierOnnx({
+          backbone: prepared,
+          head: run.head,
+          classNames,
+          graftVersion: APP_VERSION,
+          rawInput: options.rawInput,
+        });
+        await fs.promises.mkdir(temp);
+        await fs.promises.writeFile(path.join(temp, modelFile), composed.bytes);
+      } else {
+        const written = await exportTfjsClassifier({
+          backbone: run.backbone,
+          head: run.head,
+          classNames,
+          graftVersion: APP_VERSION,
+          outDir: temp,
+        });
+        if (!written.supported) throw new GraftError('BAD_REQUEST', written.reason);
+      }
+
+      const photos = await this.validationPhotos(experimentId);
+      const reference = await appProbabilities(prepared, run.head, photos);
+      const data = { crops: reference.crops, expected: reference.probabilities, preprocessing: prepared.preprocessing };
+      const report =
+        options.format === 'onnx'
+          ? await checkOnnxParity(path.join(temp, modelFile), data, { rawInput: options.rawInput })
+          : await checkTfjsParity(temp, { ...data, preprocessing: { ...data.preprocessing, layout: 'NHWC' } });
+      const parity = toParityResult(report);
+
+      await fs.promises.writeFile(path.join(temp, 'labels.json'), `${JSON.stringify(classNames, null, 2)}\n`);
+      await fs.promises.writeFile(
+        path.join(temp, 'MODEL_CARD.md'),
+        modelCard({
+          run: this.experiments.get(experimentId),
+          backbone: run.backbone,
+          format: options.format,
+          modelFile,
+          rawInput: options.rawInput && options.format === 'onnx',
+          parity,
+          date: this.ctx.now().slice(0, 10),
+        }),
+      );
+      this.replaceFolder(temp, target, options.overwrite);
+      this.ctx.db
+        .prepare('UPDATE exports SET status = ?, size_bytes = ?, parity = ?, error = ? WHERE id = ?')
+        .run(
+          report.ok ? 'passed' : 'failed',
+          folderSize(target),
+          parity ? JSON.stringify(parity) : null,
+          report.ok ? null : report.message,
+          exportId,
+        );
+    } catch (err) {
+      removeQuietly(temp);
+      const code = (err as { code?: string }).code;
+      const message =
+        code === 'ENOSPC'
+          ? 'The disk is full: nothing was written. Free some space and export again.'
+          : code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
+            ? `Graft may not write to ${path.dirname(target)}: nothing was written.`
+            : (err as Error).message;
+      this.ctx.db.prepare(`UPDATE exports SET status = 'failed', error = ? WHERE id = ?`).run(message, exportId);
+      throw err;
+    }
+  }
+
+  /** Swaps the finished folder into place; an old folder is removed only after the new one is there. */
+  private replaceFolder(temp: string, target: string, overwrite: boolean): void {
+    if (!fs.existsSync(target)) {
+      fs.renameSync(temp, target);
+      return;
+    }
+    if (fs.readdirSync(target).length > 0 && !overwrite) {
+      throw new GraftError('CONFLICT', `${target} appeared while exporting; nothing was replaced.`);
+    }
+    const old = `${target}.graft-old-${randomBytes(4).toString('hex')}`;
+    fs.renameSync(target, old);
+    fs.renameSync(temp, target);
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+
+  private async validationPhotos(experimentId: Id): Promise<Buffer[]> {
+    const ids = this.experiments
+      .predictions(experimentId, { split: 'val' })
+      .map((p) => p.imageId)
+      .filter((id): id is Id => id !== null)
+      .slice(0, MAX_PARITY_PHOTOS);
+    const photos: Buffer[] = [];
+    for (const id of ids) {
+      try {
+        const bytes = await fs.promises.readFile(this.images.absolutePath(id));
+        if (!isBmp(bytes)) photos.push(bytes);
+      } catch {
+        // A photo moved since training is simply not part of the check.
+      }
+    }
+    if (photos.length === 0)
+      throw new GraftError(
+        'BAD_REQUEST',
+        'None of the run’s validation photos can be read, so the export cannot be checked.',
+      );
+    return photos;
+  }
+}

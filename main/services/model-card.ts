@@ -1,0 +1,111 @@
+import type { ExperimentDetail, ExportFormat, ParityResult } from '../../common/training';
+import type { BackboneSpec } from '../ml/backbones/backbone-spec';
+import { APP_VERSION } from '../version';
+
+export interface ModelCardInput {
+  run: ExperimentDetail;
+  backbone: BackboneSpec;
+  format: ExportFormat;
+  modelFile: string;
+  rawInput: boolean;
+  parity: ParityResult | null;
+  date: string;
+}
+
+function pct(v: number | undefined | null): string {
+  return v === undefined || v === null ? '—' : `${(v * 100).toFixed(1)}%`;
+}
+
+function normalisationText(spec: BackboneSpec): string {
+  const n = spec.normalisation;
+  return n.kind === 'range'
+    ? `pixel values mapped linearly from 0–255 to ${n.min}–${n.max}`
+    : `(pixel × ${n.scale.toPrecision(6)} − mean) / std with mean [${n.mean.join(', ')}] and std [${n.std.join(', ')}]`;
+}
+
+/** The 20-line script in the card: onnxruntime-node, sharp, and nothing from Graft. */
+function onnxScript(input: ModelCardInput): string {
+  const { backbone: spec, rawInput, modelFile } = input;
+  const short = spec.resize.shortSide;
+  const crop = spec.inputSize;
+  const normalise = rawInput
+    ? 'const input = Float32Array.from(data); // raw 0-255 RGB, NHWC: the graph normalises'
+    : spec.layout === 'NCHW'
+      ? `const input = new Float32Array(3 * ${crop * crop});\nfor (let p = 0; p < ${crop * crop}; p++) for (let c = 0; c < 3; c++) input[c * ${crop * crop} + p] = norm(data[p * 3 + c], c);`
+      : 'const input = Float32Array.from(data, (v, i) => norm(v, i % 3));';
+  const affine =
+    spec.normalisation.kind === 'range'
+      ? `const norm = (v) => ${spec.normalisation.min} + (v / 255) * ${spec.normalisation.max - spec.normalisation.min};`
+      : `const mean = [${spec.normalisation.mean.join(', ')}], std = [${spec.normalisation.std.join(', ')}];\nconst norm = (v, c) => (v * ${spec.normalisation.scale} - mean[c]) / std[c];`;
+  const dims = rawInput
+    ? `[1, ${crop}, ${crop}, 3]`
+    : spec.layout === 'NCHW'
+      ? `[1, 3, ${crop}, ${crop}]`
+      : `[1, ${crop}, ${crop}, 3]`;
+  return [
+    "const ort = require('onnxruntime-node');",
+    "const sharp = require('sharp');",
+    "const labels = require('./labels.json');",
+    affine,
+    'async function classify(photo) {',
+    `  const { data } = await sharp(photo).rotate().resize(${short}, ${short}, { fit: 'cover' })`,
+    `    .extract({ left: ${Math.floor((short - crop) / 2)}, top: ${Math.floor((short - crop) / 2)}, width: ${crop}, height: ${crop} })`,
+    "    .flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });",
+    `  ${normalise.replace(/\n/g, '\n  ')}`,
+    `  const session = await ort.InferenceSession.create('${modelFile}');`,
+    `  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, ${dims}) };`,
+    '  const { probabilities } = await session.run(feeds);',
+    '  const p = Array.from(probabilities.data);',
+    '  const best = p.indexOf(Math.max(...p));',
+    '  return { label: labels[best], confidence: p[best] };',
+    '}',
+    'classify(process.argv[2]).then((r) => console.log(r.label, r.confidence.toFixed(3)));',
+  ].join('\n');
+}
+
+export function modelCard(input: ModelCardInput): string {
+  const { run, backbone, parity } = input;
+  const m = run.metrics;
+  const classes = run.snapshot.classes;
+  const confusion = m?.val?.confusion ?? [];
+  const lines = [
+    `# ${run.name} — image classifier`,
+    '',
+    `Exported by Graft ${APP_VERSION} on ${input.date} from experiment ${run.id} (${input.format === 'onnx' ? 'ONNX' : 'TF.js LayersModel'}: \`${input.modelFile}\`).`,
+    '',
+    '## Model',
+    `- Backbone: ${backbone.name} (\`${backbone.id}\`), frozen; feature: ${backbone.taps.map((t) => t.node).join(' + ')} (${backbone.featureDim}-d, L2-normalised).`,
+    `- Backbone licence: ${backbone.licence}`,
+    `- Technique: ${run.technique} — a new classification head (${run.config.hiddenUnits > 0 ? `${run.config.hiddenUnits}-unit hidden layer` : 'linear softmax'}) trained on the frozen features.`,
+    `- Input: RGB photo, EXIF-oriented, short side resized to ${backbone.resize.shortSide} px, centre-cropped to ${backbone.inputSize}×${backbone.inputSize}; ${input.rawInput ? 'the graph takes raw 0–255 values as float32 NHWC [N, H, W, 3] and normalises them itself' : `${backbone.layout} float32, ${normalisationText(backbone)}`}.`,
+    `- Output: \`probabilities\` [N, ${classes.length}] in the order of \`labels.json\`.`,
+    '',
+    '## Training data',
+    `Dataset hash \`${run.snapshot.hash}\` (${run.snapshot.imageCount} labelled photos).`,
+    '',
+    '| class | train | val | test |',
+    '|---|---:|---:|---:|',
+    ...classes.map((c) => `| ${c.name} | ${c.counts.train} | ${c.counts.val} | ${c.counts.test} |`),
+    '',
+    '## Metrics',
+    `Validation accuracy ${pct(m?.val?.accuracy)}, macro-F1 ${m?.val?.macroF1.toFixed(3) ?? '—'}; test accuracy ${pct(m?.test?.accuracy)}. Best epoch ${m?.bestEpoch ?? '—'}.`,
+    '',
+    'Validation confusion matrix (rows: true class, columns: predicted):',
+    '',
+    `| | ${classes.map((c) => c.name).join(' | ')} |`,
+    `|---|${classes.map(() => '---:').join('|')}|`,
+    ...confusion.map((row, i) => `| ${classes[i]?.name ?? i} | ${row.join(' | ')} |`),
+    '',
+    '## Parity with the app',
+    parity
+      ? `Checked after writing: ${parity.photos} validation photos, top-1 agreement ${pct(parity.agreement)}, largest probability difference ${parity.maxProbabilityDifference.toExponential(2)} — ${parity.passed ? 'passed' : 'FAILED'}.`
+      : 'Not checked.',
+    '',
+    '## Intended use',
+    `Sorting photos like the training photos into: ${classes.map((c) => c.name).join(', ')}. It knows no other classes: every photo gets one of them, however unlike it is. Accuracy on photos from another camera, place or season may be lower than above; check a sample before relying on it. Not for decisions about people.`,
+  ];
+  if (input.format === 'onnx') {
+    lines.push('', '## Run it (Node.js, `npm install onnxruntime-node sharp`)', '', '```js', onnxScript(input), '```');
+  }
+  return `${lines.join('\n')}\n`;
+}
