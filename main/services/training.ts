@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { FinalMetrics, TrainConfig, TrainingPreflight, TrainingProgress } from '../../common/training';
+import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID } from '../ml/backbones/bundled-backbones';
-import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
+import { Embedder, EmbeddingCancelledError, type EmbedRunResult } from '../ml/embedding/embedder';
 import { DEFAULT_HEAD_CONFIG, type HeadConfig } from '../ml/head/head-config';
 import { predictWithHead } from '../ml/head/head-model';
 import { trainHeadInWorker } from '../ml/head/train-in-worker';
-import type { View } from '../ml/preprocess';
 import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
 import { SqliteEmbeddingCache } from './embedding-store';
@@ -19,7 +19,7 @@ import type { ImageService } from './images';
 import { requireProject } from './lookups';
 import { orientedPhoto } from './photo-file';
 import type { SplitService } from './splits';
-import { collectTrainingData, trainingWarnings } from './training-data';
+import { collectTrainingData, type TrainingData, trainingWarnings } from './training-data';
 import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -146,41 +146,12 @@ export class TrainingService {
     experimentId: Id,
     projectId: Id,
     config: TrainConfig,
-    data: ReturnType<typeof collectTrainingData>,
+    data: TrainingData,
     signal: AbortSignal,
   ): Promise<void> {
     try {
       const prepared = await this.backbones.prepare(config.backboneId);
-      const embedder = await Embedder.open(prepared);
-      const views: View[] = config.augmentFlip || config.flipTestTime ? ['original', 'hflip'] : ['original'];
-      let embedded;
-      try {
-        embedded = await embedder.embed(
-          data.items.map((item) => ({
-            id: item.contentHash,
-            contentHash: item.contentHash,
-            read: () => fs.readFile(this.images.absolutePath(item.imageId)),
-          })),
-          {
-            views,
-            signal,
-            cache: new SqliteEmbeddingCache(this.ctx.db),
-            openImage: orientedPhoto,
-            onProgress: (p) =>
-              this.progress({
-                experimentId,
-                projectId,
-                phase: 'embedding',
-                done: p.done,
-                total: p.total,
-                imagesPerSecond: p.imagesPerSecond,
-                etaSeconds: p.etaSeconds,
-              }),
-          },
-        );
-      } finally {
-        await embedder.close();
-      }
+      const embedded = await this.embed(experimentId, projectId, prepared, data, config, signal);
       const vectors = new Map<string, EmbeddedItem['vectors']>();
       for (const r of embedded.results) if (r.ok) vectors.set(r.id, r.vectors);
       const dataset = buildHeadDataset(data, vectors, prepared.featureDim, config);
@@ -266,6 +237,45 @@ export class TrainingService {
       const message = cancelled ? 'Cancelled.' : (err as Error).message;
       this.experiments.finish(experimentId, { status: cancelled ? 'cancelled' : 'failed', error: message });
       this.finished(experimentId, projectId, cancelled ? 'cancelled' : 'failed', message);
+    }
+  }
+
+  /** Frozen work: every photo of the snapshot through the backbone, cached by content. */
+  private async embed(
+    experimentId: Id,
+    projectId: Id,
+    prepared: PreparedBackbone,
+    data: TrainingData,
+    config: TrainConfig,
+    signal: AbortSignal,
+  ): Promise<EmbedRunResult> {
+    const embedder = await Embedder.open(prepared);
+    try {
+      return await embedder.embed(
+        data.items.map((item) => ({
+          id: item.contentHash,
+          contentHash: item.contentHash,
+          read: () => fs.readFile(this.images.absolutePath(item.imageId)),
+        })),
+        {
+          views: config.augmentFlip || config.flipTestTime ? ['original', 'hflip'] : ['original'],
+          signal,
+          cache: new SqliteEmbeddingCache(this.ctx.db),
+          openImage: orientedPhoto,
+          onProgress: (p) =>
+            this.progress({
+              experimentId,
+              projectId,
+              phase: 'embedding',
+              done: p.done,
+              total: p.total,
+              imagesPerSecond: p.imagesPerSecond,
+              etaSeconds: p.etaSeconds,
+            }),
+        },
+      );
+    } finally {
+      await embedder.close();
     }
   }
 

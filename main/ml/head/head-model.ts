@@ -2,9 +2,9 @@
 // Dense logits -> softmax. It trains through its layers directly and is saved in the
 // LayersModel format, which the ONNX exporter reads.
 import * as tf from '@tensorflow/tfjs';
+import { nextSeed } from '../../../common/seeded-random';
 import { initTfjs } from '../tfjs-backend';
 import type { HeadConfig } from './head-config';
-import { nextSeed } from '../../../common/seeded-random';
 
 /** A saved head: what tf.io.fromMemory loads, with the weights in one buffer. */
 export interface HeadArtifacts {

@@ -1,7 +1,8 @@
 // Seeded Gaussian clusters on the unit sphere, standing in for a backbone's L2-normalised
 // embeddings in tests and tuning runs.
-import type { HeadDataset } from './head-dataset';
+
 import { seededRandom } from '../../../common/seeded-random';
+import type { HeadDataset } from './head-dataset';
 
 export interface ClusterSpec {
   dim: number;

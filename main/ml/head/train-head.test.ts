@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { permutation, seededRandom } from '../../../common/seeded-random';
 import { classificationReport, logLoss } from '../metrics';
 import { initTfjs } from '../tfjs-backend';
 import { HeadTrainingError } from './head-errors';
 import { predictWithHead } from './head-model';
-import { permutation, seededRandom } from '../../../common/seeded-random';
 import { syntheticEmbeddings } from './synthetic-embeddings';
 import { type HeadEpochMetrics, trainHead } from './train-head';
 

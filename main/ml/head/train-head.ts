@@ -2,6 +2,7 @@
 // label-smoothed cross-entropy plus L2; Adam on a learning-rate schedule; early stopping on
 // validation loss that keeps the best epoch's weights. Same seed and data, same numbers.
 import * as tf from '@tensorflow/tfjs';
+import { nextSeed, permutation, seededRandom } from '../../../common/seeded-random';
 import { accuracy, argmaxRows, logLoss } from '../metrics';
 import { initTfjs, type TfjsBackendName } from '../tfjs-backend';
 import { checkHeadConfig, DEFAULT_HEAD_CONFIG, type HeadConfig } from './head-config';
@@ -18,7 +19,6 @@ import {
 } from './head-model';
 import { createScheduler, MIN_IMPROVEMENT } from './lr-schedule';
 import { ScheduledAdam } from './scheduled-adam';
-import { nextSeed, permutation, seededRandom } from '../../../common/seeded-random';
 
 export interface HeadEpochMetrics {
   /** 1-based. */

@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Embedder } from '../embedding/embedder';
+import { floatClassifier } from '../onnx/onnx-fixtures';
+import { randomiseWeights, saveArtifacts } from '../onnx/parity-support';
+import type { BackboneSpec } from './backbone-spec';
+import { importOnnxBackbone, importTfjsBackbone, retapImportedBackbone } from './import-backbone';
+import { prepareBackbone } from './prepare-backbone';
+
+let dir = '';
+let dataDir = '';
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-import-'));
+  dataDir = path.join(dir, 'data');
+  await tf.setBackend('cpu');
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function embedOne(spec: BackboneSpec): Promise<Float32Array> {
+  const prepared = await prepareBackbone(spec, dataDir);
+  const embedder = await Embedder.open(prepared);
+  const bytes = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 80, b: 10 } } })
+    .png()
+    .toBuffer();
+  const run = await embedder.embed([{ id: 'a', contentHash: 'h', read: async () => bytes }]);
+  await embedder.close();
+  const r = run.results[0];
+  if (!r.ok) throw new Error(r.error.message);
+  return r.vectors.original as Float32Array;
+}
+
+describe('importOnnxBackbone', () => {
+  it('validates the model, proposes its pooled features, copies it and returns a storable spec', async () => {
+    const file = path.join(dir, 'classifier.onnx');
+    fs.writeFileSync(file, floatClassifier(5, 4, 8));
+    const { spec, proposal } = await importOnnxBackbone(file, dataDir, { name: 'My net' });
+    expect(spec).toMatchObject({
+      name: 'My net',
+      inputSize: 8,
+      layout: 'NCHW',
+      taps: [{ node: 'gap', reduce: 'none', dim: 5 }],
+      featureDim: 5,
+      resize: { shortSide: 9, crop: 'centre' },
+      normalisation: { kind: 'mean-std' },
+    });
+    expect(proposal.candidates.length).toBeGreaterThan(2);
+    if (spec.source.kind !== 'imported') throw new Error('not imported');
+    expect(fs.readFileSync(path.join(dataDir, spec.source.path))).toEqual(fs.readFileSync(file));
+    const stored = JSON.parse(JSON.stringify(spec)) as BackboneSpec;
+    expect(stored).toEqual(spec);
+    const v = await embedOne(stored);
+    expect(v.length).toBe(5);
+  });
+
+  it('lets the user pick another tensor, resolving its spatial reduction by running it', async () => {
+    const file = path.join(dir, 'classifier2.onnx');
+    fs.writeFileSync(file, floatClassifier(5, 4, 8));
+    const { spec } = await importOnnxBackbone(file, dataDir);
+    const retapped = await retapImportedBackbone(spec, dataDir, { node: 'map' });
+    expect(retapped.taps).toEqual([{ node: 'map', reduce: 'spatial-mean-nchw', dim: 5 }]);
+    expect(retapped.version).not.toBe(spec.version);
+    const logits = await retapImportedBackbone(spec, dataDir, { node: 'logits' });
+    expect(logits.featureDim).toBe(4);
+    expect((await embedOne(retapped)).length).toBe(5);
+  });
+
+  it('refuses files onnxruntime cannot load and tensors that do not exist', async () => {
+    const bad = path.join(dir, 'bad.onnx');
+    fs.writeFileSync(bad, Buffer.from('this is not onnx'));
+    await expect(importOnnxBackbone(bad, dataDir)).rejects.toMatchObject({ code: 'BACKBONE_INVALID' });
+    const file = path.join(dir, 'classifier3.onnx');
+    fs.writeFileSync(file, floatClassifier());
+    await expect(importOnnxBackbone(file, dataDir, { tap: { node: 'nope' } })).rejects.toMatchObject({
+      code: 'BACKBONE_INVALID',
+    });
+  });
+
+  it('notices an imported file changed behind its back', async () => {
+    const file = path.join(dir, 'classifier4.onnx');
+    fs.writeFileSync(file, floatClassifier(3, 2, 8));
+    const { spec } = await importOnnxBackbone(file, dataDir);
+    if (spec.source.kind !== 'imported') throw new Error('not imported');
+    fs.appendFileSync(path.join(dataDir, spec.source.path), Buffer.from([0]));
+    await expect(prepareBackbone(spec, dataDir)).rejects.toMatchObject({ code: 'BACKBONE_INVALID' });
+  });
+});
+
+describe('importTfjsBackbone', () => {
+  it('converts a LayersModel folder and taps its global pool', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 6, kernelSize: 3, activation: 'relu', name: 'conv' }),
+        tf.layers.globalAveragePooling2d({ name: 'gap' }),
+        tf.layers.dense({ units: 3, activation: 'softmax', name: 'head' }),
+      ],
+    });
+    randomiseWeights(model, 4);
+    const artifacts = await saveArtifacts(model);
+    const folder = path.join(dir, 'tfjs-model');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(
+      path.join(folder, 'model.json'),
+      JSON.stringify({
+        modelTopology: artifacts.model.modelTopology,
+        weightsManifest: artifacts.model.weightsManifest,
+      }),
+    );
+    fs.writeFileSync(path.join(folder, 'weights.bin'), artifacts.groupData[0]);
+    const { spec } = await importTfjsBackbone(folder, dataDir, {
+      preprocessing: { resizeShortSide: 20, normalisation: { kind: 'range', min: 0, max: 1 } },
+    });
+    expect(spec).toMatchObject({
+      inputSize: 16,
+      layout: 'NCHW',
+      taps: [{ node: 'gap', reduce: 'none', dim: 6 }],
+      source: { kind: 'imported', origin: 'tfjs' },
+      resize: { shortSide: 20 },
+    });
+    expect((await embedOne(spec)).length).toBe(6);
+  });
+});
