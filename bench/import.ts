@@ -44,14 +44,23 @@ export async function benchImport(args: string[]): Promise<void> {
     app.close();
 
     const t1 = performance.now();
-    const bare = await withPeakRss(() => bareThumbnailLoop(files.map((f) => f.absPath), path.join(work, 'bare')));
+    const bare = await withPeakRss(() =>
+      bareThumbnailLoop(
+        files.map((f) => f.absPath),
+        path.join(work, 'bare'),
+      ),
+    );
     const bareSeconds = (performance.now() - t1) / 1000;
 
     const importRate = imported.result.added / importSeconds;
     const bareRate = files.length / bareSeconds;
     console.log(`\nImport benchmark: ${files.length} photos of 4000×3000 px (JPEG), ${os.cpus().length} vCPUs`);
-    console.log(`  Graft import : ${importRate.toFixed(1)} photos/s (${importSeconds.toFixed(1)} s, ${imported.result.added} added, ${imported.result.unreadable} unreadable), peak RSS ${imported.peakRssMb} MB`);
-    console.log(`  bare sharp   : ${bareRate.toFixed(1)} photos/s (${bareSeconds.toFixed(1)} s), peak RSS ${bare.peakRssMb} MB (concurrency ${BARE_CONCURRENCY})`);
+    console.log(
+      `  Graft import : ${importRate.toFixed(1)} photos/s (${importSeconds.toFixed(1)} s, ${imported.result.added} added, ${imported.result.unreadable} unreadable), peak RSS ${imported.peakRssMb} MB`,
+    );
+    console.log(
+      `  bare sharp   : ${bareRate.toFixed(1)} photos/s (${bareSeconds.toFixed(1)} s), peak RSS ${bare.peakRssMb} MB (concurrency ${BARE_CONCURRENCY})`,
+    );
     console.log(`  ratio import/bare: ${(importRate / bareRate).toFixed(2)}`);
   } finally {
     await fs.rm(work, { recursive: true, force: true });

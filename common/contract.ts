@@ -258,7 +258,14 @@ export interface Calls {
   'exports:support': Call<{ experimentId: Id }, ExportSupport[]>;
   /** Writes the model into a new sub-folder `folderName` of the chosen location, then proves it. */
   'exports:start': Call<
-    { experimentId: Id; format: ExportFormat; location: string; folderName: string; rawInput: boolean; overwrite: boolean },
+    {
+      experimentId: Id;
+      format: ExportFormat;
+      location: string;
+      folderName: string;
+      rawInput: boolean;
+      overwrite: boolean;
+    },
     { exportId: Id }
   >;
   'exports:list': Call<{ experimentId: Id }, ExportRecord[]>;

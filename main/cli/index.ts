@@ -5,6 +5,7 @@ import { GraftApp } from '../services/graft-app';
 import { APP_VERSION } from '../version';
 import { backboneImportCommand } from './backbone-command';
 import { importCommand, serveCommand } from './commands';
+import { exportCommand, predictCommand } from './export-predict-commands';
 import { trainCommand } from './train-command';
 
 const USAGE = `graft ${APP_VERSION}: offline transfer learning for your own photos
@@ -15,6 +16,10 @@ Usage:
                                               import a photo folder into a project
   graft train --project NAME [--backbone ID] [--seed N]
                                               train a model and print its metrics
+  graft export --experiment ID --format onnx|tfjs --out DIR [--raw-input] [--overwrite]
+                                              export a finished run and prove it matches the app
+  graft predict --model EXPERIMENT_ID|FILE.onnx PHOTO|FOLDER… [--csv OUT.csv] [--top N]
+                                              predict photos with a run or an exported ONNX model
   graft backbones                             list the available backbones
   graft backbone import FILE|FOLDER [--name N] [--tap NODE] [--normalisation imagenet|unit|symmetric|raw]
                     [--input-size N] [--licence TEXT]
@@ -39,6 +44,14 @@ export async function main(argv: string[]): Promise<number> {
       licence: { type: 'string' },
       normalisation: { type: 'string' },
       'input-size': { type: 'string' },
+      experiment: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'raw-input': { type: 'boolean', default: false },
+      overwrite: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      csv: { type: 'string' },
+      top: { type: 'string' },
       seed: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -115,6 +128,48 @@ export async function main(argv: string[]): Promise<number> {
           inputSize: values['input-size'],
         });
         return 0;
+      } finally {
+        app.close();
+      }
+    }
+    case 'export': {
+      const format = values.format;
+      if (
+        !values.experiment ||
+        !/^\d+$/.test(values.experiment) ||
+        (format !== 'onnx' && format !== 'tfjs') ||
+        !values.out
+      ) {
+        io.out('Usage: graft export --experiment ID --format onnx|tfjs --out DIR [--raw-input] [--overwrite]');
+        app.close();
+        return 2;
+      }
+      try {
+        const passed = await exportCommand(app, io, {
+          experimentId: Number(values.experiment),
+          format,
+          out: values.out,
+          rawInput: values['raw-input'],
+          overwrite: values.overwrite,
+        });
+        return passed ? 0 : 1;
+      } finally {
+        app.close();
+      }
+    }
+    case 'predict': {
+      if (!values.model || rest.length === 0) {
+        io.out('Usage: graft predict --model EXPERIMENT_ID|FILE.onnx PHOTO|FOLDER… [--csv OUT.csv] [--top N]');
+        app.close();
+        return 2;
+      }
+      try {
+        return await predictCommand(app, io, {
+          model: values.model,
+          inputs: rest,
+          csv: values.csv,
+          topK: values.top ? Number(values.top) : 3,
+        });
       } finally {
         app.close();
       }

@@ -42,7 +42,12 @@ export class BackboneService {
 
   /** The backbone as a tapped ONNX file, converted once and cached in the data directory. */
   prepare(id: string): Promise<PreparedBackbone> {
-    return prepareBackbone(this.spec(id), this.ctx.paths.root);
+    return this.prepareSpec(this.spec(id));
+  }
+
+  /** A run keeps the spec it was trained with: later changes to a backbone's taps never alter it. */
+  prepareSpec(spec: BackboneSpec): Promise<PreparedBackbone> {
+    return prepareBackbone(spec, this.ctx.paths.root);
   }
 
   /**

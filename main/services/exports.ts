@@ -145,7 +145,7 @@ export class ExportService {
     const temp = `${target}.graft-partial-${randomBytes(4).toString('hex')}`;
     try {
       const run = await this.artefacts(experimentId);
-      const prepared = await this.backbones.prepare(run.backbone.id);
+      const prepared = await this.backbones.prepareSpec(run.backbone);
       const classNames = run.snapshot.classes.map((c) => c.name);
       const modelFile = options.format === 'onnx' ? 'model.onnx' : 'model.json';
       await fs.promises.mkdir(path.dirname(temp), { recursive: true });

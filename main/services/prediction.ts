@@ -7,6 +7,7 @@ import type { ServiceContext } from './context';
 import { walkPhotoFolder } from './folder-walk';
 import type { ImageService } from './images';
 import { JobStore } from './jobs';
+import { PREDICTION_CSV_HEADER, predictionCsvRow } from './prediction-csv';
 import type { PhotoSource, Predictions } from './predictor';
 
 /** A model that classifies photos: a finished experiment as the app runs it, or an exported file. */
@@ -20,10 +21,6 @@ export type ClassifierOpener = (model: PredictModel) => Promise<PhotoClassifier>
 
 const BATCH_CHUNK = 32;
 const MAX_UPLOAD_PHOTOS = 200;
-
-function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
 
 function modelKey(model: PredictModel): string {
   return model.kind === 'experiment' ? `experiment:${model.experimentId}` : `export:${model.exportId}`;
@@ -134,7 +131,7 @@ export class PredictionService {
     try {
       const classifier = await this.classifier(model);
       const { files } = await walkPhotoFolder(sourceDir, signal);
-      const rows = [['path', 'top1', 'confidence', 'top_k', 'error'].join(',')];
+      const rows = [PREDICTION_CSV_HEADER];
       for (let start = 0; start < files.length && !signal.aborted; start += BATCH_CHUNK) {
         const chunk = files.slice(start, start + BATCH_CHUNK);
         const { results } = await classifier.predict(
@@ -144,12 +141,7 @@ export class PredictionService {
         for (const r of results) {
           if (r.error) unreadable++;
           else predicted++;
-          const top = r.top.map((t) => `${t.className}:${t.probability.toFixed(4)}`).join(';');
-          rows.push(
-            [r.name, r.top[0]?.className ?? '', r.top[0]?.probability.toFixed(6) ?? '', top, r.error ?? '']
-              .map(csvField)
-              .join(','),
-          );
+          rows.push(predictionCsvRow(r));
         }
         const done = Math.min(files.length, start + chunk.length);
         const rate = done / Math.max(0.001, (Date.now() - started) / 1000);

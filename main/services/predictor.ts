@@ -56,7 +56,7 @@ export class ExperimentModel {
     const artefacts = await readRunArtefacts(dir).catch(() => {
       throw new GraftError('NOT_FOUND', `The trained model of experiment ${experimentId} is missing from ${dir}.`);
     });
-    const prepared = await backbones.prepare(artefacts.backbone.id);
+    const prepared = await backbones.prepareSpec(artefacts.backbone);
     return new ExperimentModel(artefacts, await Embedder.open(prepared));
   }
 

@@ -11,7 +11,7 @@ const MID_PREFIX =
 export const BUNDLED_BACKBONES: readonly BackboneSpec[] = [
   {
     id: 'nsfwjs-mobilenet-v2-140',
-    version: '1',
+    version: '2',
     name: 'MobileNetV2 1.4 224 (nsfwjs "mid")',
     source: {
       kind: 'bundled',

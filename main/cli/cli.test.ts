@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from './index';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-cli-'));
+const data = ['--data-dir', path.join(dir, 'data')];
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('graft command line', () => {
+  it('answers bad usage with exit code 2 and the usage line', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await main(['export', '--format', 'zip', ...data])).toBe(2);
+    expect(await main(['predict', ...data])).toBe(2);
+    expect(await main(['train', ...data])).toBe(2);
+    expect(await main(['frobnicate', ...data])).toBe(2);
+    expect(log.mock.calls.flat().join('\n')).toMatch(/Usage: graft export/);
+    log.mockRestore();
+  });
+
+  it('fails with a clear message on a missing experiment, model or photo', async () => {
+    await expect(
+      main(['export', '--experiment', '42', '--format', 'onnx', '--out', path.join(dir, 'x'), ...data]),
+    ).rejects.toThrow(/Experiment 42 does not exist/);
+    await expect(main(['predict', '--model', '42', path.join(dir, 'nope.jpg'), ...data])).rejects.toThrow(
+      /does not exist/,
+    );
+    fs.writeFileSync(path.join(dir, 'photo.jpg'), 'not a photo');
+    await expect(
+      main(['predict', '--model', path.join(dir, 'missing.onnx'), path.join(dir, 'photo.jpg'), ...data]),
+    ).rejects.toThrow(/missing/);
+    await expect(main(['train', '--project', 'Nope', ...data])).rejects.toThrow(/no project named/);
+  });
+});

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { GraftError } from '../../common/errors';
+import type { ExportFormat } from '../../common/training';
+import { ExportedOnnxModel } from '../services/exported-model';
+import { walkPhotoFolder } from '../services/folder-walk';
+import type { GraftApp } from '../services/graft-app';
+import type { PhotoClassifier } from '../services/prediction';
+import { PREDICTION_CSV_HEADER, predictionCsvRow } from '../services/prediction-csv';
+import { ExperimentModel } from '../services/predictor';
+import type { CliIo } from './commands';
+
+export async function exportCommand(
+  app: GraftApp,
+  io: CliIo,
+  options: { experimentId: number; format: ExportFormat; out: string; rawInput: boolean; overwrite: boolean },
+): Promise<boolean> {
+  const target = path.resolve(options.out);
+  const record = await app.exports.start(options.experimentId, {
+    format: options.format,
+    location: path.dirname(target),
+    folderName: path.basename(target),
+    rawInput: options.rawInput,
+    overwrite: options.overwrite,
+  }).done;
+  if (record.parity) {
+    io.out(
+      `Parity on ${record.parity.photos} validation photos: top-1 agreement ${(record.parity.agreement * 100).toFixed(1)}%, max |Δp| ${record.parity.maxProbabilityDifference.toExponential(2)}`,
+    );
+  }
+  if (record.status !== 'passed') {
+    io.out(`Export FAILED: ${record.error ?? 'parity check failed'}`);
+    return false;
+  }
+  io.out(
+    `Exported ${options.format.toUpperCase()} to ${record.path} (${((record.sizeBytes ?? 0) / 1e6).toFixed(1)} MB): passed.`,
+  );
+  return true;
+}
+
+/** `--model` is an experiment id (a number) or the path of an exported ONNX file. */
+async function openModel(app: GraftApp, model: string): Promise<PhotoClassifier> {
+  if (/^\d+$/.test(model)) return ExperimentModel.open(app.experiments, app.backbones, Number(model));
+  const file = fs.statSync(model, { throwIfNoEntry: false })?.isDirectory() ? path.join(model, 'model.onnx') : model;
+  return ExportedOnnxModel.open(file);
+}
+
+export async function predictCommand(
+  app: GraftApp,
+  io: CliIo,
+  options: { model: string; inputs: string[]; csv?: string; topK: number },
+): Promise<number> {
+  const files: { name: string; absPath: string }[] = [];
+  for (const input of options.inputs) {
+    const stat = fs.statSync(input, { throwIfNoEntry: false });
+    if (!stat) throw new GraftError('NOT_FOUND', `${input} does not exist.`);
+    if (stat.isDirectory()) {
+      for (const f of (await walkPhotoFolder(input)).files)
+        files.push({ name: path.join(input, f.relPath), absPath: f.absPath });
+    } else files.push({ name: input, absPath: input });
+  }
+  if (files.length === 0) throw new GraftError('BAD_REQUEST', 'No photos found to predict.');
+  const classifier = await openModel(app, options.model);
+  let failed = 0;
+  try {
+    const { results } = await classifier.predict(
+      files.map((f) => ({ name: f.name, read: () => fs.promises.readFile(f.absPath) })),
+      { topK: options.topK },
+    );
+    const rows = [PREDICTION_CSV_HEADER];
+    for (const r of results) {
+      if (r.error) failed++;
+      rows.push(predictionCsvRow(r));
+      if (!options.csv) {
+        io.out(
+          r.error
+            ? `${r.name}\tERROR\t${r.error}`
+            : `${r.name}\t${r.top[0].className}\t${r.top[0].probability.toFixed(3)}`,
+        );
+      }
+    }
+    if (options.csv) {
+      fs.writeFileSync(`${options.csv}.partial`, `${rows.join('\n')}\n`);
+      fs.renameSync(`${options.csv}.partial`, options.csv);
+      io.out(`Wrote ${results.length} predictions to ${options.csv}${failed ? ` (${failed} unreadable)` : ''}.`);
+    }
+  } finally {
+    await classifier.close();
+  }
+  return failed > 0 ? 1 : 0;
+}
