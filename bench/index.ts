@@ -1,8 +1,14 @@
 // npm run bench -- <name> [args]: benchmarks that print their figures (not part of npm test).
+import { runBackbonesBench } from './backbones';
 import { benchImport } from './import';
+import { benchPredict } from './predict';
+import { benchTrain } from './train';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   import: benchImport,
+  backbones: runBackbonesBench,
+  train: benchTrain,
+  predict: benchPredict,
 };
 
 const [name, ...args] = process.argv.slice(2);

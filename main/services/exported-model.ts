@@ -13,10 +13,13 @@ import { type PhotoSource, type Predictions, topK } from './predictor';
  * A Graft-exported ONNX file, run as any user of the file would: preprocessing from its own
  * metadata, then onnxruntime-node. Used to predict with an export rather than the app's model.
  */
+/** Photos per onnxruntime call when the model accepts any batch size. */
+const BATCH = 16;
+
 export class ExportedOnnxModel implements PhotoClassifier {
   private constructor(
     readonly classNames: string[],
-    private readonly input: InputDescription,
+    readonly input: InputDescription,
     private readonly session: ort.InferenceSession,
   ) {}
 
@@ -43,7 +46,7 @@ export class ExportedOnnxModel implements PhotoClassifier {
     return new ExportedOnnxModel(JSON.parse(names) as string[], JSON.parse(input) as InputDescription, session);
   }
 
-  private get preprocessing(): Preprocessing {
+  get preprocessing(): Preprocessing {
     const { resize, layout, normalisation } = this.input;
     return {
       inputSize: resize.size,
@@ -56,22 +59,35 @@ export class ExportedOnnxModel implements PhotoClassifier {
   async predict(photos: PhotoSource[], options: { topK?: number } = {}): Promise<Predictions> {
     const pre = this.preprocessing;
     const k = this.classNames.length;
+    const rowSize = pre.inputSize * pre.inputSize * 3;
+    const fixedBatch = typeof this.input.shape[0] === 'number' ? this.input.shape[0] : null;
     const probabilities = new Float32Array(photos.length * k).fill(Number.NaN);
-    const results = [];
-    for (const [i, photo] of photos.entries()) {
-      try {
-        const crop = await decodeCrop(await photo.read(), pre, orientedPhoto);
-        const data = new Float32Array(pre.inputSize * pre.inputSize * 3);
-        writeInputRow(crop, pre, data, 0);
-        const dims = this.input.shape.map((d, axis) => (axis === 0 ? 1 : Number(d)));
-        const out = await this.session.run({ [this.input.name]: new ort.Tensor('float32', data, dims) });
-        const p = out[this.session.outputNames[0]].data as Float32Array;
-        probabilities.set(p, i * k);
-        results.push({ name: photo.name, top: topK(p, this.classNames, options.topK ?? k), error: null });
-      } catch (err) {
-        results.push({ name: photo.name, top: [], error: (err as Error).message });
-      }
+    const crops = await Promise.allSettled(photos.map(async (p) => decodeCrop(await p.read(), pre, orientedPhoto)));
+    const readable = crops.flatMap((c, i) => (c.status === 'fulfilled' ? [{ i, crop: c.value }] : []));
+    const step = fixedBatch ?? BATCH;
+    for (let start = 0; start < readable.length; start += step) {
+      const rows = readable.slice(start, start + step);
+      const n = fixedBatch ?? rows.length;
+      const data = new Float32Array(n * rowSize);
+      rows.forEach((r, row) => {
+        writeInputRow(r.crop, pre, data, row);
+      });
+      const dims = [n, ...this.input.shape.slice(1).map(Number)];
+      const out = await this.session.run({ [this.input.name]: new ort.Tensor('float32', data, dims) });
+      const p = out[this.session.outputNames[0]].data as Float32Array;
+      rows.forEach((r, row) => {
+        probabilities.set(p.subarray(row * k, (row + 1) * k), r.i * k);
+      });
     }
+    const results = photos.map((photo, i) => {
+      const crop = crops[i];
+      if (crop.status === 'rejected') return { name: photo.name, top: [], error: (crop.reason as Error).message };
+      return {
+        name: photo.name,
+        top: topK(probabilities.subarray(i * k, (i + 1) * k), this.classNames, options.topK ?? k),
+        error: null,
+      };
+    });
     return { results, probabilities, classNames: this.classNames };
   }
 

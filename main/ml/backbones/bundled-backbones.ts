@@ -112,7 +112,8 @@ export function findBundledBackbone(id: string): BackboneSpec | undefined {
  * concatenation (86.9% / 89.5%, 3056-d) and ahead of the other bundled networks' best taps:
  * nsfwjs MobileNetV2 86.3% / 81.7%, InceptionV3 85.6% / 83.7% at a sixth of the speed,
  * CenterNet 85.0% / 86.3% (CenterNet and this network together: 88.9% / 88.9%, for two forward
- * passes per photo). It embeds 72 photos/s on one thread (bare inference 78/s).
+ * passes per photo). It embeds 52-72 photos/s on one thread (bare inference 76-78/s) over two
+ * runs on the shared 2-vCPU bench machine; the photo counts depend on the load, the ranking did not.
  * One photo is 0.65 points there, so these gaps are a few photos; the clear gap is to an imported
  * ImageNet backbone (MobileNetV2 int8 ONNX: 96.1%): the bundled weights were tuned for other tasks.
  */
