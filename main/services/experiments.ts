@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Id, Split } from '../../common/contract';
 import { GraftError } from '../../common/errors';
+import { compareExperiments } from '../../common/experiment-comparison';
 import type {
   DatasetSnapshot,
   EpochMetrics,
@@ -223,33 +224,7 @@ export class ExperimentStore {
   }
 
   compare(aId: Id, bId: Id): ExperimentComparison {
-    const a = this.get(aId);
-    const b = this.get(bId);
-    const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].sort();
-    const configDiff = keys
-      .map((key) => ({
-        key,
-        a: (a.config as unknown as Record<string, unknown>)[key],
-        b: (b.config as unknown as Record<string, unknown>)[key],
-      }))
-      .filter((d) => JSON.stringify(d.a) !== JSON.stringify(d.b));
-    const metric = (d: ExperimentDetail, pick: (m: FinalMetrics) => number | undefined) =>
-      d.metrics ? (pick(d.metrics) ?? null) : null;
-    const metricDiff = [
-      { key: 'val accuracy', a: metric(a, (m) => m.val?.accuracy), b: metric(b, (m) => m.val?.accuracy) },
-      { key: 'val macro F1', a: metric(a, (m) => m.val?.macroF1), b: metric(b, (m) => m.val?.macroF1) },
-      { key: 'val log loss', a: metric(a, (m) => m.val?.logLoss), b: metric(b, (m) => m.val?.logLoss) },
-      { key: 'test accuracy', a: metric(a, (m) => m.test?.accuracy), b: metric(b, (m) => m.test?.accuracy) },
-      { key: 'best epoch', a: metric(a, (m) => m.bestEpoch), b: metric(b, (m) => m.bestEpoch) },
-      { key: 'duration (s)', a: a.durationSeconds, b: b.durationSeconds },
-    ];
-    const f1 = (d: ExperimentDetail, name: string) => {
-      const cls = d.snapshot.classes.find((c) => c.name === name);
-      return d.metrics?.val?.perClass.find((p) => p.classId === cls?.id)?.f1 ?? null;
-    };
-    const names = [...new Set([...a.snapshot.classes, ...b.snapshot.classes].map((c) => c.name))];
-    const perClassDiff = names.map((className) => ({ className, aF1: f1(a, className), bF1: f1(b, className) }));
-    return { a, b, configDiff, metricDiff, perClassDiff };
+    return compareExperiments(this.get(aId), this.get(bId));
   }
 
   /** Runs still 'running' at start-up were cut off when the process died. */

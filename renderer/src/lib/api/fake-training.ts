@@ -4,6 +4,7 @@
 
 import type { CallName, Calls, ClassInfo, EventName, Events, Id, ImageRow, Split } from '../../../../common/contract';
 import { GraftError } from '../../../../common/errors';
+import { compareExperiments } from '../../../../common/experiment-comparison';
 import type {
   BackboneInfo,
   ClassSnapshot,
@@ -394,30 +395,6 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
     });
   }
 
-  function compare(a: FakeExperiment, b: FakeExperiment): ExperimentComparison {
-    const keys = Object.keys(a.config).sort() as (keyof TrainConfig)[];
-    const configDiff = keys
-      .map((key) => ({ key, a: a.config[key] as unknown, b: b.config[key] as unknown }))
-      .filter((d) => d.a !== d.b);
-    const metric = (e: FakeExperiment, pick: (m: FinalMetrics) => number | undefined) =>
-      e.metrics ? (pick(e.metrics) ?? null) : null;
-    const metricDiff = [
-      { key: 'val accuracy', a: metric(a, (m) => m.val?.accuracy), b: metric(b, (m) => m.val?.accuracy) },
-      { key: 'val macro F1', a: metric(a, (m) => m.val?.macroF1), b: metric(b, (m) => m.val?.macroF1) },
-      { key: 'val log loss', a: metric(a, (m) => m.val?.logLoss), b: metric(b, (m) => m.val?.logLoss) },
-      { key: 'test accuracy', a: metric(a, (m) => m.test?.accuracy), b: metric(b, (m) => m.test?.accuracy) },
-      { key: 'best epoch', a: metric(a, (m) => m.bestEpoch), b: metric(b, (m) => m.bestEpoch) },
-      { key: 'duration (s)', a: a.durationSeconds, b: b.durationSeconds },
-    ];
-    const f1 = (e: FakeExperiment, name: string) => {
-      const cls = e.snapshot.classes.find((c) => c.name === name);
-      return e.metrics?.val?.perClass.find((p) => p.classId === cls?.id)?.f1 ?? null;
-    };
-    const names = [...new Set([...a.snapshot.classes, ...b.snapshot.classes].map((c) => c.name))];
-    const perClassDiff = names.map((className) => ({ className, aF1: f1(a, className), bF1: f1(b, className) }));
-    return { a: detailOf(a), b: detailOf(b), configDiff, metricDiff, perClassDiff };
-  }
-
   return {
     'backbones:list': () => FAKE_BACKBONES,
     'training:preflight': ({ projectId, config }) => {
@@ -489,7 +466,7 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
       experiments.splice(experiments.indexOf(exp), 1);
       return { deleted: true };
     },
-    'experiments:compare': ({ a, b }) => compare(experiment(a), experiment(b)),
+    'experiments:compare': ({ a, b }) => compareExperiments(detailOf(experiment(a)), detailOf(experiment(b))),
     'experiments:predictions': ({ experimentId, split, trueClassId, predictedClassId }) =>
       experiment(experimentId).predictions.filter(
         (p) =>
