@@ -9,7 +9,6 @@ import type {
   BackboneInfo,
   ClassSnapshot,
   EpochMetrics,
-  ExperimentComparison,
   ExperimentDetail,
   ExperimentSummary,
   FinalMetrics,
