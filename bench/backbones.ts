@@ -13,7 +13,7 @@ import type { BackboneSpec, FeatureTap, PreparedBackbone } from '../main/ml/back
 import { BUNDLED_BACKBONES, DEFAULT_BACKBONE_ID } from '../main/ml/backbones/bundled-backbones';
 import { importOnnxBackbone } from '../main/ml/backbones/import-backbone';
 import { prepareBackbone } from '../main/ml/backbones/prepare-backbone';
-import { Embedder } from '../main/ml/embedding/embedder';
+import { defaultInferenceThreads, Embedder } from '../main/ml/embedding/embedder';
 import { bareOnnxLoop } from './bare-onnx-loop';
 import {
   HYMENOPTERA_DIR,
@@ -277,7 +277,7 @@ function machineNote(): string {
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' / ');
-  return `${cpu}, ${os.cpus().length} vCPU, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}, onnxruntime-node ${ort.env.versions.node}, intraOpNumThreads=1, batch ${BATCH}; load average (1/5/15 min) at the end of the run ${load}: other processes share the CPU, so the speeds are lower bounds`;
+  return `${cpu}, ${os.cpus().length} vCPU, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}, onnxruntime-node ${ort.env.versions.node}, intraOpNumThreads=${defaultInferenceThreads()}, batch ${BATCH}; load average (1/5/15 min) at the end of the run ${load}: other processes share the CPU, so the speeds are lower bounds`;
 }
 
 function pct(x: number): string {

@@ -1,6 +1,7 @@
 // Photos -> L2-normalised feature vectors with onnxruntime-node. Decoding of batch k+1
 // (sharp, on libuv's thread pool) runs while batch k is inferred, cached vectors are never
 // recomputed, and a photo that cannot be read becomes an error item instead of ending the run.
+import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { PreparedBackbone } from '../backbones/backbone-spec';
 import {
@@ -17,8 +18,16 @@ import {
 import type { EmbeddingCache, EmbeddingKey } from './embedding-cache';
 
 export interface SessionOptions {
-  /** Threads for one inference (default 1: the app keeps other cores for the UI and decoding). */
+  /** Threads for one inference (default: defaultInferenceThreads()). */
   intraOpNumThreads?: number;
+}
+
+/**
+ * Every core, up to 4. On the 2-vCPU machines we measure on, 2 threads embedded 55.7 photos/s
+ * against 33.0 with 1 (default backbone, two views, 640×480 JPEGs, decoding included).
+ */
+export function defaultInferenceThreads(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
 export interface EmbedItem {
@@ -87,7 +96,7 @@ export async function createInferenceSession(
   options: SessionOptions = {},
 ): Promise<ort.InferenceSession> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: options.intraOpNumThreads ?? 1,
+    intraOpNumThreads: options.intraOpNumThreads ?? defaultInferenceThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',

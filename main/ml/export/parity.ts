@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import type { ParityResult } from '../../../common/training';
+import { createInferenceSession } from '../embedding/embedder';
 import { inputDims, type Preprocessing, writeInputRow } from '../preprocess';
 import { initTfjs } from '../tfjs-backend';
 import { INPUT_NAME, OUTPUT_NAME, RAW_INPUT_NAME } from './compose-classifier-onnx';
@@ -69,7 +70,7 @@ export async function checkOnnxParity(
   const inputName = options.rawInput ? RAW_INPUT_NAME : INPUT_NAME;
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    session = await createInferenceSession(file);
   } catch (err) {
     return fail(
       'EXPORT_UNREADABLE',
