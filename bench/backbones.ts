@@ -24,8 +24,7 @@ import {
 } from './hymenoptera';
 import { accuracy, type ProbeOptions, trainLinearProbe } from './linear-probe';
 
-const COMMAND = 'npx tsx bench/backbones.ts';
-const DOC = path.resolve(__dirname, '..', 'docs', 'benchmarks-backbones.md');
+const COMMAND = 'npm run bench -- backbones';
 const BATCH = 16;
 const MID =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';
@@ -423,16 +422,5 @@ export async function runBackbonesBench(): Promise<void> {
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  const text = report(accRows, speedRows, counts);
-  console.log(text);
-  fs.mkdirSync(path.dirname(DOC), { recursive: true });
-  fs.writeFileSync(DOC, text);
-  log(`written to ${DOC}`);
-}
-
-if (require.main === module) {
-  runBackbonesBench().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  console.log(report(accRows, speedRows, counts));
 }

@@ -34,7 +34,7 @@ export const BUNDLED_BACKBONES: readonly BackboneSpec[] = [
     ],
     featureDim: 448,
     notes:
-      'TF.js GraphModel; the graph maps [0,1] input to [-1,1] itself. Feature: global mean of the last bottleneck (expanded_conv_16/project, 448-d), which scored as well as the 1792-d feature vector and the three-tap concatenation (docs/benchmarks-backbones.md) at a fraction of the size.',
+      'TF.js GraphModel; the graph maps [0,1] input to [-1,1] itself. Feature: global mean of the last bottleneck (expanded_conv_16/project, 448-d), which scored as well as the 1792-d feature vector and the three-tap concatenation (docs/BENCHMARKS.md) at a fraction of the size.',
   },
   {
     id: 'human-centernet-mobilenet-v3',
@@ -106,7 +106,7 @@ export function findBundledBackbone(id: string): BackboneSpec | undefined {
 }
 
 /**
- * Chosen by `npx tsx bench/backbones.ts` (docs/benchmarks-backbones.md): on hymenoptera ants vs
+ * Chosen by `npx tsx bench/backbones.ts` (docs/BENCHMARKS.md): on hymenoptera ants vs
  * bees with a linear probe, MobileNetV2 1.4 with the pooled expanded_conv_16/project tap scored
  * 86.9% val (90.2% flip-averaged) from 448 numbers per photo, tied with its three-tap
  * concatenation (86.9% / 89.5%, 3056-d) and ahead of the other bundled networks' best taps:
