@@ -73,8 +73,8 @@ async function hymenopteraRuns(work: string): Promise<void> {
     const backbones = [app.backbones.list().find((b) => b.isDefault)!.id];
     const reference = path.join(SHARED_BACKBONES_DIR, 'mobilenetv2-12-int8-onnx', 'mobilenetv2-12-int8.onnx');
     if (fs.existsSync(reference)) {
-      const { info } = await app.backbones.importFile(reference, { name: 'MobileNetV2 int8 (ImageNet, imported)' });
-      backbones.push(info.id);
+      const { backbone } = await app.backbones.importFile(reference, { name: 'MobileNetV2 int8 (ImageNet, imported)' });
+      backbones.push(backbone.id);
     }
     const rows: Row[] = [];
     for (const id of backbones) rows.push(await trainOnce(app, project.id, id));

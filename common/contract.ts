@@ -3,6 +3,7 @@
 // headless host's HTTP + SSE) is named here; nothing else crosses.
 
 import type {
+  BackboneImportResult,
   BackboneInfo,
   EpochMetrics,
   ExperimentComparison,
@@ -12,6 +13,7 @@ import type {
   ExportFormat,
   ExportRecord,
   ExportSupport,
+  NormalisationPreset,
   Prediction,
   PredictionResult,
   TrainConfig,
@@ -235,6 +237,21 @@ export interface Calls {
   'splits:summary': Call<{ projectId: Id }, SplitSummary>;
 
   'backbones:list': Call<Record<string, never>, BackboneInfo[]>;
+  /**
+   * Imports the backbone in a chosen folder: a TF.js model folder (model.json), or an ONNX file
+   * in it (`fileName`, or the folder's only .onnx file). `tap` picks another tensor than proposed.
+   */
+  'backbones:import': Call<
+    {
+      location: string;
+      fileName?: string;
+      name?: string;
+      tap?: string;
+      normalisation?: NormalisationPreset;
+      licence?: string;
+    },
+    BackboneImportResult
+  >;
   'training:preflight': Call<{ projectId: Id; config?: Partial<TrainConfig> }, TrainingPreflight>;
   'training:start': Call<{ projectId: Id; config?: Partial<TrainConfig> }, { experimentId: Id }>;
   'training:cancel': Call<{ experimentId: Id }, { cancelling: boolean }>;
@@ -341,6 +358,7 @@ export const CALL_NAMES = [
   'splits:set',
   'splits:summary',
   'backbones:list',
+  'backbones:import',
   'training:preflight',
   'training:start',
   'training:cancel',

@@ -15,6 +15,16 @@ export interface BackboneInfo {
 
 export type Technique = 'feature-extraction';
 
+export type NormalisationPreset = 'imagenet' | 'unit' | 'symmetric' | 'raw';
+
+/** What importing a backbone found: the tap chosen, why, and the other tensors a user may pick. */
+export interface BackboneImportResult {
+  backbone: BackboneInfo;
+  tap: string;
+  reason: string;
+  candidates: string[];
+}
+
 /** Every knob of a training run; the defaults give a good model with no settings at all. */
 export interface TrainConfig {
   backboneId: string;

@@ -1,16 +1,6 @@
-import { GraftError } from '../../common/errors';
-import type { ImportOptions } from '../ml/backbones/import-backbone';
-import { IMAGENET_NORMALISATION } from '../ml/backbones/import-backbone';
-import type { Normalisation } from '../ml/preprocess';
+import type { NormalisationPreset } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
 import type { CliIo } from './commands';
-
-const NORMALISATIONS: Record<string, Normalisation> = {
-  imagenet: IMAGENET_NORMALISATION,
-  unit: { kind: 'range', min: 0, max: 1 },
-  symmetric: { kind: 'range', min: -1, max: 1 },
-  raw: { kind: 'range', min: 0, max: 255 },
-};
 
 export interface BackboneImportFlags {
   name?: string;
@@ -21,28 +11,24 @@ export interface BackboneImportFlags {
 }
 
 export async function backboneImportCommand(app: GraftApp, io: CliIo, file: string, flags: BackboneImportFlags) {
-  const normalisation = flags.normalisation ? NORMALISATIONS[flags.normalisation] : undefined;
-  if (flags.normalisation && !normalisation) {
-    throw new GraftError('BAD_REQUEST', `--normalisation is one of ${Object.keys(NORMALISATIONS).join(', ')}.`);
-  }
-  const options: ImportOptions = {
+  const result = await app.backbones.importFile(file, {
     name: flags.name,
+    tap: flags.tap,
     licence: flags.licence,
-    tap: flags.tap ? { node: flags.tap } : undefined,
-    preprocessing: {
-      ...(normalisation ? { normalisation } : {}),
-      ...(flags.inputSize ? { inputSize: Number(flags.inputSize) } : {}),
-    },
-  };
-  const { info, spec, proposal } = await app.backbones.importFile(file, options);
+    normalisation: flags.normalisation as NormalisationPreset | undefined,
+    inputSize: flags.inputSize ? Number(flags.inputSize) : undefined,
+  });
+  const { backbone } = result;
+  const spec = app.backbones.spec(backbone.id);
   io.out(
-    `Imported backbone “${info.name}” as ${info.id}: ${info.featureDim}-d features from ${spec.taps.map((t) => t.node).join(', ')}`,
+    `Imported backbone “${backbone.name}” as ${backbone.id}: ${backbone.featureDim}-d features from ${result.tap}`,
   );
+  io.out(`  why this tap: ${result.reason}`);
   io.out(
     `  input ${spec.inputSize}×${spec.inputSize} ${spec.layout}, normalisation ${JSON.stringify(spec.normalisation)}`,
   );
-  io.out(`  licence: ${info.licence}`);
-  const others = proposal.candidates.filter((c) => !spec.taps.some((t) => t.node === c.tensor)).slice(0, 8);
-  if (others.length > 0) io.out(`  other taps you can choose with --tap: ${others.map((c) => c.tensor).join(', ')}`);
-  return info;
+  io.out(`  licence: ${backbone.licence}`);
+  if (result.candidates.length > 0)
+    io.out(`  other taps you can choose with --tap: ${result.candidates.slice(0, 8).join(', ')}`);
+  return backbone;
 }

@@ -1,16 +1,68 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { GraftError } from '../../common/errors';
-import type { BackboneInfo } from '../../common/training';
+import type { BackboneImportResult, BackboneInfo, NormalisationPreset } from '../../common/training';
 import type { BackboneSpec, PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID, findBundledBackbone, listBundledBackbones } from '../ml/backbones/bundled-backbones';
 import {
+  IMAGENET_NORMALISATION,
   type ImportedBackbone,
   type ImportOptions,
   importOnnxBackbone,
   importTfjsBackbone,
 } from '../ml/backbones/import-backbone';
 import { BackboneError, prepareBackbone } from '../ml/backbones/prepare-backbone';
+import type { Normalisation } from '../ml/preprocess';
 import type { ServiceContext } from './context';
+
+export const NORMALISATION_PRESETS: Record<NormalisationPreset, Normalisation> = {
+  imagenet: IMAGENET_NORMALISATION,
+  unit: { kind: 'range', min: 0, max: 1 },
+  symmetric: { kind: 'range', min: -1, max: 1 },
+  raw: { kind: 'range', min: 0, max: 255 },
+};
+
+export interface BackboneImportRequest {
+  name?: string;
+  tap?: string;
+  normalisation?: NormalisationPreset;
+  inputSize?: number;
+  licence?: string;
+}
+
+function importOptions(request: BackboneImportRequest): ImportOptions {
+  const normalisation = request.normalisation ? NORMALISATION_PRESETS[request.normalisation] : undefined;
+  if (request.normalisation && !normalisation) {
+    throw new GraftError('BAD_REQUEST', `Normalisation is one of ${Object.keys(NORMALISATION_PRESETS).join(', ')}.`);
+  }
+  return {
+    name: request.name,
+    licence: request.licence,
+    tap: request.tap ? { node: request.tap } : undefined,
+    preprocessing: {
+      ...(normalisation ? { normalisation } : {}),
+      ...(request.inputSize ? { inputSize: request.inputSize } : {}),
+    },
+  };
+}
+
+/** The model in a chosen folder: the folder itself if it is a TF.js model, else its (named or only) .onnx file. */
+export function modelInFolder(dir: string, fileName?: string): string {
+  if (fileName !== undefined) {
+    if (!fileName || /[/\\]/.test(fileName) || fileName === '..')
+      throw new GraftError('BAD_REQUEST', 'Give a file name, not a path.');
+    return path.join(dir, fileName);
+  }
+  if (fs.existsSync(path.join(dir, 'model.json'))) return dir;
+  const onnx = fs.readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.onnx'));
+  if (onnx.length === 1) return path.join(dir, onnx[0]);
+  throw new GraftError(
+    'BAD_REQUEST',
+    onnx.length === 0
+      ? `${dir} holds neither a TF.js model (model.json) nor an .onnx file.`
+      : `${dir} holds several .onnx files (${onnx.join(', ')}): name the one to import.`,
+  );
+}
 
 function infoOf(spec: BackboneSpec): BackboneInfo {
   return {
@@ -55,7 +107,8 @@ export class BackboneService {
    * file is validated, copied into the data directory and listed; the proposal says which
    * tensor became the feature tap and what else could be chosen.
    */
-  async importFile(file: string, options: ImportOptions = {}): Promise<ImportedBackbone & { info: BackboneInfo }> {
+  async importFile(file: string, request: BackboneImportRequest = {}): Promise<BackboneImportResult> {
+    const options = importOptions(request);
     let imported: ImportedBackbone;
     try {
       imported = fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()
@@ -65,7 +118,13 @@ export class BackboneService {
       if (err instanceof BackboneError) throw new GraftError('BAD_REQUEST', err.message);
       throw err;
     }
-    return { ...imported, info: this.register(imported.spec) };
+    const { spec, proposal } = imported;
+    return {
+      backbone: this.register(spec),
+      tap: spec.taps.map((t) => t.node).join(', '),
+      reason: request.tap ? 'Chosen by you.' : proposal.reason,
+      candidates: proposal.candidates.map((c) => c.tensor).filter((t) => !spec.taps.some((tap) => tap.node === t)),
+    };
   }
 
   private register(spec: BackboneSpec): BackboneInfo {

@@ -2,6 +2,7 @@ import type { CallArgs, CallName, CallResult, PickResult } from '../../common/co
 import { GraftError } from '../../common/errors';
 import { APP_VERSION } from '../version';
 import { asId, asIds, asModel, asText } from './arguments';
+import { modelInFolder } from './backbones';
 import type { PickPurpose } from './folder-picker';
 import type { GraftApp } from './graft-app';
 
@@ -87,6 +88,13 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     'splits:summary': (a) => app.splits.summary(asId(a.projectId, 'projectId')),
 
     'backbones:list': () => app.backbones.list(),
+    'backbones:import': (a) =>
+      app.backbones.importFile(modelInFolder(app.locations.resolve(a.location), a.fileName), {
+        name: a.name,
+        tap: a.tap,
+        normalisation: a.normalisation,
+        licence: a.licence,
+      }),
     'training:preflight': (a) => app.training.preflight(asId(a.projectId, 'projectId'), a.config),
     'training:start': (a) => ({
       experimentId: app.training.start(asId(a.projectId, 'projectId'), a.config).experimentId,

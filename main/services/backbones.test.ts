@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { floatClassifier } from '../ml/onnx/onnx-fixtures';
+import { createHandlers, dispatch } from './handlers';
+import { tempGraftApp } from './test-app';
+
+let env: ReturnType<typeof tempGraftApp>;
+beforeEach(() => {
+  env = tempGraftApp();
+});
+afterEach(() => env.cleanup());
+
+function call(name: string, args: unknown) {
+  return dispatch(createHandlers(env.app, { transport: 'host' }), name, args);
+}
+
+describe('importing a backbone through the contract', () => {
+  it('imports the only .onnx file of a chosen folder, proposes its tap and lists it; another tap can be chosen', async () => {
+    const folder = path.join(env.dir, 'models');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'net.onnx'), floatClassifier(5, 4, 8));
+    const location = env.app.locations.register(folder);
+    const result = (await call('backbones:import', { location, name: 'My net', licence: 'CC-BY 4.0' })) as {
+      backbone: { id: string; featureDim: number; source: string };
+      tap: string;
+      candidates: string[];
+    };
+    expect(result.backbone).toMatchObject({ featureDim: 5, source: 'imported' });
+    expect(result.tap).toBe('gap');
+    expect(result.candidates.length).toBeGreaterThan(0);
+    expect(env.app.backbones.list().map((b) => b.id)).toContain(result.backbone.id);
+
+    const retapped = (await call('backbones:import', { location, name: 'My net', tap: result.candidates[0] })) as {
+      tap: string;
+    };
+    expect(retapped.tap).toBe(result.candidates[0]);
+  });
+
+  it('says what is wrong with a folder that holds no model, or several', async () => {
+    const empty = path.join(env.dir, 'empty');
+    fs.mkdirSync(empty);
+    await expect(call('backbones:import', { location: env.app.locations.register(empty) })).rejects.toThrow(
+      /neither a TF.js model/,
+    );
+    fs.writeFileSync(path.join(empty, 'a.onnx'), 'x');
+    fs.writeFileSync(path.join(empty, 'b.onnx'), 'y');
+    await expect(call('backbones:import', { location: env.app.locations.register(empty) })).rejects.toThrow(/several/);
+    await expect(
+      call('backbones:import', { location: env.app.locations.register(empty), fileName: 'a.onnx' }),
+    ).rejects.toThrow(/cannot load/);
+    await expect(call('backbones:import', { location: 'forged-token' })).rejects.toThrow(/expired/);
+  });
+});
