@@ -25,8 +25,9 @@ if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
 let electron = electronBinary();
 if (!electron) {
   console.log('Electron binary not found; trying its installer once (needs the internet)…');
-  run(process.execPath, [require.resolve('electron/install.js')], { timeout: 120_000 });
+  const status = run(process.execPath, [require.resolve('electron/install.js')], { timeout: 120_000, stdio: 'pipe' });
   electron = electronBinary();
+  if (!electron) console.log(`Electron's installer could not fetch the binary (exit ${status}; no internet?).`);
 }
 
 const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
