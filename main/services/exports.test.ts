@@ -140,6 +140,21 @@ describe('ONNX export', () => {
     expect(fs.readFileSync(blocker, 'utf8')).toBe('a file where a folder should be');
   });
 
+  it('marks an export cut off by a crash as interrupted and removes its half-written folder', () => {
+    const info = app.ctx.db
+      .prepare(
+        `INSERT INTO exports (experiment_id, format, path, status, created_at) VALUES (?, 'onnx', ?, 'running', 'now')`,
+      )
+      .run(experimentId, path.join(out, 'crashed'));
+    fs.mkdirSync(path.join(out, 'crashed.graft-partial-abcd'));
+    fs.writeFileSync(path.join(out, 'crashed.graft-partial-abcd', 'model.onnx'), 'half');
+    const dataDir = app.ctx.paths.root;
+    app.close();
+    app = new GraftApp({ dataDir });
+    expect(app.exports.get(Number(info.lastInsertRowid))).toMatchObject({ status: 'interrupted' });
+    expect(fs.readdirSync(out).filter((n) => n.startsWith('crashed'))).toEqual([]);
+  });
+
   it('lists exports whose files were deleted as missing', () => {
     const record = app.exports.list(experimentId).find((e) => e.path.endsWith('colours-raw'))!;
     fs.rmSync(record.path, { recursive: true });

@@ -78,6 +78,30 @@ export class ExportService {
     private readonly backbones: BackboneService,
   ) {}
 
+  /**
+   * Exports still 'running' at start-up were cut off by a crash: they are marked interrupted
+   * and their half-written folders (always beside the target, never the target) are removed.
+   */
+  static markInterrupted(ctx: ServiceContext): number {
+    const rows = ctx.db.prepare(`SELECT id, path FROM exports WHERE status = 'running'`).all() as {
+      id: Id;
+      path: string;
+    }[];
+    for (const row of rows) {
+      const dir = path.dirname(row.path);
+      const prefix = `${path.basename(row.path)}.graft-partial-`;
+      for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+        if (name.startsWith(prefix)) removeQuietly(path.join(dir, name));
+      }
+      ctx.db
+        .prepare(
+          `UPDATE exports SET status = 'interrupted', error = 'Graft stopped while this export was being written; nothing was left half-written.' WHERE id = ?`,
+        )
+        .run(row.id);
+    }
+    return rows.length;
+  }
+
   async support(experimentId: Id): Promise<ExportSupport[]> {
     const run = await this.artefacts(experimentId);
     const tfjs = tfjsExportSupport(run.backbone);

@@ -50,6 +50,7 @@ export class GraftApp {
     this.ctx = { db, paths, events: new EventBus(), now: () => new Date().toISOString() };
     JobStore.markInterrupted(this.ctx);
     ExperimentStore.markInterrupted(this.ctx);
+    ExportService.markInterrupted(this.ctx);
     this.projects = new ProjectService(this.ctx);
     this.folders = new FolderService(this.ctx);
     this.picker = new FolderPicker(options.pickerStartDir);
