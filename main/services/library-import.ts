@@ -44,6 +44,8 @@ function classNameFromPath(relPath: string): string | null {
 
 export class LibraryImporter {
   private readonly running = new Map<Id, RunState>();
+  /** When each job last sent progress, so events go out at most every PROGRESS_INTERVAL_MS. */
+  private readonly lastEmit = new Map<Id, number>();
   private readonly jobs: JobStore;
 
   constructor(
@@ -129,6 +131,7 @@ export class LibraryImporter {
       error,
     };
     this.jobs.end(state.jobId, status, summary, error);
+    this.lastEmit.delete(state.jobId);
     this.ctx.events.emit('import:finished', { ...summary, projectId: state.projectId });
     if (state.counts.labelled > 0) this.ctx.events.emit('classes:changed', { projectId: state.projectId });
     this.ctx.events.emit('labels:changed', { projectId: state.projectId });
@@ -363,8 +366,6 @@ export class LibraryImporter {
       .run(folderId);
     this.ctx.events.emit('labels:changed', { projectId: requireFolder(this.ctx.db, folderId).projectId });
   }
-
-  private lastEmit = new Map<Id, number>();
 
   private progress(state: RunState, phase: ImportProgress['phase'], done: number, total: number, force: boolean) {
     const now = Date.now();
