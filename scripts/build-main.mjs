@@ -13,12 +13,14 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['main/index.ts'], outfile: 'dist/main/electron-main.cjs', packages: 'external' }),
   build({ ...common, entryPoints: ['main/cli/index.ts'], outfile: 'dist/main/cli.cjs', packages: 'external' }),
-  build({
-    ...common,
-    entryPoints: ['main/workers/head-trainer-worker.ts'],
-    outfile: 'dist/main/workers/head-trainer-worker.cjs',
-    packages: 'external',
-  }),
+  ...['head-trainer-worker', 'inference-worker'].map((name) =>
+    build({
+      ...common,
+      entryPoints: [`main/workers/${name}.ts`],
+      outfile: `dist/main/workers/${name}.cjs`,
+      packages: 'external',
+    }),
+  ),
   // The sandboxed preload may require only 'electron': everything else is bundled in.
   build({ ...common, entryPoints: ['preload/index.ts'], outfile: 'dist/preload/index.cjs', external: ['electron'] }),
 ]);

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { GraftError } from '../../common/errors';
-import { createInferenceSession } from '../ml/embedding/embedder';
+import { createWorkerInferenceSession } from '../ml/embedding/embedder';
+import type { WorkerInferenceSession } from '../ml/embedding/worker-session';
 import type { InputDescription } from '../ml/export/export-metadata';
 import { decodeModel } from '../ml/onnx/onnx-proto';
 import { decodeCrop, type Preprocessing, writeInputRow } from '../ml/preprocess';
@@ -20,7 +21,7 @@ export class ExportedOnnxModel implements PhotoClassifier {
   private constructor(
     readonly classNames: string[],
     readonly input: InputDescription,
-    private readonly session: ort.InferenceSession,
+    private readonly session: WorkerInferenceSession,
   ) {}
 
   static async open(file: string): Promise<ExportedOnnxModel> {
@@ -40,7 +41,7 @@ export class ExportedOnnxModel implements PhotoClassifier {
     const input = meta.get('graft.input');
     if (!names || !input)
       throw new GraftError('BAD_REQUEST', `${file} was not exported by Graft: it does not say its classes and input.`);
-    const session = await createInferenceSession(new Uint8Array(bytes)).catch((err: Error) => {
+    const session = await createWorkerInferenceSession(new Uint8Array(bytes)).catch((err: Error) => {
       throw new GraftError('BAD_REQUEST', `onnxruntime cannot load ${file}: ${err.message.split('\n')[0]}`);
     });
     return new ExportedOnnxModel(JSON.parse(names) as string[], JSON.parse(input) as InputDescription, session);

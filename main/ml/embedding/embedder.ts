@@ -16,6 +16,7 @@ import {
   writeInputRow,
 } from '../preprocess';
 import type { EmbeddingCache, EmbeddingKey } from './embedding-cache';
+import { WorkerInferenceSession } from './worker-session';
 
 export interface SessionOptions {
   /** Threads for one inference (default: defaultInferenceThreads()). */
@@ -91,19 +92,34 @@ export class EmbeddingCancelledError extends Error {
   }
 }
 
-export async function createInferenceSession(
-  model: string | Uint8Array,
-  options: SessionOptions = {},
-): Promise<ort.InferenceSession> {
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
+function sessionOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  return {
     intraOpNumThreads: options.intraOpNumThreads ?? defaultInferenceThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   };
+}
+
+/** A session on the calling thread: for short checks and for benchmarks' bare loops. */
+export async function createInferenceSession(
+  model: string | Uint8Array,
+  options: SessionOptions = {},
+): Promise<ort.InferenceSession> {
   return typeof model === 'string'
-    ? ort.InferenceSession.create(model, sessionOptions)
-    : ort.InferenceSession.create(model, sessionOptions);
+    ? ort.InferenceSession.create(model, sessionOptions(options))
+    : ort.InferenceSession.create(model, sessionOptions(options));
+}
+
+/**
+ * A session on its own worker thread: session.run holds its thread for the whole forward pass,
+ * so long runs (embedding, batch prediction) keep the UI's thread free this way.
+ */
+export function createWorkerInferenceSession(
+  model: string | Uint8Array,
+  options: SessionOptions = {},
+): Promise<WorkerInferenceSession> {
+  return WorkerInferenceSession.create(model, sessionOptions(options));
 }
 
 interface PlannedItem {
@@ -133,11 +149,11 @@ interface DecodedBatch {
 export class Embedder {
   private constructor(
     readonly backbone: PreparedBackbone,
-    private readonly session: ort.InferenceSession,
+    private readonly session: WorkerInferenceSession,
   ) {}
 
   static async open(backbone: PreparedBackbone, options: SessionOptions = {}): Promise<Embedder> {
-    return new Embedder(backbone, await createInferenceSession(backbone.onnxPath, options));
+    return new Embedder(backbone, await createWorkerInferenceSession(backbone.onnxPath, options));
   }
 
   async close(): Promise<void> {

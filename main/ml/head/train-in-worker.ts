@@ -1,26 +1,12 @@
 // Runs trainHead on a worker thread so the calling thread never blocks; cancelling
 // terminates the thread outright.
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../../workers/worker-entry';
 import type { HeadConfig } from './head-config';
 import type { HeadDataset } from './head-dataset';
 import { HeadTrainingError } from './head-errors';
 import { type HeadWorkerMessage, type StartHeadTraining, transferableBuffers } from './head-worker-protocol';
 import type { TrainHeadOptions, TrainHeadResult } from './train-head';
-
-/**
- * From TypeScript sources (tests, tsx) the worker is the .ts file compiled by tsx's require
- * hook (Node 20 ignores `--import tsx` for a worker's entry); in the bundled app it is the
- * .cjs that the build writes to dist/main/workers/, beside this bundle.
- */
-function workerEntry(): { file: string; execArgv: string[] } {
-  if (__filename.endsWith('.ts')) {
-    const file = path.join(__dirname, '..', '..', 'workers', 'head-trainer-worker.ts');
-    return { file, execArgv: ['--require', createRequire(__filename).resolve('tsx/cjs')] };
-  }
-  return { file: path.join(__dirname, 'workers', 'head-trainer-worker.cjs'), execArgv: [] };
-}
 
 /**
  * trainHead in a worker thread. The embedding matrices' buffers are transferred, not copied:
@@ -32,7 +18,7 @@ export function trainHeadInWorker(
   { onEpoch, signal }: TrainHeadOptions = {},
 ): Promise<TrainHeadResult> {
   if (signal?.aborted) return Promise.reject(cancelled());
-  const { file, execArgv } = workerEntry();
+  const { file, execArgv } = workerEntry('head-trainer-worker');
   const worker = new Worker(file, { execArgv });
   return new Promise<TrainHeadResult>((resolve, reject) => {
     let settled = false;
