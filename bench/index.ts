@@ -2,6 +2,7 @@
 import { runBackbonesBench } from './backbones';
 import { benchImport } from './import';
 import { benchPredict } from './predict';
+import { benchResponsiveness } from './responsiveness';
 import { benchTrain } from './train';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
@@ -9,6 +10,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   backbones: runBackbonesBench,
   train: benchTrain,
   predict: benchPredict,
+  responsiveness: benchResponsiveness,
 };
 
 const [name, ...args] = process.argv.slice(2);
