@@ -1,5 +1,5 @@
-import { getContext, setContext } from 'svelte';
-import type { GraftApi } from '../../../common/contract';
+import { getContext, setContext, untrack } from 'svelte';
+import type { GraftApi, Id, ProjectSummary } from '../../../common/contract';
 import type { Notices } from './state/notices.svelte';
 
 /** What every view and component reaches through Svelte context. */
@@ -27,3 +27,16 @@ function appContext(): AppContext {
 
 export const useApi = (): GraftApi => appContext().api;
 export const useNotices = (): Notices => appContext().notices;
+
+/** What a view of the open project works with. */
+export interface ProjectScope extends AppContext {
+  projectId: Id;
+}
+
+/**
+ * For a view of the open project, given as `() => session.project`: App re-creates the view when
+ * another project opens, so the id read now holds for the view's lifetime.
+ */
+export function useProjectScope(openProject: () => ProjectSummary | null): ProjectScope {
+  return { ...appContext(), projectId: untrack(() => openProject()?.id ?? -1) };
+}

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import type { FakeApiOptions } from '../lib/api/fake-api';
 import { FAKE_EPOCHS } from '../lib/api/fake-training';
-import { startTestApp } from '../test-utils';
+import { pickLocation, startTestApp } from '../test-utils';
 import { petsProject } from '../training-test-utils';
 import Train from './Train.svelte';
 
@@ -143,5 +143,104 @@ describe('Training a model', () => {
     await waitFor(() => expect(Number(screen.getByTestId('epoch-count').textContent)).toBeGreaterThan(0));
     expect((await screen.findByTestId('train-outcome', {}, { timeout: 3000 })).dataset.status).toBe('finished');
     expect(screen.getByTestId('epoch-count').textContent).toBe(String(FAKE_EPOCHS));
+  });
+});
+
+describe('Importing a backbone', () => {
+  const disk = {
+    name: '/home/user',
+    children: [
+      { name: 'models', children: [{ name: 'resnet50' }, { name: 'empty-download' }, { name: 'several-resnets' }] },
+    ],
+  };
+
+  async function openImport() {
+    const app = await openTrain({ projects: [petsProject()], disk });
+    await fireEvent.click(screen.getByTestId('backbone-import-open'));
+    return app;
+  }
+
+  const backboneSelect = () => screen.getByTestId('backbone-select') as HTMLSelectElement;
+  const optionNames = () => [...backboneSelect().options].map((o) => o.textContent?.trim());
+
+  it('imports the model in a folder, says which tap it uses and why, and chooses it for training', async () => {
+    const { api } = await openImport();
+    const submit = screen.getByTestId('backbone-import-submit') as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+
+    await pickLocation('backbone-import-pick', ['models', 'resnet50']);
+    expect(screen.getByTestId('backbone-import-path').textContent).toBe('/home/user/models/resnet50');
+    await fireEvent.input(screen.getByTestId('backbone-import-name'), { target: { value: ' My ResNet ' } });
+    await fireEvent.change(screen.getByTestId('backbone-import-normalisation'), { target: { value: 'imagenet' } });
+    await fireEvent.input(screen.getByTestId('backbone-import-licence'), { target: { value: 'MIT' } });
+    await fireEvent.click(submit);
+
+    const result = await screen.findByTestId('backbone-import-result');
+    const [args] = api.argsOf('backbones:import');
+    expect(args).toEqual({
+      location: expect.any(String),
+      name: 'My ResNet',
+      normalisation: 'imagenet',
+      licence: 'MIT',
+    });
+    expect(result.textContent).toContain('avgpool/output');
+    expect(result.textContent).toContain('Output of the GlobalAveragePool "avgpool" that feeds the final Gemm "fc".');
+    await waitFor(() => expect(optionNames()).toContain('My ResNet'));
+    const importedId = backboneSelect().value;
+    expect(importedId).toMatch(/^imported-/);
+    expect(screen.getByTestId('backbone-facts').textContent).toContain('2,048');
+    expect(screen.getByTestId('backbone-facts').textContent).toContain('MIT');
+
+    const tap = screen.getByTestId('backbone-import-tap') as HTMLSelectElement;
+    expect([...tap.options].map((o) => o.value)).toEqual([
+      'avgpool/output',
+      'layer4/output',
+      'flatten/output',
+      'fc/output',
+    ]);
+    await fireEvent.change(tap, { target: { value: 'fc/output' } });
+
+    await waitFor(() => expect(screen.getByTestId('backbone-import-result').textContent).toContain('Chosen by you.'));
+    expect(api.argsOf('backbones:import')[1]).toEqual({ ...args, tap: 'fc/output' });
+    await waitFor(() => expect(screen.getByTestId('backbone-facts').textContent).toContain('1,000'));
+    expect(backboneSelect().value).toBe(importedId);
+    expect(optionNames().filter((n) => n === 'My ResNet')).toHaveLength(1);
+
+    await waitFor(() => expect(trainButton().disabled).toBe(false));
+    await fireEvent.click(trainButton());
+    expect(api.argsOf('training:start')[0].config).toEqual({ backboneId: importedId });
+  });
+
+  it('shows why a folder cannot be imported, and keeps the backbone chosen before', async () => {
+    await openImport();
+    await pickLocation('backbone-import-pick', ['models', 'empty-download']);
+    await fireEvent.click(screen.getByTestId('backbone-import-submit'));
+
+    const error = await screen.findByTestId('backbone-import-error');
+    expect(error.textContent).toBe(
+      '/home/user/models/empty-download holds neither a TF.js model (model.json) nor an .onnx file.',
+    );
+    expect(screen.queryByTestId('backbone-import-result')).toBeNull();
+    expect(backboneSelect().value).toBe('fake-mobilenet');
+    expect(optionNames()).toHaveLength(2);
+  });
+
+  it('asks which .onnx file to import when the folder holds several', async () => {
+    const { api } = await openImport();
+    await pickLocation('backbone-import-pick', ['models', 'several-resnets']);
+    await fireEvent.click(screen.getByTestId('backbone-import-submit'));
+    expect((await screen.findByTestId('backbone-import-error')).textContent).toContain('name the one to import');
+
+    await fireEvent.input(screen.getByTestId('backbone-import-file'), { target: { value: 'resnet50-int8.onnx' } });
+    await fireEvent.click(screen.getByTestId('backbone-import-submit'));
+
+    await screen.findByTestId('backbone-import-result');
+    expect(screen.queryByTestId('backbone-import-error')).toBeNull();
+    expect(api.argsOf('backbones:import')[1].fileName).toBe('resnet50-int8.onnx');
+    await waitFor(() => expect(optionNames()).toContain('resnet50-int8'));
+
+    // The file name belonged to that folder: choosing another starts the form afresh.
+    await pickLocation('backbone-import-pick', ['models', 'resnet50']);
+    expect((screen.getByTestId('backbone-import-file') as HTMLInputElement).value).toBe('');
   });
 });

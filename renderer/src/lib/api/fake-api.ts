@@ -26,6 +26,7 @@ import type {
 } from '../../../../common/contract';
 import { GraftError } from '../../../../common/errors';
 import { EventHub } from './event-hub';
+import { createFakeBackbones } from './fake-backbones';
 import { createFakeExports, type FakeLocation } from './fake-exports';
 import { createFakeTraining } from './fake-training';
 
@@ -396,9 +397,11 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     }, 0);
   }
 
+  const fakeBackbones = createFakeBackbones({ location });
   const fakeExports = createFakeExports({
     experiment: (experimentId) => handlers['experiments:get']({ experimentId }),
     image: (imageId) => handlers['images:get']({ imageId }),
+    backbone: fakeBackbones.find,
     location,
     dispatch: (event, payload) => hub.dispatch(event, payload),
     now,
@@ -642,8 +645,10 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     },
     'splits:summary': ({ projectId }) => splitSummary(projectId),
 
+    ...fakeBackbones.handlers,
     ...createFakeTraining({
       requireProject: project,
+      backbone: fakeBackbones.find,
       images: imagesOf,
       classes: classesOf,
       dispatch: (event, payload) => hub.dispatch(event, payload),

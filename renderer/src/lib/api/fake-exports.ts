@@ -12,6 +12,7 @@ import type {
 } from '../../../../common/contract';
 import { GraftError } from '../../../../common/errors';
 import type {
+  BackboneInfo,
   ExperimentDetail,
   ExportFormat,
   ExportRecord,
@@ -19,7 +20,7 @@ import type {
   ParityResult,
   PredictionResult,
 } from '../../../../common/training';
-import { FAKE_BACKBONES, type FakeHandlers, fakeHash } from './fake-training';
+import { type FakeHandlers, fakeHash } from './fake-training';
 
 type ExportCall =
   | 'exports:support'
@@ -42,6 +43,7 @@ export interface FakeLocation {
 export interface FakeExportsDeps {
   experiment(experimentId: Id): ExperimentDetail;
   image(imageId: Id): ImageDetail;
+  backbone(backboneId: string): BackboneInfo | undefined;
   location(token: string): FakeLocation;
   dispatch<E extends EventName>(event: E, payload: Events[E]): void;
   now(): string;
@@ -105,7 +107,7 @@ export function createFakeExports(deps: FakeExportsDeps) {
       ];
     }
     const graph = GRAPH_MODEL_BACKBONES.has(experiment.backboneId);
-    const backbone = FAKE_BACKBONES.find((b) => b.id === experiment.backboneId)?.name ?? experiment.backboneId;
+    const backbone = deps.backbone(experiment.backboneId)?.name ?? experiment.backboneId;
     return [
       { format: 'onnx', supported: true, reason: null },
       {

@@ -21,7 +21,6 @@ import type {
 export type FakeHandlers<N extends CallName> = { [K in N]: (args: Calls[K]['args']) => Calls[K]['result'] };
 
 type TrainingCall =
-  | 'backbones:list'
   | 'training:preflight'
   | 'training:start'
   | 'training:cancel'
@@ -36,6 +35,8 @@ type TrainingCall =
 
 export interface FakeTrainingDeps {
   requireProject(projectId: Id): void;
+  /** A backbone Graft knows (bundled or imported). */
+  backbone(backboneId: string): BackboneInfo | undefined;
   /** The project's photos as live objects: a run gives a split to labelled photos without one. */
   images(projectId: Id): ImageRow[];
   /** The project's classes in their order. */
@@ -48,29 +49,6 @@ export interface FakeTrainingDeps {
   /** When set, every run fails with this message after embedding. */
   failure: string | null;
 }
-
-export const FAKE_BACKBONES: BackboneInfo[] = [
-  {
-    id: 'fake-mobilenet',
-    name: 'MobileNetV2 224 (fake)',
-    source: 'bundled',
-    licence: 'Apache-2.0 (fake weights for tests)',
-    inputSize: 224,
-    featureDim: 1280,
-    notes: 'Small and fast; a good first choice.',
-    isDefault: true,
-  },
-  {
-    id: 'fake-inception',
-    name: 'InceptionV3 299 (fake)',
-    source: 'bundled',
-    licence: 'Apache-2.0 (fake weights for tests)',
-    inputSize: 299,
-    featureDim: 2048,
-    notes: 'Larger features, slower to embed.',
-    isDefault: false,
-  },
-];
 
 export const FAKE_DEFAULT_CONFIG: TrainConfig = {
   backboneId: 'fake-mobilenet',
@@ -194,7 +172,7 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
 
   function mergeConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
     const config = { ...FAKE_DEFAULT_CONFIG, ...partial };
-    if (!FAKE_BACKBONES.some((b) => b.id === config.backboneId)) {
+    if (!deps.backbone(config.backboneId)) {
       throw new GraftError('NOT_FOUND', `There is no backbone “${config.backboneId}”.`);
     }
     return config;
@@ -395,7 +373,6 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
   }
 
   return {
-    'backbones:list': () => FAKE_BACKBONES,
     'training:preflight': ({ projectId, config }) => {
       deps.requireProject(projectId);
       const merged = mergeConfig(config);
