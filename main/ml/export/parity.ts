@@ -49,6 +49,19 @@ export interface ParityOptions {
 export const ONNX_TOLERANCE = 1e-4;
 export const TFJS_TOLERANCE = 1e-3;
 
+/** A report for a check that could not compare: the file did not load or did not run. */
+function failure(base: Pick<ParityReport, 'runtime' | 'target' | 'rows' | 'tolerance'>, started: number) {
+  return (code: ParityCode, message: string): ParityReport => ({
+    ...base,
+    ok: false,
+    code,
+    top1Agreement: null,
+    maxAbsDiff: null,
+    seconds: elapsed(started),
+    message,
+  });
+}
+
 /** Runs a composed ONNX export from its file and compares it with the app. */
 export async function checkOnnxParity(
   file: string,
@@ -58,15 +71,7 @@ export async function checkOnnxParity(
   const started = performance.now();
   const tolerance = options.tolerance ?? ONNX_TOLERANCE;
   const base = { runtime: 'onnxruntime' as const, target: file, rows: data.crops.length, tolerance };
-  const fail = (code: ParityCode, message: string): ParityReport => ({
-    ...base,
-    ok: false,
-    code,
-    top1Agreement: null,
-    maxAbsDiff: null,
-    seconds: elapsed(started),
-    message,
-  });
+  const fail = failure(base, started);
   const inputName = options.rawInput ? RAW_INPUT_NAME : INPUT_NAME;
   let session: ort.InferenceSession;
   try {
@@ -120,15 +125,7 @@ export async function checkTfjsParity(
   const started = performance.now();
   const tolerance = options.tolerance ?? TFJS_TOLERANCE;
   const base = { runtime: 'tfjs' as const, target: dir, rows: data.crops.length, tolerance };
-  const fail = (code: ParityCode, message: string): ParityReport => ({
-    ...base,
-    ok: false,
-    code,
-    top1Agreement: null,
-    maxAbsDiff: null,
-    seconds: elapsed(started),
-    message,
-  });
+  const fail = failure(base, started);
   await initTfjs();
   let model: tf.LayersModel;
   try {

@@ -14,7 +14,7 @@ import type { BackboneSpec } from '../backbones/backbone-spec';
 import { preprocessingOf } from '../backbones/backbone-spec';
 import { packageFile } from '../backbones/package-files';
 import type { HeadArtifacts } from '../head/head-model';
-import { readUmdModel, type TfjsArtifacts } from '../tfjs/tfjs-artifacts';
+import { readUmdModel, type TfjsArtifacts, toModelArtifacts } from '../tfjs/tfjs-artifacts';
 import { initTfjs } from '../tfjs-backend';
 import { ExportError } from './export-error';
 import { describeExport, describeInput, type ExportDescription } from './export-metadata';
@@ -356,22 +356,6 @@ async function writeFolder(
   }
   await fs.rm(replaced, { recursive: true, force: true });
   return { dir: target, files: ['model.json', ...shards], bytes: Buffer.byteLength(json) + data.byteLength };
-}
-
-function toModelArtifacts(a: TfjsArtifacts): tf.io.ModelArtifacts {
-  const total = a.groupData.reduce((n, g) => n + g.byteLength, 0);
-  const data = new Uint8Array(total);
-  let at = 0;
-  for (const g of a.groupData) {
-    data.set(g, at);
-    at += g.byteLength;
-  }
-  return {
-    modelTopology: a.model.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'],
-    format: a.model.format,
-    weightSpecs: a.model.weightsManifest.flatMap((g) => g.weights) as unknown as tf.io.WeightsManifestEntry[],
-    weightData: data.buffer,
-  };
 }
 
 function bufferOf(bytes: Uint8Array): ArrayBuffer {

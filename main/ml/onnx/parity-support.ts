@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import type { JsValue } from '../tfjs/js-literal';
-import { type JsonObject, parseModelJson, type TfjsArtifacts } from '../tfjs/tfjs-artifacts';
+import { type JsonObject, parseModelJson, type TfjsArtifacts, toModelArtifacts } from '../tfjs/tfjs-artifacts';
 
 /** Deterministic uniform numbers in [lo, hi) (an LCG: tests must not depend on Math.random). */
 export function seededUniform(seed: number): (lo: number, hi: number) => number {
@@ -74,22 +74,6 @@ export async function loadLayersArtifacts(a: TfjsArtifacts): Promise<tf.LayersMo
 
 export async function loadGraphArtifacts(a: TfjsArtifacts): Promise<tf.GraphModel> {
   return tf.loadGraphModel(tf.io.fromMemory(toModelArtifacts(a)));
-}
-
-function toModelArtifacts(a: TfjsArtifacts): tf.io.ModelArtifacts {
-  const total = a.groupData.reduce((n, g) => n + g.byteLength, 0);
-  const data = new Uint8Array(total);
-  let at = 0;
-  for (const g of a.groupData) {
-    data.set(g, at);
-    at += g.byteLength;
-  }
-  return {
-    modelTopology: a.model.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'],
-    format: a.model.format,
-    weightSpecs: a.model.weightsManifest.flatMap((g) => g.weights) as unknown as tf.io.WeightsManifestEntry[],
-    weightData: data.buffer,
-  };
 }
 
 export async function runOnnx(

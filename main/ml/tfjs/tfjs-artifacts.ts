@@ -1,8 +1,10 @@
 // TF.js model files (model.json + weight shards), read from a folder or from nsfwjs's UMD
 // bundles, and their weights decoded to plain arrays, including the uint8/uint16/float16
 // quantisation the TF.js converter writes.
+
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { extractUmdExports, type JsValue } from './js-literal';
 
 export type WeightDtype = 'float32' | 'int32' | 'bool';
@@ -222,4 +224,21 @@ export async function readUmdModel(modelJsPath: string): Promise<TfjsArtifacts> 
     groupData.push(concat(parts));
   }
   return { model, groupData };
+}
+
+/** The artifacts as tfjs's own io type, weights in one buffer, for tf.io.fromMemory. */
+export function toModelArtifacts(a: TfjsArtifacts): tf.io.ModelArtifacts {
+  const total = a.groupData.reduce((n, g) => n + g.byteLength, 0);
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const g of a.groupData) {
+    data.set(g, at);
+    at += g.byteLength;
+  }
+  return {
+    modelTopology: a.model.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'],
+    format: a.model.format,
+    weightSpecs: a.model.weightsManifest.flatMap((g) => g.weights) as unknown as tf.io.WeightsManifestEntry[],
+    weightData: data.buffer,
+  };
 }
