@@ -79,6 +79,11 @@ export function modelCard(input: ModelCardInput): string {
     `- Technique: ${run.technique} — a new classification head (${run.config.hiddenUnits > 0 ? `${run.config.hiddenUnits}-unit hidden layer` : 'linear softmax'}) trained on the frozen features.`,
     `- Input: RGB photo, EXIF-oriented, short side resized to ${backbone.resize.shortSide} px, centre-cropped to ${backbone.inputSize}×${backbone.inputSize}; ${input.rawInput ? 'the graph takes raw 0–255 values as float32 NHWC [N, H, W, 3] and normalises them itself' : `${backbone.layout} float32, ${normalisationText(backbone)}`}.`,
     `- Output: \`probabilities\` [N, ${classes.length}] in the order of \`labels.json\`.`,
+    ...(run.config.flipTestTime
+      ? [
+          '- One view per photo: the metrics below average each photo with its mirror image (an option of this run); the file does not. Averaging the two outputs yourself gives the same numbers.',
+        ]
+      : []),
     '',
     '## Training data',
     `Dataset hash \`${run.snapshot.hash}\` (${run.snapshot.imageCount} labelled photos).`,
