@@ -1,6 +1,6 @@
 // Photo bytes -> a backbone's input: EXIF-oriented, short side resized, centre-cropped,
 // RGB, then scaled into the backbone's value range in its tensor layout.
-import sharp, { type Sharp } from 'sharp';
+import { asPhotoError, orientedPhoto } from '../imaging/photo-file';
 
 /**
  * Bump whenever the pixels given to a backbone change for the same photo and spec
@@ -26,9 +26,6 @@ export interface Preprocessing {
 
 export type View = 'original' | 'hflip';
 
-/** Opens photo bytes as a sharp pipeline with EXIF orientation applied. */
-export type ImageOpener = (buffer: Buffer) => Sharp;
-
 export class ImageDecodeError extends Error {
   readonly code = 'IMAGE_UNREADABLE';
   constructor(message: string) {
@@ -37,21 +34,11 @@ export class ImageDecodeError extends Error {
   }
 }
 
-/** Refuses decompression bombs; 200 MP covers any camera. */
-const MAX_INPUT_PIXELS = 200_000_000;
-
-export const openOrientedImage: ImageOpener = (buffer) =>
-  sharp(buffer, { failOn: 'truncated', limitInputPixels: MAX_INPUT_PIXELS }).rotate();
-
 /**
  * The centre crop as packed RGB bytes (inputSize * inputSize * 3, row-major). Transparent
  * areas are composited on white. Throws ImageDecodeError for anything that is not a readable image.
  */
-export async function decodeCrop(
-  buffer: Buffer,
-  pre: Preprocessing,
-  open: ImageOpener = openOrientedImage,
-): Promise<Uint8Array> {
+export async function decodeCrop(buffer: Buffer, pre: Preprocessing): Promise<Uint8Array> {
   const size = pre.inputSize;
   const short = Math.max(pre.resizeShortSide, size);
   const offset = Math.floor((short - size) / 2);
@@ -59,7 +46,7 @@ export async function decodeCrop(
     // One sharp pipeline, no metadata round trip: 'cover' resizes the short side to `short`
     // and keeps the centre square, whose centre is then cut out. With no JavaScript step in
     // between, the whole decode runs on libuv's pool even while inference blocks the event loop.
-    const { data, info } = await open(buffer)
+    const { data, info } = await orientedPhoto(buffer)
       .resize(short, short, { fit: 'cover', position: 'centre' })
       .extract({ left: offset, top: offset, width: size, height: size })
       .flatten({ background: '#ffffff' })
@@ -75,17 +62,10 @@ export async function decodeCrop(
   }
 }
 
+/** Any decoding failure as an ImageDecodeError, worded as the import words it. */
 export function asDecodeError(err: unknown): ImageDecodeError {
   if (err instanceof ImageDecodeError) return err;
-  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-  if (/unsupported image format/i.test(message)) {
-    return new ImageDecodeError('The file is not an image Graft can read.');
-  }
-  if (/premature end|truncat|end of (file|stream)|unexpected end/i.test(message)) {
-    return new ImageDecodeError('The image is truncated: the file ends before the picture does.');
-  }
-  if (/pixel limit/i.test(message)) return new ImageDecodeError('The image is larger than Graft accepts.');
-  return new ImageDecodeError(`The image is damaged and cannot be decoded (${message}).`);
+  return new ImageDecodeError(asPhotoError(err).message);
 }
 
 /** The crop mirrored left-right. */

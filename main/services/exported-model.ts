@@ -6,7 +6,6 @@ import type { WorkerInferenceSession } from '../ml/embedding/worker-session';
 import type { InputDescription } from '../ml/export/export-metadata';
 import { decodeModel } from '../ml/onnx/onnx-proto';
 import { decodeCrop, type Preprocessing, writeInputRow } from '../ml/preprocess';
-import { orientedPhoto } from './photo-file';
 import type { PhotoClassifier } from './prediction';
 import { type PhotoSource, type Predictions, topK } from './predictor';
 
@@ -63,7 +62,7 @@ export class ExportedOnnxModel implements PhotoClassifier {
     const rowSize = pre.inputSize * pre.inputSize * 3;
     const fixedBatch = typeof this.input.shape[0] === 'number' ? this.input.shape[0] : null;
     const probabilities = new Float32Array(photos.length * k).fill(Number.NaN);
-    const crops = await Promise.allSettled(photos.map(async (p) => decodeCrop(await p.read(), pre, orientedPhoto)));
+    const crops = await Promise.allSettled(photos.map(async (p) => decodeCrop(await p.read(), pre)));
     const readable = crops.flatMap((c, i) => (c.status === 'fulfilled' ? [{ i, crop: c.value }] : []));
     const step = fixedBatch ?? BATCH;
     for (let start = 0; start < readable.length; start += step) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PHOTO_EXTENSIONS } from './photo-file';
+import { PHOTO_EXTENSIONS } from '../imaging/photo-file';
 
 export interface WalkedFile {
   relPath: string;

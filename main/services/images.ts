@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Id, ImageDetail, ImageFilter, ImageProblem, ImageRow } from '../../common/contract';
 import { GraftError } from '../../common/errors';
+import { orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ServiceContext } from './context';
 import { requireProject } from './lookups';
-import { orientedPhoto, readPhotoBytes } from './photo-file';
 import { PREVIEW_SIZE, thumbnailPath } from './thumbnails';
 
 const ROW_COLUMNS = `i.id, i.rel_path AS relPath, i.status, l.class_id AS classId, s.split`;

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import type { Id, ImportProgress, ImportSummary } from '../../common/contract';
 import { GraftError } from '../../common/errors';
+import { asPhotoError, inspectPhoto, orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ClassService } from './classes';
 import type { ServiceContext } from './context';
 import { type WalkedFile, walkPhotoFolder } from './folder-walk';
 import { JobStore } from './jobs';
 import { requireFolder } from './lookups';
-import { asPhotoError, inspectPhoto, orientedPhoto, readPhotoBytes } from './photo-file';
 import { splitFromFolderName, splitFromPath } from './splits';
 import { writeThumbnail } from './thumbnails';
 

@@ -8,7 +8,6 @@ import { predictWithHead } from '../ml/head/head-model';
 import type { BackboneService } from './backbones';
 import { type RunArtefacts, readRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore } from './experiments';
-import { orientedPhoto } from './photo-file';
 
 export interface PhotoSource {
   name: string;
@@ -86,7 +85,6 @@ export class ExperimentModel {
       signal: options.signal,
       onProgress: options.onProgress,
       cache: options.cache,
-      openImage: orientedPhoto,
     });
     const k = this.classNames.length;
     const dim = this.embedder.backbone.featureDim;

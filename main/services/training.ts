@@ -17,7 +17,6 @@ import { writeRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore, ItemPrediction } from './experiments';
 import type { ImageService } from './images';
 import { requireProject } from './lookups';
-import { orientedPhoto } from './photo-file';
 import type { SplitService } from './splits';
 import { collectTrainingData, type TrainingData, trainingWarnings } from './training-data';
 import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
@@ -261,7 +260,6 @@ export class TrainingService {
           views: config.augmentFlip || config.flipTestTime ? ['original', 'hflip'] : ['original'],
           signal,
           cache: new SqliteEmbeddingCache(this.ctx.db),
-          openImage: orientedPhoto,
           onProgress: (p) =>
             this.progress({
               experimentId,

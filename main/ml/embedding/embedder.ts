@@ -8,9 +8,7 @@ import {
   asDecodeError,
   decodeCrop,
   flipHorizontally,
-  type ImageOpener,
   inputDims,
-  openOrientedImage,
   PREPROCESSING_VERSION,
   type View,
   writeInputRow,
@@ -70,8 +68,6 @@ export interface EmbedRunOptions {
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
   cache?: EmbeddingCache;
-  /** Opens photo bytes with EXIF orientation applied (default: sharp); lets the app add formats such as BMP. */
-  openImage?: ImageOpener;
 }
 
 export interface EmbedRunResult {
@@ -173,7 +169,6 @@ export class Embedder {
     const views = options.views ?? ['original'];
     const batchSize = Math.max(1, options.batchSize ?? 16);
     const { cache, signal, onProgress } = options;
-    const open = options.openImage ?? openOrientedImage;
     const results: EmbedItemResult[] = new Array(items.length);
     const started = performance.now();
     let fromCache = 0;
@@ -217,13 +212,13 @@ export class Embedder {
 
     const batches: PlannedItem[][] = [];
     for (let i = 0; i < work.length; i += batchSize) batches.push(work.slice(i, i + batchSize));
-    let next: StartedBatch | null = batches.length > 0 ? this.startBatch(batches[0], open) : null;
+    let next: StartedBatch | null = batches.length > 0 ? this.startBatch(batches[0]) : null;
     for (let k = 0; k < batches.length; k++) {
       const decoded = await (next as StartedBatch).done;
       if (signal?.aborted) throw new EmbeddingCancelledError();
       // onnxruntime-node's run() holds the event loop, so the next batch's files are read and
       // its decodes handed to sharp (libuv's pool) before inference starts: they then overlap.
-      next = k + 1 < batches.length ? this.startBatch(batches[k + 1], open) : null;
+      next = k + 1 < batches.length ? this.startBatch(batches[k + 1]) : null;
       await next?.submitted;
       for (const f of decoded.failures) {
         results[f.planned.index] = { id: f.planned.item.id, ok: false, error: f.error };
@@ -269,7 +264,7 @@ export class Embedder {
   }
 
   /** Reads the batch's files and queues their decodes; `submitted` settles once all decodes are queued. */
-  private startBatch(batch: PlannedItem[], open: ImageOpener): StartedBatch {
+  private startBatch(batch: PlannedItem[]): StartedBatch {
     const pre = this.backbone.preprocessing;
     const queued = Promise.all(
       batch.map(async (planned): Promise<PendingItem> => {
@@ -279,7 +274,7 @@ export class Embedder {
         } catch (err) {
           return { planned, error: readError(err) };
         }
-        const decoding = decodeCrop(bytes, pre, open).then(
+        const decoding = decodeCrop(bytes, pre).then(
           (rgb) => rgb,
           (err: unknown): EmbedItemError => ({ code: 'IMAGE_UNREADABLE', message: asDecodeError(err).message }),
         );
