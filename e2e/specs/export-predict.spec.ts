@@ -5,37 +5,24 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
-import { type HostProcess, startHostProcess } from '../fixtures/host-process';
-import { type LabelledCorpus, writeLabelledCorpus } from '../fixtures/labelled-corpus';
+import { expect } from '@playwright/test';
+import { COLOUR_CLASSES, test } from '../fixtures/labelled-host';
 import { ExperimentsPage } from '../pages/experiments-page';
 import { ExportPage } from '../pages/export-page';
 import { PredictPage } from '../pages/predict-page';
 import { createLabelledProject, trainWithDefaults } from '../pages/training-flow';
 
 const PROJECT = 'Colour swatches';
-const PER_CLASS = { red: 40, blue: 40, green: 40 };
 const EXPORT_FOLDER = 'swatch-classifier';
 
-let corpus: LabelledCorpus;
-let host: HostProcess | undefined;
-
-test.beforeEach(async () => {
-  corpus = await writeLabelledCorpus(PER_CLASS);
-});
-
-test.afterEach(async () => {
-  await host?.stop();
-  host = undefined;
-  await corpus?.remove();
-});
-
-test('export a trained model as ONNX, check it on disk and predict outside photos with it', async ({ page }) => {
+test('export a trained model as ONNX, check it on disk and predict outside photos with it', async ({
+  page,
+  labelled,
+}) => {
+  const { corpus, url } = labelled;
   const experiments = new ExperimentsPage(page);
   const exporter = new ExportPage(page);
   const predict = new PredictPage(page);
-  host = await startHostProcess(corpus.dataDir, corpus.root);
-  const url = host.url;
 
   let experimentId = '';
   await test.step('import labelled sub-folders and train with the defaults', async () => {
@@ -74,7 +61,7 @@ test('export a trained model as ONNX, check it on disk and predict outside photo
     expect(files).toEqual(expect.arrayContaining(['model.onnx', 'labels.json', 'MODEL_CARD.md']));
     expect((await fs.stat(path.join(exportedTo, 'model.onnx'))).size).toBeGreaterThan(1000);
     const labels = JSON.parse(await fs.readFile(path.join(exportedTo, 'labels.json'), 'utf8')) as string[];
-    expect([...labels].sort()).toEqual(Object.keys(PER_CLASS).sort());
+    expect([...labels].sort()).toEqual(Object.keys(COLOUR_CLASSES).sort());
     const card = await fs.readFile(path.join(exportedTo, 'MODEL_CARD.md'), 'utf8');
     for (const name of labels) expect(card).toContain(name);
     expect(card).toContain('model.onnx');

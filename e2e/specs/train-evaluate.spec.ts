@@ -2,9 +2,8 @@
 // the classes, train with the default settings while the curves draw live, find the run again
 // after a reload, and inspect its evaluation down to the photos of one confusion-matrix cell.
 
-import { expect, test } from '@playwright/test';
-import { type HostProcess, startHostProcess } from '../fixtures/host-process';
-import { type LabelledCorpus, writeLabelledCorpus } from '../fixtures/labelled-corpus';
+import { expect } from '@playwright/test';
+import { COLOUR_CLASSES, test } from '../fixtures/labelled-host';
 import { EvaluatePage } from '../pages/evaluate-page';
 import { ExperimentsPage, parsePercent } from '../pages/experiments-page';
 import { LibraryPage } from '../pages/library-page';
@@ -12,27 +11,12 @@ import { TrainPage } from '../pages/train-page';
 import { createLabelledProject, trainWithDefaults } from '../pages/training-flow';
 
 const PROJECT = 'Colour swatches';
-const PER_CLASS = { red: 40, blue: 40, green: 40 };
 
-let corpus: LabelledCorpus;
-let host: HostProcess | undefined;
-
-test.beforeEach(async () => {
-  corpus = await writeLabelledCorpus(PER_CLASS);
-});
-
-test.afterEach(async () => {
-  await host?.stop();
-  host = undefined;
-  await corpus?.remove();
-});
-
-test('train on labelled sub-folders, then find and evaluate the run after a reload', async ({ page }) => {
+test('train on labelled sub-folders, then find and evaluate the run after a reload', async ({ page, labelled }) => {
+  const { corpus, url } = labelled;
   const train = new TrainPage(page);
   const experiments = new ExperimentsPage(page);
   const evaluate = new EvaluatePage(page);
-  host = await startHostProcess(corpus.dataDir, corpus.root);
-  const url = host.url;
 
   await test.step('import the folder with sub-folder names as labels', async () => {
     await createLabelledProject(page, url, corpus, PROJECT);
@@ -68,7 +52,7 @@ test('train on labelled sub-folders, then find and evaluate the run after a relo
     expect(parsePercent(await evaluate.accuracy.textContent())).toBeGreaterThanOrEqual(0.9);
 
     const counts = await evaluate.snapshotCounts();
-    const total = Object.values(PER_CLASS).reduce((a, b) => a + b, 0);
+    const total = Object.values(COLOUR_CLASSES).reduce((a, b) => a + b, 0);
     expect(counts.train + counts.val + counts.test).toBe(total);
     expect(counts.val).toBeGreaterThan(0);
 
