@@ -73,8 +73,8 @@ function headConfigOf(config: TrainConfig): HeadConfig {
 }
 
 interface RunHandle {
+  projectId: Id;
   controller: AbortController;
-  done: Promise<void>;
 }
 
 /** Train: snapshot the labels, embed with the frozen backbone (cached), fit a head off-thread, evaluate, keep it all. */
@@ -111,10 +111,8 @@ export class TrainingService {
     requireProject(this.ctx.db, projectId);
     const config = mergeConfig(partial);
     this.backbones.spec(config.backboneId);
-    for (const id of this.running.keys()) {
-      if (this.experiments.get(id).projectId === projectId) {
-        throw new GraftError('JOB_RUNNING', 'A training run is already in progress for this project.');
-      }
+    if ([...this.running.values()].some((run) => run.projectId === projectId)) {
+      throw new GraftError('JOB_RUNNING', 'A training run is already in progress for this project.');
     }
     this.splits.assignMissing(projectId, config.seed);
     const data = collectTrainingData(this.ctx, projectId);
@@ -126,7 +124,7 @@ export class TrainingService {
     const done = this.run(experimentId, projectId, config, data, controller.signal).finally(() =>
       this.running.delete(experimentId),
     );
-    this.running.set(experimentId, { controller, done });
+    this.running.set(experimentId, { projectId, controller });
     return { experimentId, done };
   }
 
