@@ -40,7 +40,8 @@ export class LabelService {
           | { imageId: Id; classId: Id | null; origin: string | null }
           | undefined;
         if (!row) throw new GraftError('IMAGE_NOT_FOUND', `Photo ${imageId} is not in this project.`);
-        if (row.classId === classId && (classId === null || row.origin === 'user')) continue;
+        // Same class, whatever its origin: nothing changes, so it is neither reported nor undone.
+        if (row.classId === classId) continue;
         rows.push({ imageId, oldClassId: row.classId, oldOrigin: row.origin, newClassId: classId });
       }
       if (rows.length === 0) return 0;
