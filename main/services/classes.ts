@@ -23,11 +23,24 @@ const CLASS_SQL = `
        WHERE l.class_id = c.id AND i.status = 'ok') AS count
   FROM classes c`;
 
-function cleanName(name: unknown): string {
-  const trimmed = typeof name === 'string' ? name.trim() : '';
-  if (!trimmed) throw new GraftError('BAD_REQUEST', 'A class needs a name.');
-  if (trimmed.length > 80) throw new GraftError('BAD_REQUEST', 'Class names are at most 80 characters.');
-  return trimmed;
+/**
+ * A class name as stored: trimmed and in Unicode NFC, so a folder name macOS wrote decomposed
+ * (“e” + U+0301) and one typed composed (“é”) are the same text. Throws BAD_REQUEST when empty
+ * or longer than 80 characters.
+ */
+export function cleanClassName(name: unknown): string {
+  const clean = typeof name === 'string' ? name.normalize('NFC').trim() : '';
+  if (!clean) throw new GraftError('BAD_REQUEST', 'A class needs a name.');
+  if (clean.length > 80) throw new GraftError('BAD_REQUEST', 'Class names are at most 80 characters.');
+  return clean;
+}
+
+/**
+ * What two class names are compared by: NFC, then lower case (full Unicode, not only the
+ * ASCII folding of SQLite's NOCASE), so “CAFÉ”, “café” and “cafe\u0301” are one class.
+ */
+export function classNameKey(name: string): string {
+  return name.normalize('NFC').trim().toLowerCase().normalize('NFC');
 }
 
 export class ClassService {
@@ -47,7 +60,7 @@ export class ClassService {
 
   create(projectId: Id, name: string, colour?: string): ClassInfo {
     requireProject(this.ctx.db, projectId);
-    const clean = cleanName(name);
+    const clean = cleanClassName(name);
     if (this.findId(projectId, clean) !== null) {
       throw new GraftError('NAME_TAKEN', `There is already a class named “${clean}”.`);
     }
@@ -56,13 +69,14 @@ export class ClassService {
 
   /** The id of the named class, creating it if needed (used when labels come from folder names). */
   ensure(projectId: Id, name: string): Id {
-    return this.findId(projectId, name) ?? this.insert(projectId, cleanName(name));
+    const clean = cleanClassName(name);
+    return this.findId(projectId, clean) ?? this.insert(projectId, clean);
   }
 
   update(classId: Id, changes: { name?: string; colour?: string; shortcut?: string | null }): ClassInfo {
     const current = requireClass(this.ctx.db, classId);
     if (changes.name !== undefined) {
-      const clean = cleanName(changes.name);
+      const clean = cleanClassName(changes.name);
       const other = this.findId(current.projectId, clean);
       if (other !== null && other !== classId)
         throw new GraftError('NAME_TAKEN', `There is already a class named “${clean}”.`);
@@ -125,11 +139,14 @@ export class ClassService {
     return unlabelled;
   }
 
+  /** The class whose name equals `name` by classNameKey; a project has tens of classes, not thousands. */
   private findId(projectId: Id, name: string): Id | null {
-    const row = this.ctx.db
-      .prepare('SELECT id FROM classes WHERE project_id = ? AND name = ?')
-      .get(projectId, name.trim()) as { id: Id } | undefined;
-    return row?.id ?? null;
+    const key = classNameKey(name);
+    const rows = this.ctx.db.prepare('SELECT id, name FROM classes WHERE project_id = ?').all(projectId) as {
+      id: Id;
+      name: string;
+    }[];
+    return rows.find((r) => classNameKey(r.name) === key)?.id ?? null;
   }
 
   private insert(projectId: Id, name: string, colour?: string): Id {
