@@ -1,4 +1,5 @@
 import type { CallArgs, CallName, CallResult, PickResult } from '../../common/contract';
+import { parseCallArgs } from '../../common/contract-schemas';
 import { GraftError } from '../../common/errors';
 import { APP_VERSION } from '../version';
 import { asId, asIds, asModel, asText } from './arguments';
@@ -150,9 +151,6 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
 /** Runs one call by name with untrusted arguments, as both transports do. */
 export async function dispatch(handlers: Handlers, name: string, args: unknown): Promise<unknown> {
   if (!Object.hasOwn(handlers, name)) throw new GraftError('UNKNOWN_CALL', `There is no call named “${name}”.`);
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    throw new GraftError('BAD_REQUEST', 'Call arguments must be a JSON object.');
-  }
   const handler = handlers[name as CallName] as (a: unknown) => unknown;
-  return handler(args);
+  return handler(parseCallArgs(name as CallName, args));
 }
