@@ -21,3 +21,15 @@ describe('App start-up', () => {
     expect((screen.getByTestId('nav-library') as HTMLButtonElement).disabled).toBe(true);
   });
 });
+
+describe('App notices', () => {
+  it('shows notices in the page above the view, not floating over its controls', async () => {
+    const api = createFakeApi({ projects: [{ name: 'Recent', photos: 2, opened: true }] });
+    render(App, { props: { api } });
+    await screen.findByTestId('library-title');
+    const bar = screen.getByTestId('notices');
+    const title = screen.getByTestId('library-title');
+    expect(bar.closest('main')).toBe(title.closest('main'));
+    expect(bar.compareDocumentPosition(title) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+});
