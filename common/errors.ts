@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'DISK_FULL',
   'SCHEMA_TOO_NEW',
   'PICKER_EXPIRED',
+  'BACKBONE_FILE_REFUSED',
+  'BACKBONE_INPUT_TOO_LARGE',
   'INTERNAL',
 ] as const;
 

@@ -51,4 +51,17 @@ describe('importing a backbone through the contract', () => {
     ).rejects.toThrow(/cannot load/);
     await expect(call('backbones:import', { location: 'forged-token' })).rejects.toThrow(/expired/);
   });
+
+  it('refuses a model file linked outside the chosen folder with its own code, naming the file', async () => {
+    const real = path.join(env.dir, 'real.onnx');
+    fs.writeFileSync(real, floatClassifier(5, 4, 8));
+    const folder = path.join(env.dir, 'linked');
+    fs.mkdirSync(folder);
+    fs.symlinkSync(real, path.join(folder, 'net.onnx'));
+    await expect(call('backbones:import', { location: env.app.locations.register(folder) })).rejects.toMatchObject({
+      code: 'BACKBONE_FILE_REFUSED',
+      message: expect.stringContaining('net.onnx'),
+    });
+    expect(env.app.backbones.list().some((b) => b.source === 'imported')).toBe(false);
+  });
 });

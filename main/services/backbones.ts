@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { GraftError } from '../../common/errors';
+import { type ErrorCode, GraftError } from '../../common/errors';
 import type { BackboneImportResult, BackboneInfo, NormalisationPreset } from '../../common/training';
 import type { BackboneSpec, PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID, findBundledBackbone, listBundledBackbones } from '../ml/backbones/bundled-backbones';
@@ -64,6 +64,11 @@ export function modelInFolder(dir: string, fileName?: string): string {
   );
 }
 
+/** Refusals that keep their own code for the caller; other import failures are a bad request. */
+function importErrorCode(code: BackboneError['code']): ErrorCode {
+  return code === 'BACKBONE_FILE_REFUSED' || code === 'BACKBONE_INPUT_TOO_LARGE' ? code : 'BAD_REQUEST';
+}
+
 function infoOf(spec: BackboneSpec): BackboneInfo {
   return {
     id: spec.id,
@@ -115,7 +120,7 @@ export class BackboneService {
         ? await importTfjsBackbone(file, this.ctx.paths.root, options)
         : await importOnnxBackbone(file, this.ctx.paths.root, options);
     } catch (err) {
-      if (err instanceof BackboneError) throw new GraftError('BAD_REQUEST', err.message);
+      if (err instanceof BackboneError) throw new GraftError(importErrorCode(err.code), err.message);
       throw err;
     }
     const { spec, proposal } = imported;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,27 +94,30 @@ describe('importOnnxBackbone', () => {
   });
 });
 
+/** A small LayersModel saved as a TF.js folder: model.json naming `shard`, and the shard's bytes. */
+async function writeTfjsFolder(folder: string, shard = 'weights.bin'): Promise<Uint8Array> {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 6, kernelSize: 3, activation: 'relu', name: 'conv' }),
+      tf.layers.globalAveragePooling2d({ name: 'gap' }),
+      tf.layers.dense({ units: 3, activation: 'softmax', name: 'head' }),
+    ],
+  });
+  randomiseWeights(model, 4);
+  const artifacts = await saveArtifacts(model);
+  fs.mkdirSync(folder, { recursive: true });
+  const weightsManifest = artifacts.model.weightsManifest.map((g) => ({ ...g, paths: [shard] }));
+  fs.writeFileSync(
+    path.join(folder, 'model.json'),
+    JSON.stringify({ modelTopology: artifacts.model.modelTopology, weightsManifest }),
+  );
+  return artifacts.groupData[0];
+}
+
 describe('importTfjsBackbone', () => {
   it('converts a LayersModel folder and taps its global pool', async () => {
-    const model = tf.sequential({
-      layers: [
-        tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 6, kernelSize: 3, activation: 'relu', name: 'conv' }),
-        tf.layers.globalAveragePooling2d({ name: 'gap' }),
-        tf.layers.dense({ units: 3, activation: 'softmax', name: 'head' }),
-      ],
-    });
-    randomiseWeights(model, 4);
-    const artifacts = await saveArtifacts(model);
     const folder = path.join(dir, 'tfjs-model');
-    fs.mkdirSync(folder);
-    fs.writeFileSync(
-      path.join(folder, 'model.json'),
-      JSON.stringify({
-        modelTopology: artifacts.model.modelTopology,
-        weightsManifest: artifacts.model.weightsManifest,
-      }),
-    );
-    fs.writeFileSync(path.join(folder, 'weights.bin'), artifacts.groupData[0]);
+    fs.writeFileSync(path.join(folder, 'weights.bin'), await writeTfjsFolder(folder));
     const { spec } = await importTfjsBackbone(folder, dataDir, {
       preprocessing: { resizeShortSide: 20, normalisation: { kind: 'range', min: 0, max: 1 } },
     });
@@ -125,5 +129,60 @@ describe('importTfjsBackbone', () => {
       resize: { shortSide: 20 },
     });
     expect((await embedOne(spec)).length).toBe(6);
+  });
+});
+
+describe('files an imported model names', () => {
+  const refused = (file: string) => ({ code: 'BACKBONE_FILE_REFUSED', message: expect.stringContaining(file) });
+
+  it('refuses a weight shard linked to a file outside the chosen folder, even one holding valid weights', async () => {
+    const folder = path.join(dir, 'linked-shard');
+    const weights = await writeTfjsFolder(folder);
+    const outside = path.join(dir, 'outside-weights.bin');
+    fs.writeFileSync(outside, weights);
+    fs.symlinkSync(outside, path.join(folder, 'weights.bin'));
+    await expect(importTfjsBackbone(folder, dataDir)).rejects.toMatchObject(refused('weights.bin'));
+  });
+
+  it('refuses a shard linked to a system file', async () => {
+    const folder = path.join(dir, 'system-shard');
+    await writeTfjsFolder(folder);
+    fs.symlinkSync('/etc/passwd', path.join(folder, 'weights.bin'));
+    await expect(importTfjsBackbone(folder, dataDir)).rejects.toMatchObject(refused('weights.bin'));
+  });
+
+  it('refuses a shard reached through a linked sub-folder', async () => {
+    const folder = path.join(dir, 'linked-subfolder');
+    const weights = await writeTfjsFolder(folder, 'sub/weights.bin');
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    fs.writeFileSync(path.join(elsewhere, 'weights.bin'), weights);
+    fs.symlinkSync(elsewhere, path.join(folder, 'sub'));
+    await expect(importTfjsBackbone(folder, dataDir)).rejects.toMatchObject(refused('sub/weights.bin'));
+  });
+
+  it('refuses a model.json linked outside, and a shard that is a FIFO or a folder, without blocking', async () => {
+    const folder = path.join(dir, 'odd-files');
+    await writeTfjsFolder(folder);
+    execFileSync('mkfifo', [path.join(folder, 'weights.bin')]);
+    await expect(importTfjsBackbone(folder, dataDir)).rejects.toMatchObject(refused('weights.bin'));
+    fs.rmSync(path.join(folder, 'weights.bin'));
+    fs.mkdirSync(path.join(folder, 'weights.bin'));
+    await expect(importTfjsBackbone(folder, dataDir)).rejects.toMatchObject(refused('weights.bin'));
+
+    const linkedJson = path.join(dir, 'linked-json');
+    fs.mkdirSync(linkedJson);
+    fs.symlinkSync(path.join(folder, 'model.json'), path.join(linkedJson, 'model.json'));
+    await expect(importTfjsBackbone(linkedJson, dataDir)).rejects.toMatchObject(refused('model.json'));
+  });
+
+  it('refuses an .onnx file linked outside its folder, and a device', async () => {
+    const real = path.join(dir, 'real-net.onnx');
+    fs.writeFileSync(real, floatClassifier(5, 4, 8));
+    const folder = path.join(dir, 'linked-onnx');
+    fs.mkdirSync(folder);
+    fs.symlinkSync(real, path.join(folder, 'net.onnx'));
+    await expect(importOnnxBackbone(path.join(folder, 'net.onnx'), dataDir)).rejects.toMatchObject(refused('net.onnx'));
+    await expect(importOnnxBackbone('/dev/zero', dataDir)).rejects.toMatchObject(refused('zero'));
   });
 });

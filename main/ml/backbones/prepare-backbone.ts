@@ -21,7 +21,12 @@ import { packageFile } from './package-files';
 
 export class BackboneError extends Error {
   constructor(
-    readonly code: 'BACKBONE_NOT_FOUND' | 'BACKBONE_INVALID' | 'BACKBONE_UNSUPPORTED',
+    readonly code:
+      | 'BACKBONE_NOT_FOUND'
+      | 'BACKBONE_INVALID'
+      | 'BACKBONE_UNSUPPORTED'
+      | 'BACKBONE_FILE_REFUSED'
+      | 'BACKBONE_INPUT_TOO_LARGE',
     message: string,
   ) {
     super(message);

@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { readFileInside } from './confined-file';
 import { extractUmdExports, type JsValue } from './js-literal';
 
 export type WeightDtype = 'float32' | 'int32' | 'bool';
@@ -171,15 +172,24 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A TF.js model folder: model.json beside its shard files (paths may not leave the folder). */
+/** A manifest path is URL-encoded (TF.js writes spaces as %20). */
+function shardName(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new TfjsModelError(`Weight shard path ${p} is not a valid URL path`);
+  }
+}
+
+/**
+ * A TF.js model folder: model.json beside its shard files. Every file read must really be a
+ * regular file inside the folder (links are resolved first; see readFileInside).
+ * @throws ModelFileRefused for a file outside the folder, not regular, missing or too large;
+ *   TfjsModelError for a model.json Graft cannot use
+ */
 export async function readTfjsFolder(dir: string, modelFile = 'model.json'): Promise<TfjsArtifacts> {
   const root = path.resolve(dir);
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(root, modelFile), 'utf8');
-  } catch {
-    throw new TfjsModelError(`No ${modelFile} in ${root}`);
-  }
+  const text = Buffer.from(await readFileInside(root, modelFile)).toString('utf8');
   let json: JsValue;
   try {
     json = JSON.parse(text) as JsValue;
@@ -190,17 +200,7 @@ export async function readTfjsFolder(dir: string, modelFile = 'model.json'): Pro
   const groupData: Uint8Array[] = [];
   for (const group of model.weightsManifest) {
     const parts: Uint8Array[] = [];
-    for (const p of group.paths) {
-      const file = path.resolve(root, decodeURIComponent(p));
-      if (path.relative(root, file).startsWith('..') || path.isAbsolute(path.relative(root, file))) {
-        throw new TfjsModelError(`Weight shard path ${p} points outside the model folder`);
-      }
-      try {
-        parts.push(new Uint8Array(await fs.readFile(file)));
-      } catch {
-        throw new TfjsModelError(`Weight shard ${p} is missing from ${root}`);
-      }
-    }
+    for (const p of group.paths) parts.push(await readFileInside(root, shardName(p)));
     groupData.push(concat(parts));
   }
   return { model, groupData };
