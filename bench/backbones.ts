@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { BackboneSpec, FeatureTap, PreparedBackbone } from '../main/ml/backbones/backbone-spec';
 import { BUNDLED_BACKBONES, DEFAULT_BACKBONE_ID } from '../main/ml/backbones/bundled-backbones';
 import { importOnnxBackbone } from '../main/ml/backbones/import-backbone';
 import { prepareBackbone } from '../main/ml/backbones/prepare-backbone';
 import { defaultInferenceThreads, Embedder } from '../main/ml/embedding/embedder';
+import * as ort from '../main/ml/onnxruntime';
 import { bareOnnxLoop } from './bare-onnx-loop';
 import {
   HYMENOPTERA_DIR,

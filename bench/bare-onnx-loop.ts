@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import type { PreparedBackbone } from '../main/ml/backbones/backbone-spec';
 import { createInferenceSession } from '../main/ml/embedding/embedder';
+import * as ort from '../main/ml/onnxruntime';
 import { decodeCrop, flipHorizontally, inputDims, writeInputRow } from '../main/ml/preprocess';
 
 export interface BareLoopResult {

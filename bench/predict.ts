@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { writeLabelledFolder } from '../e2e/fixtures/photo-corpus';
 import { createInferenceSession } from '../main/ml/embedding/embedder';
+import * as ort from '../main/ml/onnxruntime';
 import { decodeCrop, writeInputRow } from '../main/ml/preprocess';
 import { ExportedOnnxModel } from '../main/services/exported-model';
 import { walkPhotoFolder } from '../main/services/folder-walk';

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { GraftError } from '../../common/errors';
 import { createWorkerInferenceSession } from '../ml/embedding/embedder';
 import type { WorkerInferenceSession } from '../ml/embedding/worker-session';
 import type { InputDescription } from '../ml/export/export-metadata';
 import { decodeModel } from '../ml/onnx/onnx-proto';
+import * as ort from '../ml/onnxruntime';
 import { decodeCrop, type Preprocessing, writeInputRow } from '../ml/preprocess';
 import type { PhotoClassifier } from './prediction';
 import { type PhotoSource, type Predictions, topK } from './predictor';

@@ -2,8 +2,8 @@
 // thread for the whole forward pass, so it must not run on the thread that serves the UI.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
 import type { InferenceReply, InferenceRequest, InferenceWorkerData } from '../ml/embedding/inference-protocol';
+import * as ort from '../ml/onnxruntime';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker must run in a worker thread');

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreparedBackbone } from '../backbones/backbone-spec';
@@ -9,6 +8,7 @@ import { exposeTaps } from '../onnx/expose-node';
 import { attr, OnnxGraphBuilder } from '../onnx/onnx-graph-builder';
 import { ElemType } from '../onnx/onnx-proto';
 import { seededArray } from '../onnx/parity-support';
+import * as ort from '../onnxruntime';
 import { decodeCrop, inputDims, type Preprocessing, writeInputRow } from '../preprocess';
 import { combineTaps, Embedder, EmbeddingCancelledError, type EmbedItem, type EmbedProgress } from './embedder';
 import { embeddingKeyString, MemoryEmbeddingCache } from './embedding-cache';

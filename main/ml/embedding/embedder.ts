@@ -2,8 +2,8 @@
 // (sharp, on libuv's thread pool) runs while batch k is inferred, cached vectors are never
 // recomputed, and a photo that cannot be read becomes an error item instead of ending the run.
 import os from 'node:os';
-import * as ort from 'onnxruntime-node';
 import type { PreparedBackbone } from '../backbones/backbone-spec';
+import * as ort from '../onnxruntime';
 import {
   asDecodeError,
   decodeCrop,

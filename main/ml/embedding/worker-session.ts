@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
+// The worker's runtime reads the process environment, which only this (main) thread can set.
+import '../onnxruntime-telemetry';
 import { workerEntry } from '../../workers/worker-entry';
 import type { InferenceReply, InferenceWorkerData, PlainTensor } from './inference-protocol';
 

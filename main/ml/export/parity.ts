@@ -5,9 +5,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import type { ParityResult } from '../../../common/training';
 import { createInferenceSession } from '../embedding/embedder';
+import * as ort from '../onnxruntime';
 import { inputDims, type Preprocessing, writeInputRow } from '../preprocess';
 import { initTfjs } from '../tfjs-backend';
 import { INPUT_NAME, OUTPUT_NAME, RAW_INPUT_NAME } from './compose-classifier-onnx';

@@ -1,5 +1,5 @@
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import * as ort from '../onnxruntime';
 import { ExposeError, exposeNode, exposeTaps } from './expose-node';
 import { floatClassifier, quantisedClassifier } from './onnx-fixtures';
 import { decodeModel } from './onnx-proto';

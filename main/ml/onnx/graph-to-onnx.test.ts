@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as ort from '../onnxruntime';
 import type { JsValue } from '../tfjs/js-literal';
 import { parseModelJson, type TfjsArtifacts } from '../tfjs/tfjs-artifacts';
 import { graphModelToOnnx, UnsupportedOpError } from './graph-to-onnx';

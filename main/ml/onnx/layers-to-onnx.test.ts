@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as ort from '../onnxruntime';
 import { decodeWeights, type TfjsArtifacts } from '../tfjs/tfjs-artifacts';
 import { layersModelToOnnx, UnsupportedLayerError } from './layers-to-onnx';
 import {

@@ -1,7 +1,7 @@
 // Shared by the converter parity tests: TF.js models with generated weights, saved to the
 // same artefacts Graft reads, and onnxruntime runs of the converted models.
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnxruntime';
 import type { JsValue } from '../tfjs/js-literal';
 import { type JsonObject, parseModelJson, type TfjsArtifacts, toModelArtifacts } from '../tfjs/tfjs-artifacts';
 
