@@ -1,20 +1,9 @@
+import { paletteColour } from '../../common/class-palette';
 import type { ClassInfo, Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { ServiceContext } from './context';
 import { requireClass, requireProject } from './lookups';
 
-const PALETTE = [
-  '#e6194b',
-  '#3cb44b',
-  '#4363d8',
-  '#f58231',
-  '#911eb4',
-  '#42d4f4',
-  '#f032e6',
-  '#9a6324',
-  '#469990',
-  '#800000',
-];
 const COLOUR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 
 const CLASS_SQL = `
@@ -166,7 +155,7 @@ export class ClassService {
     const shortcut = ['1', '2', '3', '4', '5', '6', '7', '8', '9'].find((k) => !used.has(k)) ?? null;
     const info = this.ctx.db
       .prepare('INSERT INTO classes (project_id, name, colour, shortcut, sort_order) VALUES (?, ?, ?, ?, ?)')
-      .run(projectId, name, colour ?? PALETTE[n % PALETTE.length], shortcut, maxOrder + 1);
+      .run(projectId, name, colour ?? paletteColour(n), shortcut, maxOrder + 1);
     this.changed(projectId);
     return Number(info.lastInsertRowid);
   }

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImageRow } from '../../../common/contract';
 import { createFakeApi } from '../lib/api/fake-api';
@@ -15,7 +15,7 @@ const ROWS: ImageRow[] = Array.from({ length: 20_000 }, (_, i) => ({
 }));
 
 const CLASSES = new Map([
-  [7, { id: 7, projectId: 1, name: 'cat', colour: '#ff0000', shortcut: null, order: 0, count: 1 }],
+  [7, { id: 7, projectId: 1, name: 'cat', colour: '#f0e442', shortcut: null, order: 0, count: 1 }],
 ]);
 
 function renderGrid(onpick = vi.fn()) {
@@ -48,11 +48,15 @@ describe('ThumbnailGrid', () => {
     expect(Number.parseInt(canvas.style.height, 10)).toBeGreaterThan(200_000);
   });
 
-  it('shows class markers, the selection, lazy thumbnails by id and a badge for unreadable photos', () => {
+  it('names the class on a labelled tile, shows the selection, lazy thumbnails by id and a badge for unreadable photos', () => {
     renderGrid();
     const [first, second, third] = screen.getAllByTestId('thumb');
     expect(first.dataset.classId).toBe('7');
-    expect(first.querySelector('.marker')).not.toBeNull();
+    const tag = within(first).getByTestId('thumb-class');
+    expect(tag.textContent).toBe('cat');
+    expect(tag.style.background).toBe('rgb(240, 228, 66)');
+    expect(tag.style.color).toBe('rgb(0, 0, 0)');
+    expect(within(second).queryByTestId('thumb-class')).toBeNull();
     expect(second.getAttribute('aria-pressed')).toBe('true');
     const img = first.querySelector('img');
     expect(img?.getAttribute('src')).toBe('fake-media://1/thumb');
