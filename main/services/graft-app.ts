@@ -18,6 +18,7 @@ import { LocationRegistry } from './locations';
 import { PredictionService } from './prediction';
 import { ProjectService } from './projects';
 import { SplitService } from './splits';
+import { sweepStaleTempFiles } from './stale-temp-files';
 import { TrainingService } from './training';
 
 export interface GraftAppOptions {
@@ -51,6 +52,7 @@ export class GraftApp {
     JobStore.markInterrupted(this.ctx);
     ExperimentStore.markInterrupted(this.ctx);
     ExportService.markInterrupted(this.ctx);
+    sweepStaleTempFiles(paths.root);
     this.projects = new ProjectService(this.ctx);
     this.folders = new FolderService(this.ctx);
     this.picker = new FolderPicker(options.pickerStartDir);
