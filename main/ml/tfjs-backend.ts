@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmGradientKernels } from './tfjs/wasm-gradient-kernels';
 
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -29,7 +30,7 @@ async function chooseBackend(): Promise<Tfjs> {
   // tfjs-node registers its backend when loaded; it fails to load when absent or built for
   // another Node ABI (as inside Electron).
   if (await tryBackend('tensorflow', () => requireHere('@tensorflow/tfjs-node'))) return { tf, backend: 'tensorflow' };
-  if (await tryBackend('wasm', pointWasmAtPackageFiles)) return { tf, backend: 'wasm' };
+  if (await tryBackend('wasm', prepareWasm)) return { tf, backend: 'wasm' };
   await tf.setBackend('cpu');
   return { tf, backend: 'cpu' };
 }
@@ -52,6 +53,21 @@ async function tryBackend(name: TfjsBackendName, prepare: () => void): Promise<b
       if (!unhandled.includes(l)) process.off('unhandledRejection', l);
     }
   }
+}
+
+/**
+ * Makes WebAssembly the current backend whichever one initTfjs chose (benchmarks and tests
+ * measure it even where tfjs-node is installed); false where it cannot load.
+ */
+export async function useWasmBackend(): Promise<boolean> {
+  await initTfjs();
+  return tryBackend('wasm', prepareWasm);
+}
+
+/** wasm lacks some convolution gradients; Graft registers its own before the backend starts. */
+function prepareWasm(): void {
+  pointWasmAtPackageFiles();
+  registerWasmGradientKernels();
 }
 
 /** Absolute file paths: in Node the wasm loader then reads the binaries from disk, never over a URL. */
