@@ -14,6 +14,7 @@ import { decodeModel, toNumber } from '../onnx/onnx-proto';
 import { proposeTap, type TapProposal } from '../onnx/propose-tap';
 import * as ort from '../onnxruntime';
 import { decodeCrop, inputDims, type Normalisation, type Preprocessing, writeInputRow } from '../preprocess';
+import { ModelFileRefused, readFileInside } from '../tfjs/confined-file';
 import { readTfjsFolder } from '../tfjs/tfjs-artifacts';
 import type { BackboneSpec, FeatureTap } from './backbone-spec';
 import { BackboneError, inputSignature, sha256, writeFileAtomic } from './prepare-backbone';
@@ -54,18 +55,24 @@ export interface ImportedBackbone {
   proposal: TapProposal;
 }
 
-/** Imports an ONNX image classifier or feature extractor. */
+/** A model file refused or unusable, as the backbone error the service reports. */
+function refusal(err: unknown): never {
+  if (err instanceof ModelFileRefused) {
+    throw new BackboneError(err.reason === 'MISSING' ? 'BACKBONE_NOT_FOUND' : 'BACKBONE_FILE_REFUSED', err.message);
+  }
+  throw new BackboneError('BACKBONE_INVALID', (err as Error).message);
+}
+
+/**
+ * Imports an ONNX image classifier or feature extractor. The file must be a regular file inside its own folder
+ * (a link leading elsewhere is refused with BACKBONE_FILE_REFUSED).
+ */
 export async function importOnnxBackbone(
   filePath: string,
   dataDir: string,
   options: ImportOptions = {},
 ): Promise<ImportedBackbone> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await fs.readFile(filePath));
-  } catch {
-    throw new BackboneError('BACKBONE_NOT_FOUND', `The file ${filePath} cannot be read.`);
-  }
+  const bytes = await readFileInside(path.dirname(filePath), path.basename(filePath)).catch(refusal);
   const notes = options.notes ?? `Imported from ${path.basename(filePath)}.`;
   return importModel(bytes, 'onnx', options.name ?? path.basename(filePath, path.extname(filePath)), dataDir, {
     ...options,
@@ -80,9 +87,7 @@ export async function importTfjsBackbone(
   dataDir: string,
   options: ImportOptions = {},
 ): Promise<ImportedBackbone> {
-  const artifacts = await readTfjsFolder(folder).catch((err: Error) => {
-    throw new BackboneError('BACKBONE_INVALID', err.message);
-  });
+  const artifacts = await readTfjsFolder(folder).catch(refusal);
   let bytes: Uint8Array;
   try {
     bytes =
