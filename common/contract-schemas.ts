@@ -6,7 +6,7 @@
 // contract-schemas.test.ts fail until it exists and agrees with the contract.
 
 import { z } from 'zod';
-import type { CallArgs, CallName } from './contract';
+import { type CallArgs, type CallName, MAX_CLASS_LEVEL } from './contract';
 import { GraftError } from './errors';
 
 /** Longest accepted name of a project, class, experiment, backbone or uploaded photo (characters). */
@@ -46,6 +46,7 @@ const byExperiment = z.object({ experimentId: id });
 const byJob = z.object({ jobId: id });
 const byFolder = z.object({ folderId: id });
 const byPicker = z.object({ pickerId: token });
+const classLevel = z.number().int().min(1).max(MAX_CLASS_LEVEL).optional();
 
 const imageFilter = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all'), split: split.optional() }),
@@ -96,6 +97,7 @@ export const CALL_SCHEMAS = {
   'folders:list': byProject,
   'folders:pick': z.object({ projectId: id, labelsFromSubfolders: z.boolean() }),
   'folders:remove': byFolder,
+  'folders:add': z.object({ projectId: id, location: token, labelsFromSubfolders: z.boolean(), classLevel }),
   'picker:enter': z.object({ pickerId: token, name: fileName }),
   'picker:up': byPicker,
   'picker:choose': byPicker,
@@ -104,10 +106,12 @@ export const CALL_SCHEMAS = {
   'import:start': byFolder,
   'import:cancel': byJob,
   'import:last': byFolder,
+  'import:preview': z.object({ location: token, classLevel }),
 
   'images:list': z.object({ projectId: id, filter: imageFilter }),
   'images:get': z.object({ imageId: id }),
   'images:problems': byProject,
+  'images:duplicates': byProject,
 
   'classes:list': byProject,
   'classes:create': z.object({ projectId: id, name, colour: token.optional() }),
@@ -125,6 +129,8 @@ export const CALL_SCHEMAS = {
   'labels:undo': byProject,
   'labels:redo': byProject,
   'labels:history': byProject,
+  'labels:conflicts': byProject,
+  'labels:resolveConflict': z.object({ conflictId: id, classId: id.nullable() }),
 
   'splits:generate': z.object({ projectId: id, seed, ratios: splitRatios, replaceAll: z.boolean().optional() }),
   'splits:carveTest': z.object({ projectId: id, seed, fraction: ratio }),

@@ -3,10 +3,11 @@
 import type { CallName, EventName, Events } from './contract';
 import type { Envelope } from './errors';
 
-/** Header that carries the host's per-run token on API calls. */
+/**
+ * Header that carries the host's per-run token on API calls and the event stream; the host
+ * accepts it nowhere else (never in a URL). Media are unlocked by a cookie instead.
+ */
 export const TOKEN_HEADER = 'x-graft-token';
-/** Query parameter that carries the token where a header cannot be set (EventSource, <img>). */
-export const TOKEN_QUERY = 't';
 export const HOST_API_PREFIX = '/api/';
 export const HOST_EVENTS_PATH = '/events';
 export const MEDIA_SCHEME = 'graft-media';

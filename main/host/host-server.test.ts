@@ -6,6 +6,7 @@ import { CALL_NAMES } from '../../common/contract';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { tempGraftApp } from '../services/test-app';
 import { type RunningHost, startHost } from './host-server';
+import { bodyLimitFor, MAX_CALL_BODY_BYTES, MAX_LARGE_BODIES_AT_ONCE, Slots } from './request-body';
 
 let env: ReturnType<typeof tempGraftApp>;
 let host: RunningHost;
@@ -59,6 +60,137 @@ describe('headless host', () => {
     expect((await call('projects:list', {})).status).toBe(200);
   });
 
+  it('takes the token from its header only, never from the URL', async () => {
+    const inQuery = await fetch(`${host.url}api/projects:list?t=${host.token}`, { method: 'POST', body: '{}' });
+    expect(inQuery.status).toBe(401);
+    expect((await rawGet(`/events?t=${host.token}`)).status).toBe(401);
+    expect((await rawGet(`/events?token=${host.token}`)).status).toBe(401);
+  });
+
+  it('refuses cross-site requests even with the token, and serves its own page to any navigation', async () => {
+    const own = `http://127.0.0.1:${host.port}`;
+    const asSite = (headers: Record<string, string>) =>
+      fetch(`${host.url}api/projects:list`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-graft-token': host.token, ...headers },
+        body: '{}',
+      });
+    const crossSite: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: `http://127.0.0.1:${host.port + 1}` },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { origin: own, 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const headers of crossSite) {
+      const res = await asSite(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN');
+    }
+    expect((await asSite({ origin: own, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    expect((await rawGet('/events', { 'sec-fetch-site': 'cross-site', 'x-graft-token': host.token })).status).toBe(403);
+    expect((await rawGet('/media/1/thumb', { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect(
+      (await rawGet('/assets/app.js', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' })).status,
+    ).toBe(403);
+    const navigation = await rawGet('/', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' });
+    expect(navigation.status).toBe(200);
+    expect((await rawGet('/', { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' })).status).toBe(200);
+  });
+
+  it('answers a malformed %-escape with 400, not 500', async () => {
+    expect((await rawGet('/%')).status).toBe(400);
+    expect((await rawGet('/%zz/index.html')).status).toBe(400);
+    const res = await fetch(`${host.url}api/%`, {
+      method: 'POST',
+      headers: { 'x-graft-token': host.token },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it('serves pages with a CSP that forbids <base> and form posts', async () => {
+    const page = await fetch(host.url);
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("base-uri 'none'");
+    expect(csp).toContain("form-action 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+  });
+
+  it('caps bodies at 1 MiB, and uploads at their own larger cap, with 413', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(MAX_CALL_BODY_BYTES) });
+    const refused = await call('projects:create', big);
+    expect(refused).toMatchObject({ status: 413, body: { ok: false, error: { code: 'TOO_LARGE' } } });
+    const photos = [{ name: 'a.jpg', dataBase64: 'A'.repeat(2 * MAX_CALL_BODY_BYTES) }];
+    const upload = await call('predict:photos', { model: { kind: 'experiment', experimentId: 1 }, photos });
+    expect(upload.status).toBe(404);
+    const tooBig = 'A'.repeat(bodyLimitFor('predict:photos') + 8);
+    const overCap = await call('predict:photos', {
+      model: { kind: 'experiment', experimentId: 1 },
+      photos: [{ name: 'a.jpg', dataBase64: tooBig }],
+    });
+    expect(overCap.status).toBe(413);
+    expect((await call('projects:list', {})).status).toBe(200);
+  });
+
+  it('refuses an over-large chunked body while reading it, without buffering the rest', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: host.port,
+          method: 'POST',
+          path: '/api/projects:create',
+          headers: { 'x-graft-token': host.token, 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', () => {});
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 64 && req.write(chunk)) sent++;
+        if (sent < 64) req.once('drain', pump);
+        else req.end();
+      };
+      pump();
+      setTimeout(() => reject(new Error('no answer')), 10_000);
+    });
+    expect(status).toBe(413);
+  });
+
+  it('reads at most a few large bodies at once; the others wait their turn', async () => {
+    const slots = new Slots(MAX_LARGE_BODIES_AT_ONCE);
+    let running = 0;
+    let most = 0;
+    const task = async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      running--;
+    };
+    await Promise.all(Array.from({ length: 10 }, () => slots.run(task)));
+    expect(most).toBe(MAX_LARGE_BODIES_AT_ONCE);
+
+    const model = { kind: 'experiment', experimentId: 1 };
+    const photos = [{ name: 'a.jpg', dataBase64: 'A'.repeat(3 * MAX_CALL_BODY_BYTES) }];
+    const replies = await Promise.all(Array.from({ length: 8 }, () => call('predict:photos', { model, photos })));
+    expect(replies.map((r) => r.status)).toEqual(Array(8).fill(404));
+  });
+
+  it('checks the backbone in preflight as start does', async () => {
+    const project = (await call('projects:create', { name: 'Backbones' })).body.value;
+    const config = { backboneId: 'no-such-backbone' };
+    const preflight = await call('training:preflight', { projectId: project.id, config });
+    const start = await call('training:start', { projectId: project.id, config });
+    expect(preflight).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(start).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+
   it('refuses requests whose Host header is not loopback (DNS rebinding)', async () => {
     const res = await rawGet('/', { host: 'evil.example:80' });
     expect(res.status).toBe(421);
@@ -87,18 +219,33 @@ describe('headless host', () => {
     }
   });
 
-  it('serves thumbnails by image id and never a path outside the renderer', async () => {
+  it('serves thumbnails by image id behind the media cookie an authenticated call sets, and never a path outside the renderer', async () => {
     await writeLabelledFolder(path.join(env.dir, 'photos'), { a: 1 });
-    const project = (await call('projects:create', { name: 'P' })).body.value;
+    const created = await fetch(`${host.url}api/projects:create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graft-token': host.token },
+      body: JSON.stringify({ name: 'P' }),
+    });
+    const cookie = created.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Path=\/media/);
+    expect(cookie).not.toContain(host.token);
+    const project = ((await created.json()) as { value: { id: number } }).value;
     const folder = env.app.folders.add(project.id, path.join(env.dir, 'photos'), true);
     await env.app.importer.start(folder.id).done;
     const [image] = (await call('images:list', { projectId: project.id, filter: { kind: 'all' } })).body.value;
-    const thumb = await fetch(`${host.url}media/${image.id}/thumb?t=${host.token}`);
+    const withCookie = { headers: { cookie: cookie.split(';')[0] } };
+    const thumb = await fetch(`${host.url}media/${image.id}/thumb`, withCookie);
     expect(thumb.headers.get('content-type')).toBe('image/jpeg');
     expect((await thumb.arrayBuffer()).byteLength).toBeGreaterThan(100);
-    const full = await fetch(`${host.url}media/${image.id}/full?t=${host.token}`);
+    const full = await fetch(`${host.url}media/${image.id}/full`, withCookie);
     expect(full.status).toBe(200);
-    expect((await fetch(`${host.url}media/999/thumb?t=${host.token}`)).status).toBe(404);
+    expect((await fetch(`${host.url}media/999/thumb`, withCookie)).status).toBe(404);
+    expect((await fetch(`${host.url}media/${image.id}/thumb`)).status).toBe(401);
+    expect((await fetch(`${host.url}media/${image.id}/thumb?t=${host.token}`)).status).toBe(401);
+    const otherRun = { headers: { cookie: `${cookie.split('=')[0]}=forged` } };
+    expect((await fetch(`${host.url}media/${image.id}/thumb`, otherRun)).status).toBe(401);
 
     const escaped = await rawGet('/../secret.txt');
     expect(escaped.body).not.toContain('outside the renderer');
@@ -108,7 +255,10 @@ describe('headless host', () => {
 
   it('streams contract events over SSE', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${host.url}events?t=${host.token}`, { signal: controller.signal });
+    const res = await fetch(`${host.url}events`, {
+      signal: controller.signal,
+      headers: { 'x-graft-token': host.token },
+    });
     const reader = res.body!.getReader();
     await reader.read();
     await call('projects:create', { name: 'Evented' });

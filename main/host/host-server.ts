@@ -2,18 +2,19 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Envelope, GraftError, toErrorPayload } from '../../common/errors';
-import { HOST_API_PREFIX, HOST_EVENTS_PATH, TOKEN_HEADER, TOKEN_QUERY } from '../../common/transport';
+import { CALL_NAMES } from '../../common/contract';
+import { type Envelope, type ErrorPayload, GraftError, toErrorPayload } from '../../common/errors';
+import { HOST_API_PREFIX, HOST_EVENTS_PATH, TOKEN_HEADER } from '../../common/transport';
 import type { GraftApp } from '../services/graft-app';
 import { createHandlers, dispatch } from '../services/handlers';
 import { httpStatusFor } from './http-status';
-import { readStaticFile } from './static-files';
+import { MediaCookie } from './media-cookie';
+import { bodyLimitFor, MAX_LARGE_BODIES_AT_ONCE, readJsonBody, Slots } from './request-body';
+import { refusal } from './request-guard';
+import { decodeUrlPath, readStaticFile, rendererCsp } from './static-files';
 
-// Dropped photos travel as base64 in predict:photos calls; the renderer sends at most ~8 MB a call.
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
-const CSP =
-  "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'";
+const CSP = rendererCsp();
 
 export interface HostOptions {
   app: GraftApp;
@@ -29,8 +30,8 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-function sameToken(given: string | null | undefined, token: string): boolean {
-  if (!given) return false;
+function sameToken(given: string | string[] | undefined, token: string): boolean {
+  if (typeof given !== 'string') return false;
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
@@ -53,36 +54,42 @@ function send(
   res.end(body);
 }
 
-function sendEnvelope(res: http.ServerResponse, status: number, envelope: Envelope<unknown>) {
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(envelope));
+function sendEnvelope(
+  res: http.ServerResponse,
+  status: number,
+  envelope: Envelope<unknown>,
+  extra: http.OutgoingHttpHeaders = {},
+) {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(envelope), extra);
 }
 
-function sendError(res: http.ServerResponse, err: unknown) {
-  const error = toErrorPayload(err);
-  sendEnvelope(res, httpStatusFor(error.code), { ok: false, error });
+function sendFailure(res: http.ServerResponse, status: number, error: ErrorPayload) {
+  sendEnvelope(res, status, { ok: false, error });
 }
 
-async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new GraftError('BAD_REQUEST', 'The request body is too large.');
-    chunks.push(chunk as Buffer);
+type Route =
+  | { kind: 'api'; name: string }
+  | { kind: 'events' }
+  | { kind: 'media'; imageId: number; size: 'thumb' | 'full' }
+  | { kind: 'page'; pathname: string };
+
+function route(rawUrl: string | undefined): Route {
+  const pathname = new URL(rawUrl ?? '/', 'http://127.0.0.1').pathname;
+  if (pathname.startsWith(HOST_API_PREFIX)) {
+    return { kind: 'api', name: decodeUrlPath(pathname.slice(HOST_API_PREFIX.length)) };
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new GraftError('BAD_REQUEST', 'The request body is not valid JSON.');
-  }
+  if (pathname === HOST_EVENTS_PATH) return { kind: 'events' };
+  const media = /^\/media\/(\d{1,15})\/(thumb|full)$/.exec(pathname);
+  if (media) return { kind: 'media', imageId: Number(media[1]), size: media[2] as 'thumb' | 'full' };
+  return { kind: 'page', pathname };
 }
 
 /**
  * The headless host: the same contract as the Electron adapter, over HTTP on 127.0.0.1.
- * Every API, event and media request must carry the per-run token; the static renderer
- * files are public (the token travels in the URL fragment, which browsers never send).
+ * Calls and the event stream need the per-run token in the `x-graft-token` header (never in the
+ * URL); media need the cookie an authenticated call sets (see MediaCookie); cross-site requests
+ * are refused (see request-guard). The built renderer's files are public: the token reaches the
+ * page in the URL fragment, which browsers never send.
  */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const { app } = options;
@@ -90,7 +97,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const handlers = createHandlers(app, { transport: 'host' });
   const rendererDir = await fs.realpath(options.rendererDir).catch(() => options.rendererDir);
   const streams = new Set<http.ServerResponse>();
+  const largeBodies = new Slots(MAX_LARGE_BODIES_AT_ONCE);
   let port = 0;
+  let mediaCookie: MediaCookie;
 
   const unsubscribe = app.ctx.events.subscribe((event, payload) => {
     const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
@@ -100,59 +109,65 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     for (const res of streams) res.write(': keep-alive\n\n');
   }, HEARTBEAT_MS);
 
+  async function serveCall(req: http.IncomingMessage, res: http.ServerResponse, name: string) {
+    if (req.method !== 'POST') {
+      sendFailure(res, 405, { code: 'BAD_REQUEST', message: 'Calls are POST requests.' });
+      return;
+    }
+    if (!(CALL_NAMES as readonly string[]).includes(name)) {
+      sendFailure(res, 404, { code: 'UNKNOWN_CALL', message: `There is no call named “${name}”.` });
+      return;
+    }
+    const args = await readJsonBody(req, bodyLimitFor(name), largeBodies);
+    const value = await dispatch(handlers, name, args);
+    sendEnvelope(res, 200, { ok: true, value: value ?? null }, { 'set-cookie': mediaCookie.header() });
+  }
+
+  function serveEvents(req: http.IncomingMessage, res: http.ServerResponse) {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write(': connected\n\n');
+    streams.add(res);
+    req.on('close', () => streams.delete(res));
+  }
+
+  async function serveMedia(res: http.ServerResponse, imageId: number, size: 'thumb' | 'full') {
+    if (size === 'thumb') {
+      const body = await fs.readFile(await app.images.thumbnail(imageId)).catch((err: unknown) => {
+        if (err instanceof GraftError) throw err;
+        throw new GraftError('IMAGE_UNREADABLE', 'The thumbnail is missing; scan the folder again to rebuild it.');
+      });
+      send(res, 200, 'image/jpeg', body, { 'cache-control': 'private, max-age=86400' });
+    } else {
+      const preview = await app.images.preview(imageId);
+      send(res, 200, preview.contentType, preview.body);
+    }
+  }
+
   const server = http.createServer(async (req, res) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const host = req.headers.host ?? '';
-      if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-        send(res, 421, 'text/plain', 'Graft answers only on 127.0.0.1.');
+      const target = route(req.url);
+      const refused = refusal(req, port, target.kind === 'page');
+      if (refused) {
+        sendFailure(res, refused.status, refused.error);
         return;
       }
-      const isApi = url.pathname.startsWith(HOST_API_PREFIX);
-      const isEvents = url.pathname === HOST_EVENTS_PATH;
-      const media = /^\/media\/(\d+)\/(thumb|full)$/.exec(url.pathname);
-      if (isApi || isEvents || media) {
-        const given = (req.headers[TOKEN_HEADER] as string | undefined) ?? url.searchParams.get(TOKEN_QUERY);
-        if (!sameToken(given, token)) {
-          sendEnvelope(res, 401, {
-            ok: false,
-            error: { code: 'UNAUTHORISED', message: 'Missing or wrong Graft token.' },
-          });
-          return;
-        }
+      const authorised =
+        target.kind === 'page' ||
+        (target.kind === 'media' ? mediaCookie.grants(req) : sameToken(req.headers[TOKEN_HEADER], token));
+      if (!authorised) {
+        sendFailure(res, 401, { code: 'UNAUTHORISED', message: 'Missing or wrong Graft token.' });
+        return;
       }
-      if (isApi) {
-        if (req.method !== 'POST') {
-          sendEnvelope(res, 405, { ok: false, error: { code: 'BAD_REQUEST', message: 'Calls are POST requests.' } });
-          return;
-        }
-        const name = decodeURIComponent(url.pathname.slice(HOST_API_PREFIX.length));
-        const value = await dispatch(handlers, name, await readJsonBody(req));
-        sendEnvelope(res, 200, { ok: true, value: value ?? null });
-      } else if (isEvents) {
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-content-type-options': 'nosniff',
-        });
-        res.write(': connected\n\n');
-        streams.add(res);
-        req.on('close', () => streams.delete(res));
-      } else if (media) {
-        const imageId = Number(media[1]);
-        if (media[2] === 'thumb') {
-          const body = await fs.readFile(await app.images.thumbnail(imageId)).catch((err: unknown) => {
-            if (err instanceof GraftError) throw err;
-            throw new GraftError('IMAGE_UNREADABLE', 'The thumbnail is missing; scan the folder again to rebuild it.');
-          });
-          send(res, 200, 'image/jpeg', body, { 'cache-control': 'private, max-age=86400' });
-        } else {
-          const preview = await app.images.preview(imageId);
-          send(res, 200, preview.contentType, preview.body);
-        }
-      } else if (req.method === 'GET' || req.method === 'HEAD') {
-        const file = await readStaticFile(rendererDir, url.pathname);
+      if (target.kind === 'api') await serveCall(req, res, target.name);
+      else if (target.kind === 'events') serveEvents(req, res);
+      else if (target.kind === 'media') await serveMedia(res, target.imageId, target.size);
+      else if (req.method === 'GET' || req.method === 'HEAD') {
+        const file = await readStaticFile(rendererDir, target.pathname);
         if (!file) {
           send(res, 404, 'text/plain', 'The renderer is not built. Run `npm run build`.');
           return;
@@ -162,8 +177,18 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         send(res, 405, 'text/plain', 'Method not allowed');
       }
     } catch (err) {
-      if (!res.headersSent) sendError(res, err);
-      else res.end();
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      const error = toErrorPayload(err);
+      if (error.code === 'TOO_LARGE') {
+        // Stop reading the rest of an over-large body: answer, then drop the connection.
+        res.on('finish', () => req.destroy());
+        sendEnvelope(res, 413, { ok: false, error }, { connection: 'close' });
+        return;
+      }
+      sendFailure(res, httpStatusFor(error.code), error);
     }
   });
 
@@ -172,6 +197,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  mediaCookie = new MediaCookie(token, port);
 
   return {
     url: `http://127.0.0.1:${port}/`,

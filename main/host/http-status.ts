@@ -3,6 +3,8 @@ import type { ErrorCode } from '../../common/errors';
 const STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
   UNAUTHORISED: 401,
+  FORBIDDEN: 403,
+  TOO_LARGE: 413,
   UNKNOWN_CALL: 404,
   NOT_FOUND: 404,
   PROJECT_NOT_FOUND: 404,

@@ -7,26 +7,26 @@ function answer(status: number, body: unknown): Response {
   return { status, json: async () => body } as Response;
 }
 
-class FakeEventSource {
-  static instances: FakeEventSource[] = [];
-  readonly listeners = new Map<string, ((message: { data: string }) => void)[]>();
-
-  constructor(readonly url: string) {
-    FakeEventSource.instances.push(this);
-  }
-
-  addEventListener(type: string, listener: (message: { data: string }) => void) {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
-  }
-
-  push(type: string, payload: unknown) {
-    for (const listener of this.listeners.get(type) ?? []) listener({ data: JSON.stringify(payload) });
-  }
+/** A streamed SSE answer whose frames are pushed by the test; `end()` drops the connection. */
+function eventStream() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+  });
+  return {
+    response: new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } }),
+    push: (event: string, payload: unknown) =>
+      controller.enqueue(new TextEncoder().encode(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`)),
+    end: () => controller.close(),
+  };
 }
 
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
 function hostApi(fetch: typeof globalThis.fetch, token: string | null = 'tok-123') {
-  FakeEventSource.instances = [];
-  return createHostApi({ token, fetch, EventSource: FakeEventSource as unknown as typeof EventSource });
+  return createHostApi({ token, fetch, eventRetryMs: 5 });
 }
 
 describe('host transport', () => {
@@ -70,33 +70,59 @@ describe('host transport', () => {
     expect(fetch).not.toHaveBeenCalled();
   });
 
-  it('multiplexes every listener over one EventSource', () => {
-    const api = hostApi(vi.fn());
+  it('multiplexes every listener over one event stream that carries the token in a header, never the URL', async () => {
+    const stream = eventStream();
+    const fetch = vi.fn(async () => stream.response);
+    const api = hostApi(fetch);
     const labels: unknown[] = [];
     const more: unknown[] = [];
     const progress: unknown[] = [];
     const offLabels = api.on('labels:changed', (p) => labels.push(p));
     api.on('labels:changed', (p) => more.push(p));
     api.on('import:progress', (p) => progress.push(p.done));
+    await settle();
 
-    expect(FakeEventSource.instances).toHaveLength(1);
-    const source = FakeEventSource.instances[0];
-    expect(source.url).toBe('/events?t=tok-123');
+    expect(fetch).toHaveBeenCalledTimes(1);
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/events');
+    expect((init.headers as Record<string, string>)['x-graft-token']).toBe('tok-123');
 
-    source.push('labels:changed', { projectId: 3 });
-    source.push('import:progress', { done: 5 });
+    stream.push('labels:changed', { projectId: 3 });
+    stream.push('import:progress', { done: 5 });
+    await settle();
     offLabels();
-    source.push('labels:changed', { projectId: 4 });
+    stream.push('labels:changed', { projectId: 4 });
+    await settle();
 
     expect(labels).toEqual([{ projectId: 3 }]);
     expect(more).toEqual([{ projectId: 3 }, { projectId: 4 }]);
     expect(progress).toEqual([5]);
   });
 
-  it('addresses media by id with the token in the query', () => {
+  it('reconnects when the stream drops, and stops when the host refuses it', async () => {
+    const first = eventStream();
+    const second = eventStream();
+    const answers = [first.response, second.response, new Response('{}', { status: 401 })];
+    const fetch = vi.fn(async () => answers.shift() as Response);
+    const api = hostApi(fetch);
+    const seen: unknown[] = [];
+    api.on('projects:changed', (p) => seen.push(p));
+    await settle();
+    first.end();
+    await settle();
+    second.push('projects:changed', { n: 2 });
+    await settle();
+    expect(seen).toEqual([{ n: 2 }]);
+    second.end();
+    await settle();
+    await settle();
+    expect(fetch).toHaveBeenCalledTimes(3);
+  });
+
+  it('addresses media by id alone: no token in any URL', () => {
     const api = hostApi(vi.fn(), 'a b');
-    expect(api.mediaUrl(42, 'thumb')).toBe('/media/42/thumb?t=a%20b');
-    expect(api.mediaUrl(42, 'full')).toBe('/media/42/full?t=a%20b');
+    expect(api.mediaUrl(42, 'thumb')).toBe('/media/42/thumb');
+    expect(api.mediaUrl(42, 'full')).toBe('/media/42/full');
   });
 });
 
