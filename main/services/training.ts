@@ -93,6 +93,7 @@ export class TrainingService {
   preflight(projectId: Id, partial?: Partial<TrainConfig>): TrainingPreflight {
     requireProject(this.ctx.db, projectId);
     const config = mergeConfig(partial);
+    this.backbones.spec(config.backboneId);
     const { unassigned } = this.splits.summary(projectId);
     const warnings = this.splits.whatIfAssigned(projectId, config.seed, () =>
       trainingWarnings(this.ctx, projectId, collectTrainingData(this.ctx, projectId)),
