@@ -125,6 +125,21 @@ describe('ONNX export', () => {
         overwrite: false,
       }),
     ).toThrow(/already exists/);
+    fs.writeFileSync(path.join(out, 'a-file'), 'not a folder');
+    for (const overwrite of [false, true]) {
+      const onFile = () =>
+        app.exports.start(experimentId, {
+          format: 'onnx',
+          location: out,
+          folderName: 'a-file',
+          rawInput: false,
+          overwrite,
+        });
+      expect(onFile).toThrow(
+        expect.objectContaining({ code: 'CONFLICT', message: expect.stringContaining('is a file') }),
+      );
+    }
+    expect(fs.readFileSync(path.join(out, 'a-file'), 'utf8')).toBe('not a folder');
     const blocker = path.join(dir, 'not-a-folder');
     fs.writeFileSync(blocker, 'a file where a folder should be');
     const record = await app.exports.start(experimentId, {

@@ -54,6 +54,17 @@ function checkFolderName(name: unknown): string {
   return clean;
 }
 
+/** What is at `target`, or null where nothing is (ENOENT) or its parent is not a folder (ENOTDIR). */
+function existingEntry(target: string): fs.Stats | null {
+  try {
+    return fs.statSync(target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw err;
+  }
+}
+
 function removeQuietly(target: string): void {
   try {
     fs.rmSync(target, { recursive: true, force: true });
@@ -132,7 +143,11 @@ export class ExportService {
     const run = this.experiments.get(experimentId);
     if (run.status !== 'finished') throw new GraftError('BAD_REQUEST', 'Only a finished run can be exported.');
     const target = path.join(options.location, checkFolderName(options.folderName));
-    if (fs.existsSync(target) && fs.readdirSync(target).length > 0 && !options.overwrite) {
+    const existing = existingEntry(target);
+    if (existing && !existing.isDirectory()) {
+      throw new GraftError('CONFLICT', `${target} is a file, not a folder. Choose another folder name.`);
+    }
+    if (existing && fs.readdirSync(target).length > 0 && !options.overwrite) {
       throw new GraftError('CONFLICT', `${target} already exists and is not empty. Confirm to replace it.`);
     }
     const info = this.ctx.db
