@@ -21,7 +21,7 @@ export const ERROR_CODES = [
   'SCHEMA_TOO_NEW',
   'PICKER_EXPIRED',
   'BACKBONE_FILE_REFUSED',
-  'BACKBONE_INPUT_TOO_LARGE',
+  'MODEL_INPUT_TOO_LARGE',
   'INTERNAL',
 ] as const;
 
@@ -59,13 +59,23 @@ export function errorFromPayload(payload: unknown): GraftError {
   return new GraftError(code, typeof p?.message === 'string' ? p.message : 'Unknown error');
 }
 
+/** What every disk-full failure says, whichever layer met it. */
+export const DISK_FULL_MESSAGE = 'The disk is full: nothing was changed. Free some space and try again.';
+
+/**
+ * Whether a failure means the disk (or the user's quota) has no room: Node's ENOSPC and EDQUOT,
+ * better-sqlite3's SQLITE_FULL, and the GraftError code DISK_FULL. Such a failure is never the
+ * fault of the photo or model being processed.
+ */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || code === 'DISK_FULL';
+}
+
 /** Any thrown value as the payload the transports send; unexpected errors say so plainly. */
 export function toErrorPayload(err: unknown): ErrorPayload {
   if (err instanceof GraftError) return err.toPayload();
-  const nodeCode = (err as { code?: string } | null)?.code;
-  if (nodeCode === 'ENOSPC') {
-    return { code: 'DISK_FULL', message: 'The disk is full. Free some space and try again.' };
-  }
+  if (isDiskFull(err)) return { code: 'DISK_FULL', message: DISK_FULL_MESSAGE };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'INTERNAL', message: `Unexpected error: ${message}` };
 }

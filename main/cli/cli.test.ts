@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
+import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
 import { main } from './index';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-cli-'));
@@ -31,5 +34,28 @@ describe('graft command line', () => {
       main(['predict', '--model', path.join(dir, 'missing.onnx'), path.join(dir, 'photo.jpg'), ...data]),
     ).rejects.toThrow(/missing/);
     await expect(main(['train', '--project', 'Nope', ...data])).rejects.toThrow(/no project named/);
+  });
+
+  it('refuses an ONNX model declaring a huge input before running it, naming the model', async () => {
+    const model = decodeModel(pooledFeatureModel([1, 3, 100000, 100000]));
+    const input = {
+      name: 'input',
+      shape: [1, 3, 100000, 100000],
+      layout: 'NCHW',
+      resize: { size: 100000, shortSide: 100000 },
+    };
+    model.metadataProps = [
+      { key: 'graft.class_names', value: JSON.stringify(['a', 'b', 'c']) },
+      { key: 'graft.input', value: JSON.stringify(input) },
+    ];
+    const file = path.join(dir, 'giant.onnx');
+    fs.writeFileSync(file, encodeModel(model));
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } })
+      .jpeg()
+      .toFile(path.join(dir, 'red.jpg'));
+    await expect(main(['predict', '--model', file, path.join(dir, 'red.jpg'), ...data])).rejects.toMatchObject({
+      code: 'MODEL_INPUT_TOO_LARGE',
+      message: expect.stringMatching(/“giant\.onnx” asks for 100000×100000-pixel photos/),
+    });
   });
 });

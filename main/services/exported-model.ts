@@ -1,5 +1,7 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { GraftError } from '../../common/errors';
+import { inputSizeProblem } from '../ml/backbones/input-size';
 import { createWorkerInferenceSession } from '../ml/embedding/embedder';
 import type { WorkerInferenceSession } from '../ml/embedding/worker-session';
 import type { InputDescription } from '../ml/export/export-metadata';
@@ -40,10 +42,13 @@ export class ExportedOnnxModel implements PhotoClassifier {
     const input = meta.get('graft.input');
     if (!names || !input)
       throw new GraftError('BAD_REQUEST', `${file} was not exported by Graft: it does not say its classes and input.`);
+    const description = JSON.parse(input) as InputDescription;
+    const problem = inputSizeProblem(path.basename(file), description.resize?.size, description.resize?.size);
+    if (problem) throw new GraftError('MODEL_INPUT_TOO_LARGE', problem);
     const session = await createWorkerInferenceSession(new Uint8Array(bytes)).catch((err: Error) => {
       throw new GraftError('BAD_REQUEST', `onnxruntime cannot load ${file}: ${err.message.split('\n')[0]}`);
     });
-    return new ExportedOnnxModel(JSON.parse(names) as string[], JSON.parse(input) as InputDescription, session);
+    return new ExportedOnnxModel(JSON.parse(names) as string[], description, session);
   }
 
   get preprocessing(): Preprocessing {

@@ -6,10 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Embedder } from '../embedding/embedder';
-import { floatClassifier } from '../onnx/onnx-fixtures';
+import { floatClassifier, pooledFeatureModel } from '../onnx/onnx-fixtures';
 import { randomiseWeights, saveArtifacts } from '../onnx/parity-support';
 import type { BackboneSpec } from './backbone-spec';
 import { importOnnxBackbone, importTfjsBackbone, retapImportedBackbone } from './import-backbone';
+import { MAX_INPUT_SIDE } from './input-size';
 import { prepareBackbone } from './prepare-backbone';
 
 let dir = '';
@@ -184,5 +185,36 @@ describe('files an imported model names', () => {
     fs.symlinkSync(real, path.join(folder, 'net.onnx'));
     await expect(importOnnxBackbone(path.join(folder, 'net.onnx'), dataDir)).rejects.toMatchObject(refused('net.onnx'));
     await expect(importOnnxBackbone('/dev/zero', dataDir)).rejects.toMatchObject(refused('zero'));
+  });
+});
+
+describe('declared input sizes', () => {
+  it.each([
+    [[1, 3, 20000, 20000], '20000×20000'],
+    [[1, 3, 100000, 100000], '100000×100000'],
+    [[1, 3, 224, 50000], '224×50000'],
+  ])('refuses a model declaring %j before anything runs, naming the model', async (shape, size) => {
+    const file = path.join(dir, `huge-${shape.join('x')}.onnx`);
+    fs.writeFileSync(file, pooledFeatureModel(shape));
+    const before = process.memoryUsage().rss;
+    const err = await importOnnxBackbone(file, dataDir, { name: 'Giant net' }).catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 'MODEL_INPUT_TOO_LARGE' });
+    expect((err as Error).message).toContain('“Giant net”');
+    expect((err as Error).message).toContain(size);
+    expect((err as Error).message).not.toMatch(/damaged/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(200e6);
+  });
+
+  it('accepts the largest allowed side, and caps the size chosen for a model whose input is dynamic', async () => {
+    const largest = path.join(dir, 'largest.onnx');
+    fs.writeFileSync(largest, pooledFeatureModel([1, 3, MAX_INPUT_SIDE, MAX_INPUT_SIDE]));
+    expect((await importOnnxBackbone(largest, dataDir)).spec.inputSize).toBe(MAX_INPUT_SIDE);
+
+    const dynamic = path.join(dir, 'dynamic.onnx');
+    fs.writeFileSync(dynamic, pooledFeatureModel(['N', 3, 'H', 'W']));
+    await expect(
+      importOnnxBackbone(dynamic, dataDir, { name: 'Elastic', preprocessing: { inputSize: 20000 } }),
+    ).rejects.toMatchObject({ code: 'MODEL_INPUT_TOO_LARGE', message: expect.stringContaining('“Elastic”') });
+    expect((await importOnnxBackbone(dynamic, dataDir, { preprocessing: { inputSize: 32 } })).spec.inputSize).toBe(32);
   });
 });

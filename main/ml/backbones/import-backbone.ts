@@ -10,13 +10,14 @@ import { createInferenceSession } from '../embedding/embedder';
 import { exposeNode, exposeTaps, type TapReduce } from '../onnx/expose-node';
 import { graphModelToOnnx } from '../onnx/graph-to-onnx';
 import { layersModelToOnnx } from '../onnx/layers-to-onnx';
-import { decodeModel, toNumber } from '../onnx/onnx-proto';
+import { decodeModel, type ModelProto, toNumber } from '../onnx/onnx-proto';
 import { proposeTap, type TapProposal } from '../onnx/propose-tap';
 import * as ort from '../onnxruntime';
 import { decodeCrop, inputDims, type Normalisation, type Preprocessing, writeInputRow } from '../preprocess';
 import { ModelFileRefused, readFileInside } from '../tfjs/confined-file';
 import { readTfjsFolder } from '../tfjs/tfjs-artifacts';
 import type { BackboneSpec, FeatureTap } from './backbone-spec';
+import { inputSizeProblem } from './input-size';
 import { BackboneError, inputSignature, sha256, writeFileAtomic } from './prepare-backbone';
 
 export const IMAGENET_NORMALISATION: Normalisation = {
@@ -87,6 +88,9 @@ export async function importTfjsBackbone(
   dataDir: string,
   options: ImportOptions = {},
 ): Promise<ImportedBackbone> {
+  const name = options.name ?? path.basename(path.resolve(folder));
+  const side = options.preprocessing?.inputSize;
+  if (side !== undefined) checkInputSize(name, side, side);
   const artifacts = await readTfjsFolder(folder).catch(refusal);
   let bytes: Uint8Array;
   try {
@@ -94,15 +98,13 @@ export async function importTfjsBackbone(
       artifacts.model.format === 'graph-model'
         ? graphModelToOnnx(artifacts, {
             inputLayout: 'NCHW',
-            inputSize: options.preprocessing?.inputSize
-              ? [options.preprocessing.inputSize, options.preprocessing.inputSize]
-              : undefined,
+            inputSize: side ? [side, side] : undefined,
           }).bytes
         : layersModelToOnnx(artifacts, { inputLayout: 'NCHW' }).bytes;
   } catch (err) {
     throw new BackboneError('BACKBONE_UNSUPPORTED', (err as Error).message);
   }
-  return importModel(bytes, 'tfjs', options.name ?? path.basename(path.resolve(folder)), dataDir, {
+  return importModel(bytes, 'tfjs', name, dataDir, {
     ...options,
     notes: options.notes ?? `Converted from the TF.js model in ${path.basename(path.resolve(folder))}.`,
     // Keras/TF.js image models mostly expect [-1, 1]; the user can declare otherwise.
@@ -135,6 +137,10 @@ async function importModel(
   dataDir: string,
   options: ModelImport,
 ): Promise<ImportedBackbone> {
+  // The declared input is checked before onnxruntime sees the model: nothing is allocated for it.
+  const { layout, size } = imageInput(bytes, name);
+  const inputSize = size ?? options.preprocessing?.inputSize ?? 224;
+  checkInputSize(name, inputSize, inputSize);
   try {
     const session = await createInferenceSession(bytes);
     await session.release();
@@ -144,8 +150,6 @@ async function importModel(
       `onnxruntime cannot load this model: ${(err as Error).message.split('\n')[0]}`,
     );
   }
-  const { layout, size } = imageInput(bytes);
-  const inputSize = size ?? options.preprocessing?.inputSize ?? 224;
   const pre: Preprocessing = {
     inputSize,
     resizeShortSide: options.preprocessing?.resizeShortSide ?? Math.round(inputSize / 0.875),
@@ -191,10 +195,30 @@ function previewPreprocessing(spec: BackboneSpec): Preprocessing {
   };
 }
 
-/** The single float image input: its layout and fixed spatial size, if any. */
-function imageInput(bytes: Uint8Array): { layout: 'NCHW' | 'NHWC'; size: number | null } {
+function checkInputSize(model: string, height: number, width: number): void {
+  const problem = inputSizeProblem(model, height, width);
+  if (problem) throw new BackboneError('MODEL_INPUT_TOO_LARGE', problem);
+}
+
+function decodeOrFail(bytes: Uint8Array, model: string): ModelProto {
+  try {
+    return decodeModel(bytes);
+  } catch {
+    throw new BackboneError(
+      'BACKBONE_INVALID',
+      `onnxruntime cannot load “${model}”: it is not a readable ONNX model (damaged or incomplete).`,
+    );
+  }
+}
+
+/**
+ * The single float image input: its layout and fixed spatial size, if any.
+ * @throws BackboneError MODEL_INPUT_TOO_LARGE when a declared side is above MAX_INPUT_SIDE
+ */
+function imageInput(bytes: Uint8Array, model: string): { layout: 'NCHW' | 'NHWC'; size: number | null } {
+  const decoded = decodeOrFail(bytes, model);
   const { inputName } = inputSignature(bytes);
-  const input = decodeModel(bytes).graph?.input?.find((v) => v.name === inputName);
+  const input = decoded.graph?.input?.find((v) => v.name === inputName);
   const tt = input?.type?.tensorType;
   if (tt?.elemType !== 1) throw new BackboneError('BACKBONE_UNSUPPORTED', 'The model input is not a float tensor.');
   const dims = (tt.shape?.dim ?? []).map((d) => (d.dimValue ? toNumber(d.dimValue) : null));
@@ -204,8 +228,13 @@ function imageInput(bytes: Uint8Array): { layout: 'NCHW' | 'NHWC'; size: number 
       `The model input has rank ${dims.length}; an image input has rank 4.`,
     );
   }
-  if (dims[1] === 3) return { layout: 'NCHW', size: dims[2] !== null && dims[2] === dims[3] ? dims[2] : null };
-  if (dims[3] === 3) return { layout: 'NHWC', size: dims[1] !== null && dims[1] === dims[2] ? dims[1] : null };
+  const layout = dims[1] === 3 ? 'NCHW' : dims[3] === 3 ? 'NHWC' : null;
+  if (layout) {
+    const [height, width] = layout === 'NCHW' ? [dims[2], dims[3]] : [dims[1], dims[2]];
+    // A dynamic side is fixed later by the preprocessing size, which is checked in its turn.
+    checkInputSize(model, height ?? 1, width ?? 1);
+    return { layout, size: height !== null && height === width ? height : null };
+  }
   throw new BackboneError(
     'BACKBONE_UNSUPPORTED',
     'The model input does not look like an RGB image (no axis of size 3).',

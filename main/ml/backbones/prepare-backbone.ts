@@ -26,7 +26,7 @@ export class BackboneError extends Error {
       | 'BACKBONE_INVALID'
       | 'BACKBONE_UNSUPPORTED'
       | 'BACKBONE_FILE_REFUSED'
-      | 'BACKBONE_INPUT_TOO_LARGE',
+      | 'MODEL_INPUT_TOO_LARGE',
     message: string,
   ) {
     super(message);

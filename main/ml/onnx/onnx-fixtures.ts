@@ -1,5 +1,5 @@
 // Small ONNX models written with the graph builder, for the tap and embedding tests.
-import { attr, OnnxGraphBuilder } from './onnx-graph-builder';
+import { attr, type Dim, OnnxGraphBuilder } from './onnx-graph-builder';
 import { ElemType } from './onnx-proto';
 import { seededArray } from './parity-support';
 
@@ -55,4 +55,14 @@ export function floatClassifier(channels = 5, classes = 4, size = 8, opsetVersio
   b.addNode('Softmax', ['logits'], [b.claimName('probs')], { axis: attr.int(1) });
   b.addOutput('probs', ElemType.FLOAT, ['N', classes]);
   return b.serialize({ opsetVersion });
+}
+
+/** input (any declared shape, NCHW) -> GlobalAveragePool -> Flatten ("features"): a model that only declares its input size. */
+export function pooledFeatureModel(shape: Dim[]): Uint8Array {
+  const b = new OnnxGraphBuilder('pooled_features');
+  b.addInput(b.claimName('input'), ElemType.FLOAT, shape);
+  b.addNode('GlobalAveragePool', ['input'], [b.claimName('gap')]);
+  b.addNode('Flatten', ['gap'], [b.claimName('features')], { axis: attr.int(1) });
+  b.addOutput('features', ElemType.FLOAT, [shape[0], 3]);
+  return b.serialize();
 }
