@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NormalisationPreset } from '../../common/training';
 import { floatClassifier } from '../ml/onnx/onnx-fixtures';
 import { createHandlers, dispatch } from './handlers';
 import { tempGraftApp } from './test-app';
@@ -50,6 +51,19 @@ describe('importing a backbone through the contract', () => {
       call('backbones:import', { location: env.app.locations.register(empty), fileName: 'a.onnx' }),
     ).rejects.toThrow(/cannot load/);
     await expect(call('backbones:import', { location: 'forged-token' })).rejects.toThrow(/expired/);
+  });
+
+  it('takes normalisation presets by their own names only, as the CLI passes them unchecked', async () => {
+    const file = path.join(env.dir, 'net.onnx');
+    fs.writeFileSync(file, floatClassifier(5, 4, 8));
+    for (const inherited of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      const normalisation = inherited as NormalisationPreset;
+      await expect(env.app.backbones.importFile(file, { normalisation })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringContaining('imagenet'),
+      });
+    }
+    expect(env.app.backbones.list().filter((b) => b.source === 'imported')).toEqual([]);
   });
 
   it('refuses a model file linked outside the chosen folder with its own code, naming the file', async () => {

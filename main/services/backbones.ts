@@ -31,7 +31,11 @@ export interface BackboneImportRequest {
 }
 
 function importOptions(request: BackboneImportRequest): ImportOptions {
-  const normalisation = request.normalisation ? NORMALISATION_PRESETS[request.normalisation] : undefined;
+  // Own properties only: "toString" or "__proto__" must not find Object.prototype's members.
+  const normalisation =
+    request.normalisation && Object.hasOwn(NORMALISATION_PRESETS, request.normalisation)
+      ? NORMALISATION_PRESETS[request.normalisation]
+      : undefined;
   if (request.normalisation && !normalisation) {
     throw new GraftError('BAD_REQUEST', `Normalisation is one of ${Object.keys(NORMALISATION_PRESETS).join(', ')}.`);
   }

@@ -26,6 +26,15 @@ describe('parseJsLiteral', () => {
   });
 });
 
+describe('object keys', () => {
+  it('keeps "__proto__" as a plain own key, as JSON.parse does, never as the object’s prototype', () => {
+    const value = parseJsLiteral('{__proto__:{polluted:!0},"constructor":1}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.keys(value)).toEqual(['__proto__', 'constructor']);
+    expect(value.polluted).toBeUndefined();
+  });
+});
+
 describe('extractUmdExports', () => {
   it('finds the exported literal of a browserify bundle without running it', () => {
     const bundle =

@@ -98,7 +98,13 @@ class LiteralParser {
       const key = this.parseKey();
       this.skipSpace();
       this.expect(':');
-      out[key] = this.parseValue();
+      // defineProperty: a "__proto__" key is data here, as in JSON.parse, not the object's prototype.
+      Object.defineProperty(out, key, {
+        value: this.parseValue(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       this.skipSpace();
       if (this.src[this.position] === ',') {
         this.position++;
