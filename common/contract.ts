@@ -93,12 +93,15 @@ export interface ImageProblem {
   error: string | null;
 }
 
+/**
+ * Which photos the grid shows: readable photos by label (all, unlabelled, one class), optionally
+ * narrowed to one split; or the problem files (unreadable, missing), which have no split.
+ */
 export type ImageFilter =
-  | { kind: 'all' }
-  | { kind: 'unlabelled' }
-  | { kind: 'class'; classId: Id }
-  | { kind: 'problems' }
-  | { kind: 'split'; split: Split };
+  | { kind: 'all'; split?: Split }
+  | { kind: 'unlabelled'; split?: Split }
+  | { kind: 'class'; classId: Id; split?: Split }
+  | { kind: 'problems' };
 
 export interface FolderEntry {
   name: string;
@@ -184,12 +187,30 @@ export interface SplitRatios {
   test: number;
 }
 
+export interface SplitCounts {
+  train: number;
+  val: number;
+  test: number;
+}
+
 export interface SplitSummary {
   seed: number | null;
   ratios: SplitRatios | null;
-  perClass: { classId: Id; train: number; val: number; test: number }[];
+  perClass: ({ classId: Id } & SplitCounts)[];
+  /**
+   * Where the labelled photos' splits came from: the split folder names of an import
+   * (`train/cat/x.jpg`), a generated (seeded) split, or a person moving photos by hand.
+   */
+  sources: { folders: SplitCounts; generated: SplitCounts; byHand: SplitCounts };
   /** Labelled, readable photos that are in no split yet. */
   unassigned: number;
+}
+
+/** One photo whose label changed: its class before and after (null: unlabelled). */
+export interface LabelDelta {
+  imageId: Id;
+  from: Id | null;
+  to: Id | null;
 }
 
 type Call<A, R> = { args: A; result: R };
@@ -232,7 +253,10 @@ export interface Calls {
   'labels:redo': Call<{ projectId: Id }, LabelChangeResult>;
   'labels:history': Call<{ projectId: Id }, LabelChangeResult>;
 
-  'splits:generate': Call<{ projectId: Id; seed: number; ratios: SplitRatios }, SplitSummary>;
+  /** `replaceAll`: also redistribute photos whose split came from folder names or a person's move. */
+  'splits:generate': Call<{ projectId: Id; seed: number; ratios: SplitRatios; replaceAll?: boolean }, SplitSummary>;
+  /** Moves a seeded, per-class `fraction` (0–1) of the train and val photos into test. */
+  'splits:carveTest': Call<{ projectId: Id; seed: number; fraction: number }, SplitSummary>;
   'splits:set': Call<{ projectId: Id; imageIds: Id[]; split: Split }, SplitSummary>;
   'splits:summary': Call<{ projectId: Id }, SplitSummary>;
 
@@ -303,7 +327,8 @@ export interface Calls {
 export interface Events {
   'import:progress': ImportProgress;
   'import:finished': ImportSummary & { projectId: Id };
-  'labels:changed': { projectId: Id };
+  /** `changes`: the photos a label action changed, when that is all that changed (else reload). */
+  'labels:changed': { projectId: Id; changes?: LabelDelta[] };
   'classes:changed': { projectId: Id };
   'projects:changed': Record<string, never>;
   'training:progress': TrainingProgress;
@@ -356,6 +381,7 @@ export const CALL_NAMES = [
   'labels:history',
   'splits:generate',
   'splits:set',
+  'splits:carveTest',
   'splits:summary',
   'backbones:list',
   'backbones:import',

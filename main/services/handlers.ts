@@ -84,7 +84,9 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     'labels:redo': (a) => app.labels.redo(asId(a.projectId, 'projectId')),
     'labels:history': (a) => app.labels.history(asId(a.projectId, 'projectId')),
 
-    'splits:generate': (a) => app.splits.generate(asId(a.projectId, 'projectId'), a.seed, a.ratios),
+    'splits:generate': (a) =>
+      app.splits.generate(asId(a.projectId, 'projectId'), a.seed, a.ratios, a.replaceAll === true),
+    'splits:carveTest': (a) => app.splits.carveTest(asId(a.projectId, 'projectId'), a.seed, a.fraction),
     'splits:set': (a) => app.splits.set(asId(a.projectId, 'projectId'), asIds(a.imageIds, 'imageIds'), a.split),
     'splits:summary': (a) => app.splits.summary(asId(a.projectId, 'projectId')),
 

@@ -9,7 +9,18 @@ import { PREVIEW_SIZE, thumbnailPath } from './thumbnails';
 const ROW_COLUMNS = `i.id, i.rel_path AS relPath, i.status, l.class_id AS classId, s.split`;
 const ROW_JOINS = `FROM images i LEFT JOIN labels l ON l.image_id = i.id LEFT JOIN splits s ON s.image_id = i.id`;
 
+const SPLITS = new Set(['train', 'val', 'test']);
+
 function filterClause(filter: ImageFilter): { sql: string; params: unknown[] } {
+  if (filter?.kind === 'problems') return { sql: `i.status IN ('unreadable', 'missing')`, params: [] };
+  const byLabel = labelClause(filter);
+  const split = (filter as { split?: unknown }).split;
+  if (split === undefined) return byLabel;
+  if (typeof split !== 'string' || !SPLITS.has(split)) throw new GraftError('BAD_REQUEST', 'Unknown split.');
+  return { sql: `${byLabel.sql} AND s.split = ?`, params: [...byLabel.params, split] };
+}
+
+function labelClause(filter: ImageFilter): { sql: string; params: unknown[] } {
   switch (filter?.kind) {
     case 'all':
       return { sql: `i.status = 'ok'`, params: [] };
@@ -17,10 +28,6 @@ function filterClause(filter: ImageFilter): { sql: string; params: unknown[] } {
       return { sql: `i.status = 'ok' AND l.class_id IS NULL`, params: [] };
     case 'class':
       return { sql: `i.status = 'ok' AND l.class_id = ?`, params: [filter.classId] };
-    case 'problems':
-      return { sql: `i.status IN ('unreadable', 'missing')`, params: [] };
-    case 'split':
-      return { sql: `i.status = 'ok' AND s.split = ?`, params: [filter.split] };
     default:
       throw new GraftError('BAD_REQUEST', 'Unknown image filter.');
   }

@@ -108,7 +108,7 @@ describe('splits', () => {
     expect(splitOf()).toEqual(seven);
     expect(eight).not.toEqual(seven);
 
-    const trainOne = app.images.list(projectId, { kind: 'split', split: 'train' })[0].id;
+    const trainOne = app.images.list(projectId, { kind: 'all', split: 'train' })[0].id;
     app.splits.set(projectId, [trainOne], 'test');
     app.splits.generate(projectId, 8, ratios);
     expect(app.images.get(trainOne).split).toBe('test');

@@ -1,4 +1,4 @@
-import type { Id, LabelChangeResult } from '../../common/contract';
+import type { Id, LabelChangeResult, LabelDelta } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { ServiceContext } from './context';
 import { requireClass, requireProject } from './lookups';
@@ -44,7 +44,7 @@ export class LabelService {
         if (row.classId === classId) continue;
         rows.push({ imageId, oldClassId: row.classId, oldOrigin: row.origin, newClassId: classId });
       }
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return [];
       db.prepare('DELETE FROM label_changes WHERE project_id = ? AND undone = 1').run(projectId);
       const batch = this.nextBatch(projectId);
       const record = db.prepare(
@@ -59,7 +59,7 @@ export class LabelService {
         projectId,
         batch - HISTORY_LIMIT,
       );
-      return rows.length;
+      return rows.map((r) => ({ imageId: r.imageId, from: r.oldClassId, to: r.newClassId }));
     })();
     return this.finish(projectId, changed);
   }
@@ -70,13 +70,13 @@ export class LabelService {
       const batch = this.ctx.db
         .prepare('SELECT MAX(batch_id) AS b FROM label_changes WHERE project_id = ? AND undone = 0')
         .get(projectId) as { b: number | null };
-      if (batch.b === null) return 0;
+      if (batch.b === null) return [];
       const rows = this.batchRows(projectId, batch.b);
       for (const r of rows) this.write(r.imageId, r.oldClassId, r.oldOrigin ?? 'user');
       this.ctx.db
         .prepare('UPDATE label_changes SET undone = 1 WHERE project_id = ? AND batch_id = ?')
         .run(projectId, batch.b);
-      return rows.length;
+      return rows.map((r) => ({ imageId: r.imageId, from: r.newClassId, to: r.oldClassId }));
     })();
     return this.finish(projectId, changed);
   }
@@ -87,13 +87,13 @@ export class LabelService {
       const batch = this.ctx.db
         .prepare('SELECT MIN(batch_id) AS b FROM label_changes WHERE project_id = ? AND undone = 1')
         .get(projectId) as { b: number | null };
-      if (batch.b === null) return 0;
+      if (batch.b === null) return [];
       const rows = this.batchRows(projectId, batch.b);
       for (const r of rows) this.write(r.imageId, r.newClassId, 'user');
       this.ctx.db
         .prepare('UPDATE label_changes SET undone = 0 WHERE project_id = ? AND batch_id = ?')
         .run(projectId, batch.b);
-      return rows.length;
+      return rows.map((r) => ({ imageId: r.imageId, from: r.oldClassId, to: r.newClassId }));
     })();
     return this.finish(projectId, changed);
   }
@@ -143,8 +143,9 @@ export class LabelService {
     return { canUndo: row.u === 1, canRedo: row.r === 1 };
   }
 
-  private finish(projectId: Id, changed: number): LabelChangeResult {
-    if (changed > 0) this.ctx.events.emit('labels:changed', { projectId });
-    return { changed, ...this.availability(projectId) };
+  /** The event carries the changes, so a window updates those rows instead of reloading them all. */
+  private finish(projectId: Id, changes: LabelDelta[]): LabelChangeResult {
+    if (changes.length > 0) this.ctx.events.emit('labels:changed', { projectId, changes });
+    return { changed: changes.length, ...this.availability(projectId) };
   }
 }

@@ -1,34 +1,26 @@
-import type { Id, Split, SplitRatios, SplitSummary } from '../../common/contract';
+import type { Id, Split, SplitCounts, SplitRatios, SplitSummary } from '../../common/contract';
 import { GraftError } from '../../common/errors';
+import { splitFromPath } from '../../common/folder-layout';
 import { permutation, seededRandom } from '../../common/seeded-random';
 import type { ServiceContext } from './context';
 import { requireProject } from './lookups';
 
-const SPLIT_FOLDER_NAMES = new Map<string, Split>([
-  ['train', 'train'],
-  ['training', 'train'],
-  ['val', 'val'],
-  ['valid', 'val'],
-  ['validation', 'val'],
-  ['test', 'test'],
-  ['testing', 'test'],
-]);
-
-export function splitFromFolderName(name: string): Split | null {
-  return SPLIT_FOLDER_NAMES.get(name.toLowerCase()) ?? null;
-}
-
-/** The split a photo's folder names give it (`train/ants/x.jpg` → train), if any. */
-export function splitFromPath(relPath: string): Split | null {
-  const folders = relPath.split('/').slice(0, -1);
-  for (const name of folders) {
-    const split = splitFromFolderName(name);
-    if (split) return split;
-  }
-  return null;
-}
-
 const ROLLBACK = Symbol('rollback');
+
+function checkSeed(seed: number): void {
+  if (!Number.isInteger(seed)) throw new GraftError('BAD_REQUEST', 'The seed is a whole number.');
+}
+
+/** Photo ids per class (null: unlabelled), in the order given. */
+function groupByClass(rows: readonly { id: Id; classId: Id | null }[]): Map<Id | null, Id[]> {
+  const strata = new Map<Id | null, Id[]>();
+  for (const r of rows) {
+    const list = strata.get(r.classId) ?? [];
+    list.push(r.id);
+    strata.set(r.classId, list);
+  }
+  return strata;
+}
 
 export const DEFAULT_RATIOS: SplitRatios = { train: 0.7, val: 0.15, test: 0.15 };
 
@@ -47,14 +39,14 @@ export class SplitService {
 
   /**
    * Stratified by class and seeded: the same photos, labels and seed always give the same
-   * split. Photos the user put in a split by hand (or by folder) keep it.
+   * split. Photos the user put in a split by hand (or by folder) keep it unless `replaceAll`.
    */
-  generate(projectId: Id, seed: number, ratios: SplitRatios): SplitSummary {
+  generate(projectId: Id, seed: number, ratios: SplitRatios, replaceAll = false): SplitSummary {
     requireProject(this.ctx.db, projectId);
     checkRatios(ratios);
-    if (!Number.isInteger(seed)) throw new GraftError('BAD_REQUEST', 'The seed is a whole number.');
+    checkSeed(seed);
     this.ctx.db.transaction(() => {
-      this.distribute(projectId, seed, ratios, `(s.origin IS NULL OR s.origin = 'auto')`);
+      this.distribute(projectId, seed, ratios, replaceAll ? '1 = 1' : `(s.origin IS NULL OR s.origin = 'auto')`);
       this.ctx.db
         .prepare(
           `INSERT INTO split_settings (project_id, seed, train, val, test) VALUES (?, ?, ?, ?, ?)
@@ -113,12 +105,7 @@ export class SplitService {
          ORDER BY i.content_hash, i.id`,
       )
       .all(projectId) as { id: Id; classId: Id | null }[];
-    const strata = new Map<Id | null, Id[]>();
-    for (const r of rows) {
-      const list = strata.get(r.classId) ?? [];
-      list.push(r.id);
-      strata.set(r.classId, list);
-    }
+    const strata = groupByClass(rows);
     const random = seededRandom(seed);
     const assign = this.ctx.db.prepare(
       `INSERT INTO splits (image_id, split, origin) VALUES (?, ?, 'auto')
@@ -137,12 +124,45 @@ export class SplitService {
     return rows.length;
   }
 
+  /**
+   * Moves a seeded `fraction` (0 < fraction < 1) of each class's train and val photos into
+   * test, so a project whose folders gave only train and val gets a test set; the rest keep
+   * their split. The moved photos count as generated.
+   */
+  carveTest(projectId: Id, seed: number, fraction: number): SplitSummary {
+    requireProject(this.ctx.db, projectId);
+    checkSeed(seed);
+    if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
+      throw new GraftError('BAD_REQUEST', 'The part to move into test is a number between 0 and 1.');
+    }
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT i.id, l.class_id AS classId FROM images i
+         JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
+         WHERE i.project_id = ? AND i.status = 'ok' AND s.split IN ('train', 'val')
+         ORDER BY i.content_hash, i.id`,
+      )
+      .all(projectId) as { id: Id; classId: Id }[];
+    const random = seededRandom(seed);
+    const move = this.ctx.db.prepare(`UPDATE splits SET split = 'test', origin = 'auto' WHERE image_id = ?`);
+    this.ctx.db.transaction(() => {
+      for (const stratum of groupByClass(rows).values()) {
+        const order = permutation(stratum.length, random);
+        const count = Math.round(stratum.length * fraction);
+        for (let k = 0; k < count; k++) move.run(stratum[order[k]]);
+      }
+    })();
+    this.ctx.events.emit('labels:changed', { projectId });
+    return this.summary(projectId);
+  }
+
+  /** Puts readable photos in a split by hand; unreadable and missing ones are left out. */
   set(projectId: Id, imageIds: Id[], split: Split): SplitSummary {
     requireProject(this.ctx.db, projectId);
     if (!['train', 'val', 'test'].includes(split)) throw new GraftError('BAD_REQUEST', `Unknown split “${split}”.`);
     const put = this.ctx.db.prepare(
       `INSERT INTO splits (image_id, split, origin)
-       SELECT id, ?, 'user' FROM images WHERE id = ? AND project_id = ?
+       SELECT id, ?, 'user' FROM images WHERE id = ? AND project_id = ? AND status = 'ok'
        ON CONFLICT(image_id) DO UPDATE SET split = excluded.split, origin = 'user'`,
     );
     this.ctx.db.transaction(() => {
@@ -177,9 +197,29 @@ export class SplitService {
       .get(projectId) as { unassigned: number };
     return {
       seed: settings?.seed ?? null,
+      sources: this.sources(projectId),
       ratios: settings ? { train: settings.train, val: settings.val, test: settings.test } : null,
       perClass: perClass.map((p) => ({ classId: p.classId, train: p.train ?? 0, val: p.val ?? 0, test: p.test ?? 0 })),
       unassigned,
     };
+  }
+
+  /** Counts the labelled photos' splits by where they came from (see `SplitSummary.sources`). */
+  private sources(projectId: Id): SplitSummary['sources'] {
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT i.rel_path AS relPath, s.split, s.origin FROM images i
+         JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
+         WHERE i.project_id = ? AND i.status = 'ok'`,
+      )
+      .all(projectId) as { relPath: string; split: Split; origin: 'auto' | 'user' }[];
+    const zero = (): SplitCounts => ({ train: 0, val: 0, test: 0 });
+    const sources = { folders: zero(), generated: zero(), byHand: zero() };
+    for (const r of rows) {
+      // The import records a folder-named split as a user's choice; the path tells them apart.
+      const from = r.origin === 'auto' ? 'generated' : splitFromPath(r.relPath) === r.split ? 'folders' : 'byHand';
+      sources[from][r.split]++;
+    }
+    return sources;
   }
 }

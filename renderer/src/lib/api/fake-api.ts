@@ -1,6 +1,7 @@
 // An in-memory Graft for component tests: every call of the contract, with the same
 // observable behaviour the services promise (events, undo/redo, counts), and no transport.
 
+import { paletteColour } from '../../../../common/class-palette';
 import type {
   CallArgs,
   CallName,
@@ -21,6 +22,7 @@ import type {
   ProjectSummary,
   SourceFolder,
   Split,
+  SplitCounts,
   SplitRatios,
   SplitSummary,
 } from '../../../../common/contract';
@@ -44,6 +46,8 @@ export interface FakeProjectSeed {
   photos?: number;
   /** Photo index -> class name, for photos that start labelled. */
   labels?: Record<number, string>;
+  /** Photo index -> split, as an import that found split folders (`train/`, `val/`) gives. */
+  splits?: Record<number, Split>;
   problems?: { relPath: string; status: 'unreadable' | 'missing'; errorCode: string | null; error: string | null }[];
   opened?: boolean;
 }
@@ -55,7 +59,7 @@ export interface FakeApiOptions {
   trainingStepMs?: number;
   /** Makes every training run fail with this message. */
   trainingFailure?: string;
-  /** Milliseconds between the steps of an export or of a batch prediction. */
+  /** Milliseconds between the steps of an import, an export or a batch prediction. */
   jobStepMs?: number;
 }
 
@@ -78,6 +82,7 @@ interface FakeProject {
 
 interface FakeImage extends ImageDetail {
   projectId: Id;
+  splitSource: keyof SplitSummary['sources'] | null;
 }
 
 type FakeClass = Omit<ClassInfo, 'count'>;
@@ -101,7 +106,6 @@ interface Picker {
   trail: string[];
 }
 
-const PALETTE = ['#d1495b', '#2e86ab', '#3f8f4f', '#e6a23c', '#8e5bb5', '#20a39e', '#c2703d', '#5b6c8f'];
 const DEFAULT_DISK: FakeFolder = { name: '/home/user/Pictures', children: [] };
 
 function removeWhere<T>(list: T[], predicate: (item: T) => boolean): void {
@@ -180,7 +184,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       id: newId(),
       projectId,
       name: clean,
-      colour: colour ?? PALETTE[own.length % PALETTE.length],
+      colour: colour ?? paletteColour(own.length),
       shortcut: ['1', '2', '3', '4', '5', '6', '7', '8', '9'].find((k) => !used.has(k)) ?? null,
       order: own.length,
     };
@@ -204,6 +208,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       status,
       classId: null,
       split: null,
+      splitSource: null,
       width: status === 'ok' ? 640 : null,
       height: status === 'ok' ? 480 : null,
       sizeBytes: 120_000,
@@ -239,6 +244,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   }
 
   function matches(image: FakeImage, filter: ImageFilter): boolean {
+    if (filter.kind !== 'problems' && filter.split !== undefined && image.split !== filter.split) return false;
     switch (filter.kind) {
       case 'all':
         return image.status === 'ok';
@@ -248,9 +254,22 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
         return image.status === 'ok' && image.classId === filter.classId;
       case 'problems':
         return image.status === 'unreadable' || image.status === 'missing';
-      case 'split':
-        return image.status === 'ok' && image.split === filter.split;
     }
+  }
+
+  function splitCounts(list: FakeImage[]): SplitCounts {
+    const count = (split: Split) => list.filter((i) => i.split === split).length;
+    return { train: count('train'), val: count('val'), test: count('test') };
+  }
+
+  function putInSplit(image: FakeImage, split: Split | null, source: FakeImage['splitSource']) {
+    image.split = split;
+    image.splitSource = split === null ? null : source;
+  }
+
+  /** A seeded order of `list`, the same for the same seed. */
+  function shuffled(list: FakeImage[], seed: number): FakeImage[] {
+    return [...list].sort((a, b) => ((a.id * 7919 + seed) % 104729) - ((b.id * 7919 + seed) % 104729));
   }
 
   function splitSummary(projectId: Id): SplitSummary {
@@ -264,6 +283,11 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
         const count = (split: Split) => own.filter((i) => i.split === split).length;
         return { classId: c.id, train: count('train'), val: count('val'), test: count('test') };
       }),
+      sources: {
+        folders: splitCounts(labelled.filter((i) => i.splitSource === 'folders')),
+        generated: splitCounts(labelled.filter((i) => i.splitSource === 'generated')),
+        byHand: splitCounts(labelled.filter((i) => i.splitSource === 'byHand')),
+      },
       unassigned: labelled.filter((i) => i.split === null).length,
     };
   }
@@ -363,7 +387,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
         unreadable: totals.unreadable,
         etaSeconds: (files.length - done) / 50,
       });
-      setTimeout(() => step(done), 0);
+      setTimeout(() => step(done), options.jobStepMs ?? 0);
     };
     const finish = (status: ImportSummary['status']) => {
       f.lastScannedAt = now();
@@ -527,7 +551,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
         .filter((i) => matches(i, filter))
         .map(({ id, name, status, classId, split }) => ({ id, name, status, classId, split })),
     'images:get': ({ imageId }) => {
-      const { projectId: _, ...detail } = find(images, imageId, 'IMAGE_NOT_FOUND', 'Photo');
+      const { projectId: _, splitSource: __, ...detail } = find(images, imageId, 'IMAGE_NOT_FOUND', 'Photo');
       return detail;
     },
     'images:problems': ({ projectId }) =>
@@ -602,7 +626,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
         const h = history(projectId);
         h.batches.splice(h.applied, h.batches.length, batch);
         h.applied = h.batches.length;
-        emit('labels:changed', { projectId });
+        emit('labels:changed', { projectId, changes: batch });
       }
       return historyResult(projectId, batch.length);
     },
@@ -611,35 +635,55 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       const batch = h.applied > 0 ? h.batches[--h.applied] : [];
       for (const change of batch)
         setLabel(find(images, change.imageId, 'IMAGE_NOT_FOUND', 'Photo'), change.from, 'user');
-      if (batch.length > 0) emit('labels:changed', { projectId });
+      const changes = batch.map(({ imageId, from, to }) => ({ imageId, from: to, to: from }));
+      if (batch.length > 0) emit('labels:changed', { projectId, changes });
       return historyResult(projectId, batch.length);
     },
     'labels:redo': ({ projectId }) => {
       const h = history(projectId);
       const batch = h.applied < h.batches.length ? h.batches[h.applied++] : [];
       for (const change of batch) setLabel(find(images, change.imageId, 'IMAGE_NOT_FOUND', 'Photo'), change.to, 'user');
-      if (batch.length > 0) emit('labels:changed', { projectId });
+      if (batch.length > 0) emit('labels:changed', { projectId, changes: batch });
       return historyResult(projectId, batch.length);
     },
     'labels:history': ({ projectId }) => historyResult(projectId, 0),
 
-    'splits:generate': ({ projectId, seed, ratios }) => {
+    'splits:generate': ({ projectId, seed, ratios, replaceAll }) => {
       splitSettings.set(projectId, { seed, ratios });
       const total = ratios.train + ratios.val + ratios.test;
       for (const c of classesOf(projectId)) {
-        const own = imagesOf(projectId).filter((i) => i.status === 'ok' && i.classId === c.id);
-        own.sort((a, b) => ((a.id * 7919 + seed) % 104729) - ((b.id * 7919 + seed) % 104729));
+        const own = imagesOf(projectId).filter(
+          (i) =>
+            i.status === 'ok' &&
+            i.classId === c.id &&
+            (replaceAll || i.splitSource === null || i.splitSource === 'generated'),
+        );
         const trainEnd = Math.round((own.length * ratios.train) / total);
         const valEnd = trainEnd + Math.round((own.length * ratios.val) / total);
-        own.forEach((image, i) => {
-          image.split = i < trainEnd ? 'train' : i < valEnd ? 'val' : 'test';
+        shuffled(own, seed).forEach((image, i) => {
+          putInSplit(image, i < trainEnd ? 'train' : i < valEnd ? 'val' : 'test', 'generated');
         });
       }
       emit('labels:changed', { projectId });
       return splitSummary(projectId);
     },
+    'splits:carveTest': ({ projectId, seed, fraction }) => {
+      for (const c of classesOf(projectId)) {
+        const own = imagesOf(projectId).filter(
+          (i) => i.status === 'ok' && i.classId === c.id && (i.split === 'train' || i.split === 'val'),
+        );
+        for (const image of shuffled(own, seed).slice(0, Math.round(own.length * fraction))) {
+          putInSplit(image, 'test', 'generated');
+        }
+      }
+      emit('labels:changed', { projectId });
+      return splitSummary(projectId);
+    },
     'splits:set': ({ projectId, imageIds, split }) => {
-      for (const id of imageIds) find(images, id, 'IMAGE_NOT_FOUND', 'Photo').split = split;
+      for (const id of imageIds) {
+        const image = find(images, id, 'IMAGE_NOT_FOUND', 'Photo');
+        if (image.status === 'ok') putInSplit(image, split, 'byHand');
+      }
       emit('labels:changed', { projectId });
       return splitSummary(projectId);
     },
@@ -679,6 +723,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       const image = addImage(projectId, f.id, `photo-${String(i + 1).padStart(4, '0')}.jpg`, 'ok');
       const label = seedProject.labels?.[i];
       if (label) setLabel(image, byName.get(label) ?? null, 'user');
+      const split = seedProject.splits?.[i];
+      if (split) putInSplit(image, split, 'folders');
     }
     for (const problem of seedProject.problems ?? []) {
       addImage(projectId, f.id, problem.relPath, problem.status, {
