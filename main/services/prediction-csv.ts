@@ -1,15 +1,33 @@
+// The predictions CSV that batch predict and `graft predict --csv` write. Photo and class names
+// come from the person's disk and labels, so a cell may start like a spreadsheet formula or hold
+// a line break: csv-stringify does the RFC 4180 quoting, and formula-leading text is neutralised.
+import { stringify } from 'csv-stringify/sync';
 import type { PredictionResult } from '../../common/training';
 
-export const PREDICTION_CSV_HEADER = 'path,top1,confidence,top_k,error';
+const COLUMNS = ['path', 'top1', 'confidence', 'top_k', 'error'];
 
-function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/** The header line, without a line break. */
+export const PREDICTION_CSV_HEADER = COLUMNS.join(',');
+
+/** Characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP CSV injection). */
+const FORMULA_LEAD = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The cell as a spreadsheet will show it as text: a leading `=`, `+`, `-`, `@`, tab or CR gets a
+ * `'` before it, as OWASP's "CSV Injection" page recommends; plain numbers (`-0.5`) stay numbers.
+ */
+export function neutraliseFormula(cell: string): string {
+  return FORMULA_LEAD.test(cell) && !PLAIN_NUMBER.test(cell) ? `'${cell}` : cell;
 }
 
-/** One CSV line: path, top-1 class, its probability, the top-k as `class:p;…`, and any error. */
+/**
+ * One CSV record, without the line break: path, top-1 class, its probability (6 decimals), the
+ * top-k as `class:p;…` (4 decimals) and any error. Cells holding a comma, quote, CR or LF are
+ * quoted by csv-stringify.
+ */
 export function predictionCsvRow(r: PredictionResult): string {
   const top = r.top.map((t) => `${t.className}:${t.probability.toFixed(4)}`).join(';');
-  return [r.name, r.top[0]?.className ?? '', r.top[0]?.probability.toFixed(6) ?? '', top, r.error ?? '']
-    .map(csvField)
-    .join(',');
+  const cells = [r.name, r.top[0]?.className ?? '', r.top[0]?.probability.toFixed(6) ?? '', top, r.error ?? ''];
+  return stringify([cells.map(neutraliseFormula)], { eof: false });
 }
