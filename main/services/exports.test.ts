@@ -3,9 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBorderlinePhoto } from '../../e2e/fixtures/borderline-photo';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
+import { appProbabilities } from '../ml/export/app-reference';
 import { checkOnnxFile } from '../ml/export/onnx-check';
 import { GraftApp } from './graft-app';
+import { ExperimentModel } from './predictor';
 
 let dir: string;
 let app: GraftApp;
@@ -60,6 +63,7 @@ describe('ONNX export', () => {
     ]);
     const card = fs.readFileSync(path.join(record.path, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain('Backbone licence');
+    expect(card).toContain('Test-time averaging: the model mirrors each photo');
     expect(card).toContain(app.experiments.get(experimentId).snapshot.hash);
 
     const check = await checkOnnxFile(path.join(record.path, 'model.onnx'));
@@ -94,6 +98,32 @@ describe('ONNX export', () => {
       overwrite: false,
     }).done;
     expect(record).toMatchObject({ status: 'passed', parity: { agreement: 1 } });
+  });
+
+  it('gives the Predict view’s numbers on borderline photos, where one view alone would not', async () => {
+    const record = app.exports.list(experimentId).find((e) => e.path.endsWith('colours-onnx'))!;
+    const model = await ExperimentModel.open(app.experiments, app.backbones, experimentId);
+    const prepared = await app.backbones.prepareSpec(model.artefacts.backbone);
+    expect(model.artefacts.config.flipTestTime).toBe(true);
+    await model.close();
+    const k = 3;
+    let borderline = 0;
+    for (const share of [0.3, 0.4, 0.5, 0.6, 0.7]) {
+      const file = path.join(dir, `borderline-${share}.jpg`);
+      await writeBorderlinePhoto(file, 0, 1, share);
+      const photo = { name: path.basename(file), dataBase64: fs.readFileSync(file).toString('base64') };
+      const [shown] = await app.prediction.photos({ kind: 'experiment', experimentId }, [photo], k);
+      const [exported] = await app.prediction.photos({ kind: 'export', exportId: record.id }, [photo], k);
+      const single = await appProbabilities(prepared, model.artefacts.head, [fs.readFileSync(file)]);
+      const classNames = model.classNames;
+      for (const guess of shown.top) {
+        const fromFile = exported.top.find((t) => t.className === guess.className)!.probability;
+        expect(Math.abs(fromFile - guess.probability)).toBeLessThanOrEqual(1e-4);
+        const oneView = single.probabilities[classNames.indexOf(guess.className)];
+        if (Math.abs(oneView - guess.probability) > 1e-2) borderline++;
+      }
+    }
+    expect(borderline).toBeGreaterThan(0);
   });
 
   it('predicts with the export as with the app, and reports a damaged export clearly', async () => {

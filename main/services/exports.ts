@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Id } from '../../common/contract';
-import { GraftError } from '../../common/errors';
+import { DISK_FULL_MESSAGE, GraftError, isDiskFull } from '../../common/errors';
 import type { ExportFormat, ExportRecord, ExportSupport, ParityResult } from '../../common/training';
+import { recordDespiteFullDisk } from '../db/connection';
 import { isBmp } from '../imaging/bmp-decoder';
-import { appProbabilities } from '../ml/export/app-reference';
+import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
+import { appCrops } from '../ml/export/app-reference';
 import { composeClassifierOnnx } from '../ml/export/compose-classifier-onnx';
-import { checkOnnxParity, checkTfjsParity, toParityResult } from '../ml/export/parity';
+import { checkOnnxParity, checkTfjsParity, type ParityData, toParityResult } from '../ml/export/parity';
 import { exportTfjsClassifier, tfjsExportSupport } from '../ml/export/tfjs-export';
 import { APP_VERSION } from '../version';
 import type { BackboneService } from './backbones';
@@ -16,6 +18,7 @@ import { type RunArtefacts, readRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore } from './experiments';
 import type { ImageService } from './images';
 import { modelCard } from './model-card';
+import { ExperimentModel, type Predictions } from './predictor';
 
 /** Validation photos checked after each export: enough to be convincing, bounded in time. */
 const MAX_PARITY_PHOTOS = 200;
@@ -195,6 +198,7 @@ export class ExportService {
           classNames,
           graftVersion: APP_VERSION,
           rawInput: options.rawInput,
+          flipTestTime: run.config.flipTestTime,
         });
         await fs.promises.mkdir(temp);
         await fs.promises.writeFile(path.join(temp, modelFile), composed.bytes);
@@ -205,13 +209,12 @@ export class ExportService {
           classNames,
           graftVersion: APP_VERSION,
           outDir: temp,
+          flipTestTime: run.config.flipTestTime,
         });
         if (!written.supported) throw new GraftError('BAD_REQUEST', written.reason);
       }
 
-      const photos = await this.validationPhotos(experimentId);
-      const reference = await appProbabilities(prepared, run.head, photos);
-      const data = { crops: reference.crops, expected: reference.probabilities, preprocessing: prepared.preprocessing };
+      const data = await this.parityData(experimentId, prepared);
       const report =
         options.format === 'onnx'
           ? await checkOnnxParity(path.join(temp, modelFile), data, { rawInput: options.rawInput })
@@ -244,13 +247,14 @@ export class ExportService {
     } catch (err) {
       removeQuietly(temp);
       const code = (err as { code?: string }).code;
-      const message =
-        code === 'ENOSPC'
-          ? 'The disk is full: nothing was written. Free some space and export again.'
-          : code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
-            ? `Graft may not write to ${path.dirname(target)}: nothing was written.`
-            : (err as Error).message;
-      this.ctx.db.prepare(`UPDATE exports SET status = 'failed', error = ? WHERE id = ?`).run(message, exportId);
+      const message = isDiskFull(err)
+        ? DISK_FULL_MESSAGE
+        : code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
+          ? `Graft may not write to ${path.dirname(target)}: nothing was written.`
+          : (err as Error).message;
+      recordDespiteFullDisk(this.ctx.db, () =>
+        this.ctx.db.prepare(`UPDATE exports SET status = 'failed', error = ? WHERE id = ?`).run(message, exportId),
+      );
       throw err;
     }
   }
@@ -268,6 +272,33 @@ export class ExportService {
     fs.renameSync(target, old);
     fs.renameSync(temp, target);
     fs.rmSync(old, { recursive: true, force: true });
+  }
+
+  /**
+   * The run's validation photos as the exported file must see them (the Embedder's centre
+   * crops) and what the Predict view shows for them: ExperimentModel, the app's own prediction
+   * path, mirror averaging included when the run asks for it.
+   */
+  private async parityData(experimentId: Id, prepared: PreparedBackbone): Promise<ParityData> {
+    const photos = await this.validationPhotos(experimentId);
+    const model = await ExperimentModel.open(this.experiments, this.backbones, experimentId);
+    let predicted: Predictions;
+    try {
+      predicted = await model.predict(photos.map((bytes, i) => ({ name: String(i), read: async () => bytes })));
+    } finally {
+      await model.close();
+    }
+    const k = predicted.classNames.length;
+    const readable = photos.flatMap((_, i) => (predicted.results[i].error === null ? [i] : []));
+    const expected = new Float32Array(readable.length * k);
+    readable.forEach((i, row) => {
+      expected.set(predicted.probabilities.subarray(i * k, (i + 1) * k), row * k);
+    });
+    const crops = await appCrops(
+      prepared,
+      readable.map((i) => photos[i]),
+    );
+    return { crops, expected, preprocessing: prepared.preprocessing };
   }
 
   private async validationPhotos(experimentId: Id): Promise<Buffer[]> {

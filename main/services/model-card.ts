@@ -79,11 +79,9 @@ export function modelCard(input: ModelCardInput): string {
     `- Technique: ${run.technique} — a new classification head (${run.config.hiddenUnits > 0 ? `${run.config.hiddenUnits}-unit hidden layer` : 'linear softmax'}) trained on the frozen features.`,
     `- Input: RGB photo, EXIF-oriented, short side resized to ${backbone.resize.shortSide} px, centre-cropped to ${backbone.inputSize}×${backbone.inputSize}; ${input.rawInput ? 'the graph takes raw 0–255 values as float32 NHWC [N, H, W, 3] and normalises them itself' : `${backbone.layout} float32, ${normalisationText(backbone)}`}.`,
     `- Output: \`probabilities\` [N, ${classes.length}] in the order of \`labels.json\`.`,
-    ...(run.config.flipTestTime
-      ? [
-          '- One view per photo: the metrics below average each photo with its mirror image (an option of this run); the file does not. Averaging the two outputs yourself gives the same numbers.',
-        ]
-      : []),
+    run.config.flipTestTime
+      ? '- Test-time averaging: the model mirrors each photo left-right itself and gives the mean of the two views’ probabilities, as Graft does for this run; give it each photo once.'
+      : '- One view per photo: this run does not average a photo with its mirror image, and neither does the file.',
     '',
     '## Training data',
     `Dataset hash \`${run.snapshot.hash}\` (${run.snapshot.imageCount} labelled photos).`,
@@ -103,7 +101,7 @@ export function modelCard(input: ModelCardInput): string {
     '',
     '## Parity with the app',
     parity
-      ? `Checked after writing: ${parity.photos} validation photos, top-1 agreement ${pct(parity.agreement)}, largest probability difference ${parity.maxProbabilityDifference.toExponential(2)} — ${parity.passed ? 'passed' : 'FAILED'}.`
+      ? `Checked after writing against what Graft’s Predict view shows for the same photos: ${parity.photos} validation photos, top-1 agreement ${pct(parity.agreement)}, largest probability difference ${parity.maxProbabilityDifference.toExponential(2)} — ${parity.passed ? 'passed' : 'FAILED'}.`
       : 'Not checked.',
     '',
     '## Intended use',

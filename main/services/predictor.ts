@@ -4,7 +4,7 @@ import { GraftError } from '../../common/errors';
 import type { PredictionResult } from '../../common/training';
 import { Embedder, type EmbedProgress } from '../ml/embedding/embedder';
 import type { EmbeddingCache } from '../ml/embedding/embedding-cache';
-import { predictWithHead } from '../ml/head/head-model';
+import { predictEmbedded } from '../ml/export/app-reference';
 import type { BackboneService } from './backbones';
 import { type RunArtefacts, readRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore } from './experiments';
@@ -64,7 +64,6 @@ export class ExperimentModel {
   }
 
   async predict(photos: PhotoSource[], options: PredictOptions = {}): Promise<Predictions> {
-    const flip = this.artefacts.config.flipTestTime;
     const buffers = new Map<string, Buffer>();
     const items = await Promise.all(
       photos.map(async (photo, index) => {
@@ -80,26 +79,21 @@ export class ExperimentModel {
         return { id, contentHash: hash, read: async () => buffers.get(id) ?? photo.read() };
       }),
     );
-    const embedded = await this.embedder.embed(items, {
-      views: flip ? ['original', 'hflip'] : ['original'],
-      signal: options.signal,
-      onProgress: options.onProgress,
-      cache: options.cache,
-    });
+    const { results: embedded, probabilities: probs } = await predictEmbedded(
+      this.embedder,
+      this.artefacts.head,
+      items,
+      {
+        flipTestTime: this.artefacts.config.flipTestTime,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        cache: options.cache,
+      },
+    );
     const k = this.classNames.length;
-    const dim = this.embedder.backbone.featureDim;
-    const ok = embedded.results.filter((r) => r.ok);
-    const x = new Float32Array(ok.length * dim);
-    const xFlip = flip ? new Float32Array(ok.length * dim) : undefined;
-    ok.forEach((r, i) => {
-      if (!r.ok) return;
-      x.set(r.vectors.original!, i * dim);
-      xFlip?.set(r.vectors.hflip!, i * dim);
-    });
-    const probs = ok.length > 0 ? await predictWithHead(this.artefacts.head, x, ok.length, xFlip) : new Float32Array(0);
     const probabilities = new Float32Array(photos.length * k).fill(Number.NaN);
     let row = 0;
-    const results = embedded.results.map((r, i): PredictionResult => {
+    const results = embedded.map((r, i): PredictionResult => {
       if (!r.ok) return { name: photos[i].name, top: [], error: r.error.message };
       const p = probs.subarray(row * k, (row + 1) * k);
       probabilities.set(p, i * k);

@@ -16,7 +16,7 @@ import {
   composeClassifierOnnx,
 } from './compose-classifier-onnx';
 import { ExportError } from './export-error';
-import { generatedPhoto, prepareTinyBackbone, randomHead, trainedHead } from './export-fixtures';
+import { generatedPhoto, prepareTinyBackbone, randomHead, slantedPhoto, trainedHead } from './export-fixtures';
 import { checkOnnxFile } from './onnx-check';
 import { checkOnnxParity } from './parity';
 
@@ -57,6 +57,23 @@ async function expectChecked(file: string): Promise<void> {
   }
   expect(check.message).toMatch(/full_check passed/);
   expect(check.ok).toBe(true);
+}
+
+/** Largest |p - q| per row of two rows × classCount arrays. */
+function rowGaps(p: Float32Array, q: Float32Array, classCount: number): number[] {
+  return Array.from({ length: p.length / classCount }, (_, r) => {
+    let gap = 0;
+    for (let c = 0; c < classCount; c++) gap = Math.max(gap, Math.abs(p[r * classCount + c] - q[r * classCount + c]));
+    return gap;
+  });
+}
+
+/** The most likely class of each row. */
+function topOnes(p: Float32Array, classCount: number): number[] {
+  return Array.from({ length: p.length / classCount }, (_, r) => {
+    const row = Array.from(p.subarray(r * classCount, (r + 1) * classCount));
+    return row.indexOf(Math.max(...row));
+  });
 }
 
 /** A hand-made prepared backbone around ONNX bytes tapped at `tensor`. */
@@ -185,6 +202,49 @@ describe('composeClassifierOnnx', () => {
     }
   });
 
+  it('averages each photo with its mirror image inside the graph as the app does, on borderline photos', async () => {
+    // Rising and falling stripes are each other's mirror images: a head that tells them apart
+    // is sure of one view and unsure of the average, so one view alone gives other numbers.
+    const slanted = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => slantedPhoto(500 + i, i % 2 === 0 ? 1 : -1, 22, 20)),
+    );
+    const classes = ['rising', 'falling'];
+    const nhwc = (
+      await prepareTinyBackbone(dir, {
+        taps: ['block2'],
+        layout: 'NHWC',
+        normalisation: { kind: 'range', min: 0, max: 1 },
+      })
+    ).prepared;
+    for (const backbone of [twoTaps, nhwc]) {
+      const h = await trainedHead(backbone, slanted, classes.length, backbone === twoTaps ? 8 : 0);
+      const single = await appProbabilities(backbone, h, slanted);
+      const app = await appProbabilities(backbone, h, slanted, { flipTestTime: true });
+      const gaps = rowGaps(single.probabilities, app.probabilities, classes.length);
+      expect(gaps.filter((g) => g > 1e-2).length).toBeGreaterThan(10);
+      expect(topOnes(single.probabilities, classes.length)).not.toEqual(topOnes(app.probabilities, classes.length));
+      const data = { crops: app.crops, expected: app.probabilities, preprocessing: backbone.preprocessing };
+      for (const rawInput of [false, true]) {
+        const options = { backbone, head: h, classNames: classes, graftVersion: 't', rawInput };
+        const file = path.join(dir, `mirror-${backbone.spec.id}-${rawInput}.onnx`);
+        fs.writeFileSync(file, (await composeClassifierOnnx({ ...options, flipTestTime: true })).bytes);
+        const report = await checkOnnxParity(file, data, { tolerance: STRICT, rawInput });
+        expect(report.message).toMatch(/matches the app on 40 photos/);
+        expect(report).toMatchObject({ ok: true, top1Agreement: 1 });
+        await expectChecked(file);
+        const meta = decodeModel(fs.readFileSync(file)).metadataProps?.find((p) => p.key === 'graft.views')?.value;
+        expect(meta).toMatch(/^Two: the model mirrors each photo/);
+
+        // A single-view file, checked against the same app numbers, is caught.
+        const oneView = path.join(dir, `one-view-${backbone.spec.id}-${rawInput}.onnx`);
+        fs.writeFileSync(oneView, (await composeClassifierOnnx(options)).bytes);
+        const caught = await checkOnnxParity(oneView, data, { rawInput });
+        expect(caught).toMatchObject({ ok: false, code: 'EXPORT_MISMATCH' });
+        expect(caught.top1Agreement).toBeLessThan(1);
+      }
+    }
+  });
+
   it('keeps a backbone’s lower opset (11) and its com.microsoft quantised ops', async () => {
     const cases = [
       preparedFrom('opset11', floatClassifier(5, 4, 8, 11), { tensor: 'map', reduce: 'spatial-mean-nchw', dim: 5 }),
@@ -226,7 +286,7 @@ describe('composeClassifierOnnx', () => {
     expect(report.message).toMatch(/does not match the app on 60 photos/);
   });
 
-  it('keeps a fixed batch size of 1, and the check then runs photo by photo', async () => {
+  it('keeps a fixed batch size of 1, one view or two, and the check then runs photo by photo', async () => {
     const model = decodeModel(floatClassifier(5, 4, 8, 13));
     const batch = model.graph?.input?.[0].type?.tensorType?.shape?.dim?.[0];
     if (!batch) throw new Error('fixture input has no batch dimension');
@@ -237,17 +297,26 @@ describe('composeClassifierOnnx', () => {
       maxBatch: 1,
     };
     const h = await trainedHead(backbone, photos.slice(0, 12), 3);
-    const composed = await composeClassifierOnnx({ backbone, head: h, classNames: CLASSES, graftVersion: 't' });
-    expect(composed).toMatchObject({ maxBatch: 1, inputShape: [1, 3, 8, 8] });
-    const file = path.join(dir, 'batch1.onnx');
-    fs.writeFileSync(file, composed.bytes);
-    const app = await appProbabilities(backbone, h, photos.slice(0, 12));
-    const data = { crops: app.crops, expected: app.probabilities, preprocessing: backbone.preprocessing };
-    expect(await checkOnnxParity(file, data, { tolerance: STRICT })).toMatchObject({
-      ok: true,
-      rows: 12,
-      top1Agreement: 1,
-    });
+    for (const flipTestTime of [false, true]) {
+      const composed = await composeClassifierOnnx({
+        backbone,
+        head: h,
+        classNames: CLASSES,
+        graftVersion: 't',
+        flipTestTime,
+      });
+      expect(composed).toMatchObject({ maxBatch: 1, inputShape: [1, 3, 8, 8] });
+      const file = path.join(dir, `batch1-${flipTestTime}.onnx`);
+      fs.writeFileSync(file, composed.bytes);
+      const app = await appProbabilities(backbone, h, photos.slice(0, 12), { flipTestTime });
+      const data = { crops: app.crops, expected: app.probabilities, preprocessing: backbone.preprocessing };
+      expect(await checkOnnxParity(file, data, { tolerance: STRICT })).toMatchObject({
+        ok: true,
+        rows: 12,
+        top1Agreement: 1,
+      });
+      await expectChecked(file);
+    }
   });
 
   it('refuses a backbone above opset 17, a head from another backbone, and mismatched class names', async () => {

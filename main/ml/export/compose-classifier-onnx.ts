@@ -1,9 +1,13 @@
 // The whole classifier as one ONNX file: the prepared backbone (its tap outputs), the feature
 // combination the app computes in combineTaps (each tap L2-normalised, concatenated, and
 // normalised again when there are several), the trained head converted from TF.js, and its
-// softmax as the output `probabilities`. Optionally the model takes raw 0-255 RGB and does the
-// per-channel normalisation and the layout transpose itself; resizing and the centre crop stay
-// outside, as the metadata says.
+// softmax as the output `probabilities`. For a run that averages each photo with its mirror
+// image (flipTestTime), the graph does that too: the backbone input is mirrored left-right by a
+// Gather along its width axis, a second copy of backbone + features + head (sharing every
+// weight) runs on it, and `probabilities` is the Mean of the two softmax outputs, exactly what
+// predictWithHead averages. Optionally the model takes raw 0-255 RGB and does the per-channel
+// normalisation and the layout transpose itself; resizing and the centre crop stay outside, as
+// the metadata says.
 import fs from 'node:fs/promises';
 import type { PreparedBackbone } from '../backbones/backbone-spec';
 import type { HeadArtifacts } from '../head/head-model';
@@ -16,6 +20,7 @@ import {
   encodeModel,
   type GraphProto,
   type ModelProto,
+  type NodeProto,
   toNumber,
   type ValueInfoProto,
 } from '../onnx/onnx-proto';
@@ -28,6 +33,10 @@ import { checkNodesAtOpset, MAX_SHARED_OPSET, renameGraph } from './onnx-merge';
 export const INPUT_NAME = 'input';
 export const RAW_INPUT_NAME = 'image';
 export const OUTPUT_NAME = 'probabilities';
+/** The two views' softmax outputs when the graph averages a photo with its mirror image. */
+const ORIGINAL_VIEW = 'graft/probabilities_original';
+const MIRROR_VIEW = 'graft/probabilities_mirrored';
+const MIRROR_SCOPE = 'mirror/';
 export const COMPOSED_IR_VERSION = 8;
 /** Oldest backbone opset the added nodes can join (Max with broadcasting arrived in opset 8). */
 export const MIN_BACKBONE_OPSET = 8;
@@ -47,6 +56,11 @@ export interface ComposeClassifierOptions {
   graftVersion: string;
   /** Take raw 0-255 RGB NHWC as `image` instead of the backbone's normalised input. */
   rawInput?: boolean;
+  /**
+   * Average each photo's probabilities with its left-right mirror image's inside the graph, as
+   * the app does for a run trained with flipTestTime (main/services/predictor.ts).
+   */
+  flipTestTime?: boolean;
 }
 
 export interface ComposedClassifier {
@@ -110,26 +124,47 @@ export function composeClassifierModel(
   checkNodesAtOpset(head.graph.node ?? [], opset, 'classification head');
 
   const S = pre.inputSize;
+  const flip = options.flipTestTime === true;
   const inputName = raw ? RAW_INPUT_NAME : INPUT_NAME;
   const layout = raw ? 'NHWC' : pre.layout;
   const inputShape = layout === 'NCHW' ? [batch, 3, S, S] : [batch, S, S, 3];
   const before = new OnnxGraphBuilder('graft');
   const backboneInput = raw ? normaliseInside(before, pre) : INPUT_NAME;
-  const after = new OnnxGraphBuilder('graft');
-  const features = combineFeatures(
-    after,
-    backbone.tapOutputs.map((t) => `backbone/${t}`),
-  );
+  const mirrored = flip ? mirrorInside(before, backboneInput, pre) : null;
   const beforeGraph = builtGraph(before, 'graft/input/');
-  const afterGraph = builtGraph(after, 'graft/features/');
-  checkNodesAtOpset([...(beforeGraph.node ?? []), ...(afterGraph.node ?? [])], opset, 'feature normalisation');
+  checkNodesAtOpset(beforeGraph.node ?? [], opset, 'input preparation');
 
-  renameGraph(graph, (n) => (n === backbone.inputName ? backboneInput : `backbone/${n}`), 'backbone/');
-  renameGraph(
-    head.graph,
-    (n) => (n === head.inputName ? features : n === head.outputName ? OUTPUT_NAME : `head/${n}`),
-    'head/',
-  );
+  const original = viewGraph(graph, head, backbone, backboneInput, mirrored ? ORIGINAL_VIEW : OUTPUT_NAME);
+  checkNodesAtOpset(original.featureNodes, opset, 'feature normalisation');
+  const views = [original.graph];
+  const averaging: NodeProto[] = [];
+  if (mirrored) {
+    // A second, independently decoded copy, renamed into its own scope; it keeps the
+    // original's weight names, so both copies read one set of initializers.
+    const copy = viewGraph(
+      decodeBackbone(backboneBytes).graph ?? {},
+      convertHead(options.head, backbone.featureDim, classNames.length),
+      backbone,
+      mirrored,
+      MIRROR_VIEW,
+    ).graph;
+    const shared = new Set([...weightNames(original.graph), mirrored, MIRROR_VIEW]);
+    renameGraph(copy, (n) => (shared.has(n) ? n : `${MIRROR_SCOPE}${n}`), MIRROR_SCOPE);
+    views.push({
+      ...copy,
+      initializer: [],
+      sparseInitializer: [],
+      valueInfo: (copy.valueInfo ?? []).filter((v) => !shared.has(v.name ?? '')),
+    });
+    averaging.push({
+      opType: 'Mean',
+      domain: '',
+      name: 'graft/average/Mean',
+      input: [ORIGINAL_VIEW, MIRROR_VIEW],
+      output: [OUTPUT_NAME],
+    });
+    checkNodesAtOpset(averaging, opset, 'mirror averaging');
+  }
 
   const input = valueInfo(inputName, ElemType.FLOAT, inputShape);
   const description = describeExport(
@@ -138,6 +173,7 @@ export function composeClassifierModel(
     options.graftVersion,
     describeInput(pre, { name: inputName, shape: inputShape, layout, raw }),
     OUTPUT_NAME,
+    flip,
   );
   const composed = encodeModel({
     irVersion: COMPOSED_IR_VERSION,
@@ -152,21 +188,11 @@ export function composeClassifierModel(
       name: 'graft_classifier',
       input: [input],
       output: [valueInfo(OUTPUT_NAME, ElemType.FLOAT, [batch, classNames.length])],
-      node: [
-        ...(beforeGraph.node ?? []),
-        ...(graph.node ?? []),
-        ...(afterGraph.node ?? []),
-        ...(head.graph.node ?? []),
-      ],
-      initializer: [
-        ...(beforeGraph.initializer ?? []),
-        ...(graph.initializer ?? []),
-        ...(afterGraph.initializer ?? []),
-        ...(head.graph.initializer ?? []),
-      ],
-      sparseInitializer: graph.sparseInitializer ?? [],
-      valueInfo: graph.valueInfo ?? [],
-      quantizationAnnotation: graph.quantizationAnnotation ?? [],
+      node: [...(beforeGraph.node ?? []), ...views.flatMap((v) => v.node ?? []), ...averaging],
+      initializer: [...(beforeGraph.initializer ?? []), ...views.flatMap((v) => v.initializer ?? [])],
+      sparseInitializer: views.flatMap((v) => v.sparseInitializer ?? []),
+      valueInfo: views.flatMap((v) => v.valueInfo ?? []),
+      quantizationAnnotation: views.flatMap((v) => v.quantizationAnnotation ?? []),
     },
   });
   return {
@@ -217,6 +243,63 @@ function backboneBatch(inputs: ValueInfoProto[], name: string, pre: Preprocessin
     );
   }
   return sizes[0] > 0 ? sizes[0] : 'N';
+}
+
+/**
+ * One view's classifier as one graph: the backbone (read from `input`), combineTaps, and the
+ * head (its softmax written to `output`). Renames the tensors of `backbone` and `head` in place.
+ */
+function viewGraph(
+  backbone: GraphProto,
+  head: ConvertedHead,
+  prepared: PreparedBackbone,
+  input: string,
+  output: string,
+): { graph: GraphProto; featureNodes: NodeProto[] } {
+  const b = new OnnxGraphBuilder('graft');
+  const features = combineFeatures(
+    b,
+    prepared.tapOutputs.map((t) => `backbone/${t}`),
+  );
+  const featureGraph = builtGraph(b, 'graft/features/');
+  renameGraph(backbone, (n) => (n === prepared.inputName ? input : `backbone/${n}`), 'backbone/');
+  renameGraph(
+    head.graph,
+    (n) => (n === head.inputName ? features : n === head.outputName ? output : `head/${n}`),
+    'head/',
+  );
+  const parts = [backbone, featureGraph, head.graph];
+  return {
+    graph: {
+      node: parts.flatMap((g) => g.node ?? []),
+      initializer: parts.flatMap((g) => g.initializer ?? []),
+      sparseInitializer: backbone.sparseInitializer ?? [],
+      valueInfo: backbone.valueInfo ?? [],
+      quantizationAnnotation: backbone.quantizationAnnotation ?? [],
+    },
+    featureNodes: featureGraph.node ?? [],
+  };
+}
+
+/** Names of a graph's dense and sparse initializers. */
+function weightNames(graph: GraphProto): string[] {
+  return [
+    ...(graph.initializer ?? []).map((t) => t.name ?? ''),
+    ...(graph.sparseInitializer ?? []).map((t) => t.values?.name ?? ''),
+  ];
+}
+
+/** The backbone input mirrored left-right: a Gather of its width axis in reverse order. Returns its name. */
+function mirrorInside(b: OnnxGraphBuilder, input: string, pre: Preprocessing): string {
+  const S = pre.inputSize;
+  const reversed = b.addInt64Initializer(
+    'graft/width_reversed',
+    [S],
+    Array.from({ length: S }, (_, i) => S - 1 - i),
+  );
+  const mirrored = 'graft/mirrored';
+  b.addNode('Gather', [input, reversed], [mirrored], { axis: attr.int(pre.layout === 'NCHW' ? 3 : 2) });
+  return mirrored;
 }
 
 /** image (raw RGB, NHWC) -> pixel * a + b per channel -> the backbone's layout. Returns the result's name. */

@@ -149,3 +149,24 @@ export async function generatedPhoto(
   const image = sharp(raw, { raw: { width, height, channels: 3 } });
   return format === 'png' ? image.png().toBuffer() : image.jpeg({ quality: 90 }).toBuffer();
 }
+
+/**
+ * A photo of diagonal stripes rising (slant 1) or falling (slant -1) to the right. Each is the
+ * other's mirror image, so a model that tells them apart is unsure of the average of a photo
+ * and its mirror image: the borderline case for test-time mirror averaging.
+ */
+export async function slantedPhoto(seed: number, slant: 1 | -1, width: number, height: number): Promise<Buffer> {
+  const u = seededUniform(seed);
+  const noise = seededArray(width * height, seed, -20, 20);
+  const frequency = u(0.5, 0.9);
+  const phase = u(0, Math.PI * 2);
+  const raw = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const value = 128 + Math.sin((x + slant * y) * frequency + phase) * 90 + noise[y * width + x];
+      raw.fill(Math.max(0, Math.min(255, Math.round(value))), (y * width + x) * 3, (y * width + x + 1) * 3);
+    }
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}

@@ -25,6 +25,8 @@ export interface ExportDescription {
   input: InputDescription;
   output: { name: string; shape: (number | string)[]; values: string };
   feature: string;
+  /** How many views of each photo the output averages, in words. */
+  views: string;
 }
 
 const RESIZE_STEPS =
@@ -66,6 +68,8 @@ export function describeExport(
   graftVersion: string,
   input: InputDescription,
   outputName: string,
+  /** The model averages each photo with its left-right mirror image (the run's flipTestTime). */
+  mirrorAveraged: boolean,
 ): ExportDescription {
   const batch = input.shape[0];
   return {
@@ -76,8 +80,11 @@ export function describeExport(
     output: {
       name: outputName,
       shape: [batch, classNames.length],
-      values: 'Softmax probabilities, one column per class in classNames order.',
+      values: `Softmax probabilities, one column per class in classNames order${mirrorAveraged ? ', each the mean of the photo’s and its mirror image’s' : ''}.`,
     },
+    views: mirrorAveraged
+      ? 'Two: the model mirrors each photo left-right itself and averages the softmax probabilities of both, as Graft does (test-time averaging).'
+      : 'One: each photo as given.',
     feature: `${spec.taps.length === 1 ? 'The backbone tap' : `Each of ${spec.taps.length} backbone taps`} (global spatial mean where the tap is a feature map) L2-normalised${spec.taps.length > 1 ? ', concatenated and L2-normalised again' : ''}; ${spec.featureDim} values feed the classification head.`,
   };
 }
@@ -94,6 +101,7 @@ export function metadataEntries(d: ExportDescription): Record<string, string> {
     'graft.input': JSON.stringify(d.input),
     'graft.output': JSON.stringify(d.output),
     'graft.feature': d.feature,
+    'graft.views': d.views,
   };
 }
 
@@ -105,6 +113,7 @@ export function summary(d: ExportDescription): string {
     `Input "${input.name}" ${input.dtype} [${input.shape.join(', ')}] ${input.layout}: ${input.values}`,
     `Before the model: ${input.resize.steps.replace('shortSide', String(input.resize.shortSide)).replace(/size x size/, `${input.resize.size} x ${input.resize.size}`)}`,
     `Output "${d.output.name}" [${d.output.shape.join(', ')}]: ${d.output.values}`,
+    `Views per photo: ${d.views}`,
     `Backbone licence: ${d.backbone.licence}`,
   ].join('\n');
 }

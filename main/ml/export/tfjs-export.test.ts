@@ -1,12 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBundledBackbone } from '../backbones/bundled-backbones';
 import { IMAGENET_NORMALISATION } from '../backbones/import-backbone';
 import { appProbabilities } from './app-reference';
 import { ExportError } from './export-error';
-import { generatedPhoto, prepareTinyBackbone, randomHead, type TinyBackbone, trainedHead } from './export-fixtures';
+import {
+  generatedPhoto,
+  prepareTinyBackbone,
+  randomHead,
+  slantedPhoto,
+  type TinyBackbone,
+  trainedHead,
+} from './export-fixtures';
 import { checkTfjsParity } from './parity';
 import { exportTfjsClassifier, tfjsExportSupport } from './tfjs-export';
 
@@ -57,6 +65,41 @@ describe('exportTfjsClassifier', () => {
     const data = { crops: app.crops, expected: app.probabilities, preprocessing: tiny.prepared.preprocessing };
     const report = await checkTfjsParity(outDir, data, { tolerance: STRICT });
     expect(report).toMatchObject({ ok: true, code: 'PARITY_OK', rows: 50, top1Agreement: 1 });
+  });
+
+  it('averages each photo with its mirror image from standard layers, as the app does, on borderline photos', async () => {
+    const slanted = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => slantedPhoto(700 + i, i % 2 === 0 ? 1 : -1, 22, 20)),
+    );
+    const classes = ['rising', 'falling'];
+    const head = await trainedHead(tiny.prepared, slanted, classes.length, 8);
+    const app = await appProbabilities(tiny.prepared, head, slanted, { flipTestTime: true });
+    const single = await appProbabilities(tiny.prepared, head, slanted);
+    const gap = Math.max(...app.probabilities.map((p, i) => Math.abs(p - single.probabilities[i])));
+    expect(gap).toBeGreaterThan(0.05);
+    const data = { crops: app.crops, expected: app.probabilities, preprocessing: tiny.prepared.preprocessing };
+    const options = {
+      backbone: tiny.prepared.spec,
+      backboneArtifacts: tiny.artifacts,
+      head,
+      classNames: classes,
+      graftVersion: 'test',
+    };
+    const tensors = tf.memory().numTensors;
+    const outDir = path.join(dir, 'mirror-tfjs');
+    const result = await exportTfjsClassifier({ ...options, outDir, flipTestTime: true });
+    if (!result.supported) throw new Error(result.reason);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(result.description.views).toMatch(/^Two:/);
+    const json = JSON.parse(fs.readFileSync(path.join(outDir, 'model.json'), 'utf8'));
+    const layers = json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);
+    expect(layers).toEqual(['InputLayer', 'Permute', 'Dense', 'Permute', 'Model', 'Average']);
+    const report = await checkTfjsParity(outDir, data, { tolerance: STRICT });
+    expect(report).toMatchObject({ ok: true, code: 'PARITY_OK', rows: 30, top1Agreement: 1 });
+
+    const oneViewDir = path.join(dir, 'one-view-tfjs');
+    await exportTfjsClassifier({ ...options, outDir: oneViewDir });
+    expect(await checkTfjsParity(oneViewDir, data)).toMatchObject({ ok: false, code: 'EXPORT_MISMATCH' });
   });
 
   it('reports truncated weights and a damaged model.json as failed checks', async () => {

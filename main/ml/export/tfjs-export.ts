@@ -7,6 +7,13 @@
 // is |x|²/d) gives sqrt(d)·x/sqrt(|x|² + d·eps) in its first half, which Cropping2D keeps and
 // Rescaling scales by 1/sqrt(d). With eps = 1e-12/d that is x / sqrt(|x|² + 1e-12): zero stays
 // zero as in the app, and any real feature vector is normalised to float32 precision.
+//
+// A run that averages each photo with its mirror image (flipTestTime) is exported the same way,
+// from standard layers only (a Lambda layer cannot be serialised): the image is mirrored by a
+// Permute that puts the width axis last, a bias-free Dense whose kernel is the width-reversing
+// permutation matrix (each output is one input times 1 plus zeros, so exact), and a Permute
+// back; the single-view classifier, nested as one layer, runs on both images, and an Average
+// layer takes the mean of the two softmax outputs, exactly what predictWithHead averages.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -29,6 +36,8 @@ export interface TfjsExportOptions {
   /** A new or empty folder, or with `overwrite` a previous TF.js export (nothing else is ever replaced). */
   outDir: string;
   overwrite?: boolean;
+  /** Average each photo's probabilities with its mirror image's inside the model (the run's flipTestTime). */
+  flipTestTime?: boolean;
   /**
    * The backbone's own TF.js files. Bundled backbones are read from their package; Graft keeps
    * only the ONNX conversion of an imported TF.js model, so for those the caller reads the
@@ -96,8 +105,14 @@ export async function exportTfjsClassifier(options: TfjsExportOptions): Promise<
     const names = new LayerNames(backbone);
     const features = combinedFeatures(backbone, spec, names);
     const probabilities = applyHeadCopy(head, features, spec.featureDim, classNames.length, names);
-    whole = tf.model({ inputs: backbone.inputs, outputs: probabilities, name: 'graft_classifier' });
-    const input = backbone.inputs[0];
+    const flip = options.flipTestTime === true;
+    const single = tf.model({
+      inputs: backbone.inputs,
+      outputs: probabilities,
+      name: flip ? names.take('graft_single_view') : 'graft_classifier',
+    });
+    whole = flip ? mirrorAveraged(single, spec.inputSize, names) : single;
+    const input = whole.inputs[0];
     const description = describeExport(
       spec,
       classNames,
@@ -112,6 +127,7 @@ export async function exportTfjsClassifier(options: TfjsExportOptions): Promise<
         },
       ),
       whole.outputs[0].name,
+      flip,
     );
     whole.setUserDefinedMetadata({ graft: description });
     const saved = await captureArtifacts(whole);
@@ -126,15 +142,37 @@ export async function exportTfjsClassifier(options: TfjsExportOptions): Promise<
   }
 }
 
-/** Releases the weights; `whole` shares the layers it kept with the backbone, and owns those. */
+/**
+ * Releases every weight once. Disposing the models would not: a layer counts its uses, and the
+ * nested single-view model is used twice, so its weights would stay.
+ */
 function disposeModels(backbone: tf.LayersModel, whole: tf.LayersModel | null): void {
-  if (!whole) {
-    backbone.dispose();
-    return;
+  for (const weight of new Set([...backbone.weights, ...(whole?.weights ?? [])])) weight.dispose();
+}
+
+/**
+ * image [N, S, S, 3] -> mean of `single` on the image and on its left-right mirror image, from
+ * standard layers (see the file comment).
+ */
+function mirrorAveraged(single: tf.LayersModel, size: number, names: LayerNames): tf.LayersModel {
+  const shape = single.inputs[0].shape;
+  if (shape.length !== 4 || shape[2] !== size) {
+    throw new ExportError(
+      'EXPORT_UNSUPPORTED',
+      `The backbone input [${shape.join(', ')}] is not an NHWC image ${size} pixels wide; TF.js export cannot mirror it.`,
+    );
   }
-  const kept = new Set(whole.layers);
-  whole.dispose();
-  for (const layer of backbone.layers) if (!kept.has(layer)) layer.dispose();
+  const image = tf.input({ shape: [shape[1] ?? size, size, shape[3] ?? 3], name: names.take('graft_image') });
+  const widthLast = apply(tf.layers.permute({ dims: [1, 3, 2], name: names.take('graft_mirror_width_last') }), image);
+  const reverse = tf.layers.dense({ units: size, useBias: false, name: names.take('graft_mirror_reverse') });
+  const reversed = apply(reverse, widthLast);
+  const permutation = tf.tidy(() => tf.reverse(tf.eye(size), 1));
+  reverse.setWeights([permutation]);
+  permutation.dispose();
+  const mirrored = apply(tf.layers.permute({ dims: [1, 3, 2], name: names.take('graft_mirror') }), reversed);
+  const average = tf.layers.average({ name: names.take('graft_mirror_average') });
+  const probabilities = apply(average, [apply(single, image), apply(single, mirrored)]);
+  return tf.model({ inputs: image, outputs: probabilities, name: 'graft_classifier' });
 }
 
 async function bundledArtifacts(spec: BackboneSpec): Promise<TfjsArtifacts> {
