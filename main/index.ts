@@ -1,10 +1,11 @@
 import path from 'node:path';
-import { BrowserWindow, app as electronApp, shell } from 'electron';
+import { BrowserWindow, app as electronApp, session } from 'electron';
 import { defaultDataDir } from './data-dir';
 import { nativeFolderChooser } from './electron/folder-dialog';
 import { registerIpc } from './electron/ipc-adapter';
 import { handleProtocols, registerSchemes } from './electron/protocols';
-import { APP_ORIGIN, isTrustedUrl, windowOptions } from './electron/window-options';
+import { denyPermissions, guardWebContents } from './electron/web-contents-guards';
+import { APP_ORIGIN, windowOptions } from './electron/window-options';
 import { GraftApp } from './services/graft-app';
 import { createHandlers } from './services/handlers';
 
@@ -12,18 +13,10 @@ import { createHandlers } from './services/handlers';
 registerSchemes();
 let mainWindow: BrowserWindow | null = null;
 
-electronApp.on('web-contents-created', (_event, contents) => {
-  contents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  contents.on('will-navigate', (event, url) => {
-    if (!isTrustedUrl(url)) event.preventDefault();
-  });
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-});
+electronApp.on('web-contents-created', (_event, contents) => guardWebContents(contents));
 
 electronApp.whenReady().then(() => {
+  denyPermissions(session.defaultSession);
   const dataDir = process.env.GRAFT_DATA_DIR ? defaultDataDir() : electronApp.getPath('userData');
   const graft = new GraftApp({ dataDir });
   const root = path.join(__dirname, '..');

@@ -3,12 +3,11 @@ import { pathToFileURL } from 'node:url';
 import { net, protocol } from 'electron';
 import { toErrorPayload } from '../../common/errors';
 import { MEDIA_SCHEME } from '../../common/transport';
-import { readStaticFile } from '../host/static-files';
+import { readStaticFile, rendererCsp } from '../host/static-files';
 import type { GraftApp } from '../services/graft-app';
 import { APP_SCHEME } from './window-options';
 
-const CSP =
-  "default-src 'self'; img-src 'self' graft-media: data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'";
+const CSP = rendererCsp([`${MEDIA_SCHEME}:`]);
 
 /** Must run before app 'ready'. */
 export function registerSchemes(): void {
@@ -21,7 +20,8 @@ export function registerSchemes(): void {
 /** graft-app:// serves the built renderer; graft-media://image/<id>/<thumb|full> serves photos by id only. */
 export function handleProtocols(app: GraftApp, rendererDir: string): void {
   protocol.handle(APP_SCHEME, async (request) => {
-    const file = await readStaticFile(rendererDir, new URL(request.url).pathname);
+    const file = await readStaticFile(rendererDir, new URL(request.url).pathname).catch(() => 'malformed' as const);
+    if (file === 'malformed') return new Response('Malformed address', { status: 400 });
     if (!file) return new Response('Not found', { status: 404 });
     return new Response(new Uint8Array(file.body), {
       headers: { 'content-type': file.type, 'content-security-policy': CSP },
