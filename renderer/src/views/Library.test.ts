@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FakeApiOptions } from '../lib/api/fake-api';
 import { startTestApp } from '../test-utils';
 import Library from './Library.svelte';
@@ -210,11 +210,226 @@ describe('Library splits', () => {
     expect((screen.getByTestId('split-generate') as HTMLButtonElement).disabled).toBe(true);
     await fireEvent.input(screen.getByTestId('split-val'), { target: { value: '35' } });
     await fireEvent.click(screen.getByTestId('split-generate'));
+    // Two photos were moved by hand: Generate asks before replacing them.
+    expect(screen.getByTestId('split-replace-message').textContent).toMatch(/2 photos were moved by hand/);
+    expect(api.argsOf('splits:generate')).toHaveLength(0);
+    await fireEvent.click(screen.getByTestId('split-replace-others'));
 
     await waitFor(() => expect(api.argsOf('splits:generate')).toHaveLength(1));
     const [{ seed, ratios }] = api.argsOf('splits:generate');
     expect(seed).toBe(7);
     expect(ratios.train + ratios.val + ratios.test).toBeCloseTo(1);
-    await waitFor(() => expect(screen.getByTestId('split-row').textContent).toMatch(/cat\s*2\s*1\s*1/));
+    // The two photos moved by hand keep their split; the other two are split 50/35/15.
+    await waitFor(() => expect(screen.getByTestId('split-row').textContent).toMatch(/cat\s*1\s*3\s*0/));
+  });
+});
+
+describe('Library split sources', () => {
+  const FOLDER_SPLITS: FakeApiOptions = {
+    projects: [
+      {
+        name: 'Bees',
+        classes: ['ants', 'bees'],
+        photos: 12,
+        labels: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [i, i < 6 ? 'ants' : 'bees'])),
+        splits: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [i, i % 6 < 4 ? 'train' : 'val'])),
+        opened: true,
+      },
+    ],
+  };
+
+  it('says the split came from folder names and asks before Generate replaces it', async () => {
+    const { api, notices } = await openLibrary(FOLDER_SPLITS);
+    await waitFor(() =>
+      expect(screen.getByTestId('split-source-folders').textContent).toBe(
+        'From folder names: 8 train · 4 val · 0 test',
+      ),
+    );
+
+    await fireEvent.click(screen.getByTestId('split-generate'));
+    expect(screen.getByTestId('split-replace-message').textContent).toMatch(
+      /12 photos took their split from folder names \(8 train · 4 val · 0 test\)/,
+    );
+    // Nothing else to split: the "only the others" choice would do nothing, so it cannot be chosen.
+    expect((screen.getByTestId('split-replace-others') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId('split-replace-all'));
+
+    await waitFor(() => expect(api.argsOf('splits:generate').at(-1)?.replaceAll).toBe(true));
+    await waitFor(() => expect(screen.queryByTestId('split-source-folders')).toBeNull());
+    expect(screen.getByTestId('split-source-generated').textContent).toMatch(
+      /Generated \(seed 42\): 8 train · 2 val · 2 test/,
+    );
+    expect(notices.items.map((n) => [n.level, n.message])).toEqual([
+      ['info', 'Split generated: 8 train · 2 val · 2 test.'],
+    ]);
+  });
+
+  it('carves a test split out of train and val after confirming', async () => {
+    const { api } = await openLibrary(FOLDER_SPLITS);
+    await fireEvent.click(await screen.findByTestId('split-carve'));
+    expect(screen.getByTestId('split-carve-message').textContent).toMatch(/Move 2 photos — 15% of each class/);
+    await fireEvent.click(screen.getByTestId('split-carve-accept'));
+
+    await waitFor(() =>
+      expect(api.argsOf('splits:carveTest')).toEqual([{ projectId: expect.any(Number), seed: 42, fraction: 0.15 }]),
+    );
+    const testColumn = () => screen.getAllByTestId('split-row').map((r) => r.querySelectorAll('td')[2].textContent);
+    await waitFor(() => expect(testColumn()).toEqual(['1', '1']));
+    expect(screen.queryByTestId('split-carve')).toBeNull();
+  });
+});
+
+describe('Library filters', () => {
+  const SPLIT_PETS: FakeApiOptions = {
+    projects: [
+      {
+        name: 'Pets',
+        classes: ['cat', 'dog'],
+        photos: 8,
+        labels: { 0: 'cat', 1: 'cat', 2: 'cat', 3: 'dog', 4: 'dog', 5: 'dog' },
+        splits: { 0: 'train', 1: 'val', 2: 'val', 3: 'train', 4: 'val', 5: 'train' },
+        opened: true,
+        problems: [{ relPath: 'broken.jpg', status: 'unreadable', errorCode: 'IMAGE_UNREADABLE', error: 'Not a JPEG' }],
+      },
+    ],
+  };
+  const shownNames = () => thumbs().map((t) => t.title);
+
+  it('combines a class with a split (cats in val) and keeps each half when the other changes', async () => {
+    const { api, classId } = await openLibrary(SPLIT_PETS);
+    await fireEvent.change(screen.getByTestId('filter-class'), { target: { value: classId('cat') } });
+    await waitFor(() => expect(shownNames()).toEqual(['photo-0001.jpg', 'photo-0002.jpg', 'photo-0003.jpg']));
+
+    await fireEvent.change(screen.getByTestId('filter-split'), { target: { value: 'val' } });
+    await waitFor(() => expect(shownNames()).toEqual(['photo-0002.jpg', 'photo-0003.jpg']));
+    expect(api.argsOf('images:list').at(-1)?.filter).toEqual({
+      kind: 'class',
+      classId: Number(classId('cat')),
+      split: 'val',
+    });
+    expect((screen.getByTestId('filter-class') as HTMLSelectElement).value).toBe(classId('cat'));
+
+    await fireEvent.change(screen.getByTestId('filter-class'), { target: { value: classId('dog') } });
+    await waitFor(() => expect(shownNames()).toEqual(['photo-0005.jpg']));
+    expect((screen.getByTestId('filter-split') as HTMLSelectElement).value).toBe('val');
+
+    await fireEvent.click(screen.getByTestId('filter-all'));
+    await waitFor(() => expect(shownNames()).toEqual(['photo-0002.jpg', 'photo-0003.jpg', 'photo-0005.jpg']));
+    await fireEvent.change(screen.getByTestId('filter-split'), { target: { value: '' } });
+    await waitFor(() => expect(thumbs()).toHaveLength(8));
+  });
+
+  it('moves the focus with the current photo, so only one tile looks chosen after arrow keys', async () => {
+    await openLibrary(PETS);
+    thumb(0).focus();
+    await fireEvent.click(thumb(0));
+    await fireEvent.keyDown(window, { key: 'ArrowRight' });
+    await fireEvent.keyDown(window, { key: 'ArrowRight' });
+    expect(thumb(2).dataset.current).toBe('true');
+    await waitFor(() => expect(document.activeElement).toBe(thumb(2)));
+    expect(thumbs().filter((t) => t.getAttribute('aria-pressed') === 'true')).toHaveLength(0);
+  });
+
+  it('says that All leaves the unreadable files out, and never puts them in a split', async () => {
+    const { api } = await openLibrary(SPLIT_PETS);
+    expect(screen.getByTestId('problems-left-out').textContent).toMatch(/1 unreadable or missing file not shown/);
+
+    await fireEvent.click(screen.getByTestId('filter-problems'));
+    await waitFor(() => expect(screen.getAllByTestId('thumb-badge')).toHaveLength(1));
+    expect(screen.queryByTestId('problems-left-out')).toBeNull();
+    await fireEvent.click(thumb(0));
+    expect((screen.getByTestId('split-set-test') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('split-unusable').textContent).toMatch(/1 unreadable or missing photo cannot go/);
+    await fireEvent.keyDown(window, { key: '1' });
+    expect(api.argsOf('splits:set')).toHaveLength(0);
+    expect(api.argsOf('labels:assign')).toHaveLength(0);
+  });
+
+  it('keeps the filter counts and the grid up with an import while it runs', async () => {
+    const { session } = await openLibrary({
+      projects: [{ name: 'Zoo', classes: ['lion'], photos: 1, opened: true }],
+      disk: { name: '/photos', children: [{ name: 'safari', photos: 40 }] },
+      jobStepMs: 25,
+    });
+    const disconnect = session.connect();
+    await fireEvent.click(screen.getByTestId('add-photos'));
+    await fireEvent.click(screen.getByTestId('pick-folder'));
+    await fireEvent.click(await screen.findByText('safari', { exact: false }));
+    await waitFor(() => expect(screen.getByTestId('picker-path').textContent).toBe('/photos/safari'));
+    await fireEvent.click(screen.getByTestId('picker-choose'));
+
+    // Well before the 40th photo: the counts and the grid already show what came in.
+    await waitFor(() => expect(screen.queryAllByTestId('thumb').length).toBeGreaterThan(6), { timeout: 3000 });
+    expect(screen.getByTestId('import-progress')).toBeTruthy();
+    const allCount = () => Number(screen.getByTestId('filter-all').textContent?.replace(/\D/g, ''));
+    await waitFor(() => expect(allCount()).toBeGreaterThan(6));
+    expect(screen.queryByTestId('import-summary')).toBeNull();
+    disconnect();
+  });
+});
+
+describe('Library scroll position per filter', () => {
+  // jsdom has no layout: give the grid's viewport a window's size (9 columns of 132 px cells).
+  beforeEach(() => {
+    const size = (px: number) =>
+      function (this: HTMLElement) {
+        return this.dataset.testid === 'thumbnail-grid' ? px : 0;
+      };
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockImplementation(size(1200));
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockImplementation(size(800));
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('opens a class filter at the top and returns to where the person was under All', async () => {
+    const labels = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [500 + i, 'cat']));
+    const { classId } = await openLibrary({
+      projects: [{ name: 'Many', classes: ['cat'], photos: 1000, labels, opened: true }],
+    });
+    const grid = screen.getByTestId('thumbnail-grid');
+    grid.scrollTop = 132 * 100;
+    await fireEvent.scroll(grid);
+    const far = thumbs().find((t) => t.title === 'photo-0905.jpg')!;
+    await fireEvent.click(far);
+
+    await fireEvent.change(screen.getByTestId('filter-class'), { target: { value: classId('cat') } });
+    await waitFor(() => expect(thumbs()[0].title).toBe('photo-0501.jpg'));
+    expect(grid.scrollTop).toBe(0);
+    expect(screen.getByTestId('preview-name').textContent).toBe('photo-0501.jpg');
+
+    await fireEvent.click(screen.getByTestId('filter-all'));
+    await waitFor(() => expect(screen.getByTestId('shown-count').textContent).toBe('1,000 shown'));
+    expect(grid.scrollTop).toBe(132 * 100);
+    expect(screen.getByTestId('preview-name').textContent).toBe('photo-0905.jpg');
+  });
+});
+
+describe('Library label traffic', () => {
+  it('updates the changed photo and the counts from the event instead of reloading every row', async () => {
+    const { api, session } = await openLibrary({
+      projects: [{ name: 'Many', classes: ['cat', 'dog'], photos: 2000, opened: true }],
+    });
+    const disconnect = session.connect();
+    // Count what crosses the boundary from now on: the calls and the bytes of their answers.
+    const traffic: { name: string; bytes: number }[] = [];
+    const call = api.call.bind(api);
+    api.call = async (name, args) => {
+      const result = await call(name, args);
+      traffic.push({ name, bytes: JSON.stringify(result).length });
+      return result;
+    };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    traffic.length = 0;
+
+    await fireEvent.keyDown(window, { key: '1' });
+    await waitFor(() => expect(within(classRow('cat')).getByTestId('class-count').textContent).toBe('1'));
+    await waitFor(() => expect(screen.getByTestId('filter-unlabelled').textContent).toMatch(/1,999/));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(thumb(0).dataset.classId).not.toBe('');
+    const names = traffic.map((t) => t.name).sort();
+    // The preview asks for the next photo's details; nothing reloads the 2,000 rows or the counts.
+    expect(names).toEqual(['images:get', 'labels:assign', 'labels:history', 'splits:summary']);
+    expect(traffic.reduce((n, t) => n + t.bytes, 0)).toBeLessThan(1000);
+    disconnect();
   });
 });

@@ -1,6 +1,8 @@
 import type { ClassInfo, GraftApi, Id } from '../../../../common/contract';
+import { debounce } from '../debounce';
 import { classShortcuts } from '../keyboard/class-shortcuts';
-import { LiveQuery } from './live-query.svelte';
+import { countAfter } from '../label-deltas';
+import { LiveQuery, REFRESH_DELAY_MS } from './live-query.svelte';
 import type { Notices } from './notices.svelte';
 
 export type ClassPatch = { name?: string; colour?: string; shortcut?: string | null };
@@ -22,8 +24,24 @@ export class ClassesStore extends LiveQuery<ClassInfo[]> {
       projectId,
       initial: [],
       fetch: () => api.call('classes:list', { projectId }),
-      staleOn: ['classes:changed', 'labels:changed', 'import:finished'],
+      staleOn: ['classes:changed', 'import:finished'],
     });
+  }
+
+  /** Follows the events; a label change that names its photos moves the counts without a reload. */
+  override connect(): () => void {
+    const off = super.connect();
+    const reload = debounce(() => void this.load(), REFRESH_DELAY_MS);
+    const offLabels = this.api.on('labels:changed', ({ projectId, changes }) => {
+      if (projectId !== this.projectId) return;
+      if (changes) this.value = countAfter(this.value, changes);
+      else reload();
+    });
+    return () => {
+      off();
+      offLabels();
+      reload.cancel();
+    };
   }
 
   async create(name: string): Promise<boolean> {

@@ -1,13 +1,20 @@
-import type { GraftApi, Id, ImageFilter, ImageRow } from '../../../../common/contract';
+import type { GraftApi, Id, ImageFilter, ImageRow, LabelDelta } from '../../../../common/contract';
 import { debounce } from '../debounce';
+import { rowMatches } from '../image-filter';
+import { throttle } from '../throttle';
 import { REFRESH_DELAY_MS } from './live-query.svelte';
 import type { Notices } from './notices.svelte';
 import { onProjectEvents } from './project-events';
+
+/** While an import runs, the grid catches up with the photos it added this often (ms). */
+export const IMPORT_REFRESH_MS = 1000;
 
 /** The photos of one project that match the current filter, in grid order. */
 export class ImagesStore {
   filter = $state.raw<ImageFilter>({ kind: 'all' });
   rows = $state.raw<ImageRow[]>([]);
+  /** The filter `rows` answer (the chosen `filter` may still be loading). */
+  rowsFilter = $state.raw<ImageFilter>({ kind: 'all' });
   loaded = $state(false);
   readonly indexById = $derived(new Map(this.rows.map((row, index) => [row.id, index])));
   private loadSeq = 0;
@@ -27,13 +34,13 @@ export class ImagesStore {
   async load(): Promise<void> {
     const seq = ++this.loadSeq;
     const editsAtStart = this.localEdits;
-    const rows = await this.notices.guard(() =>
-      this.api.call('images:list', { projectId: this.projectId, filter: this.filter }),
-    );
+    const filter = this.filter;
+    const rows = await this.notices.guard(() => this.api.call('images:list', { projectId: this.projectId, filter }));
     if (!rows || seq !== this.loadSeq) return;
     // A label applied while this answer travelled may be missing from it: ask again.
     if (editsAtStart !== this.localEdits) return this.load();
     this.rows = rows;
+    this.rowsFilter = filter;
     this.loaded = true;
   }
 
@@ -44,18 +51,46 @@ export class ImagesStore {
     this.rows = this.rows.map((row) => (changed.has(row.id) ? { ...row, classId } : row));
   }
 
+  /**
+   * Applies label changes from the event instead of reloading every row: changed rows take
+   * their new class and rows that left the filter go. Returns false when a photo the list does
+   * not hold may now belong in it (undo in Unlabelled), which only a reload can bring.
+   */
+  applyChanges(changes: readonly LabelDelta[]): boolean {
+    const to = new Map(changes.map((c) => [c.imageId, c.to]));
+    const filter = this.rowsFilter;
+    const missing = changes.some(
+      (c) =>
+        !this.indexById.has(c.imageId) &&
+        rowMatches(
+          { status: 'ok', classId: c.to, split: filter.kind === 'problems' ? null : (filter.split ?? null) },
+          filter,
+        ),
+    );
+    if (missing) return false;
+    this.localEdits++;
+    this.rows = this.rows
+      .map((row) => (to.has(row.id) ? { ...row, classId: to.get(row.id) ?? null } : row))
+      .filter((row) => !to.has(row.id) || rowMatches(row, filter));
+    return true;
+  }
+
   connect(): () => void {
     const reload = debounce(() => void this.load(), REFRESH_DELAY_MS);
-    const off = onProjectEvents(
-      this.api,
-      this.projectId,
-      ['labels:changed', 'classes:changed', 'import:finished'],
-      reload,
-    );
+    const catchUp = throttle(() => void this.load(), IMPORT_REFRESH_MS);
+    const offs = [
+      onProjectEvents(this.api, this.projectId, ['classes:changed', 'import:finished'], reload),
+      onProjectEvents(this.api, this.projectId, ['import:progress'], catchUp),
+      this.api.on('labels:changed', ({ projectId, changes }) => {
+        if (projectId !== this.projectId) return;
+        if (!changes || !this.applyChanges(changes)) reload();
+      }),
+    ];
     void this.load();
     return () => {
-      off();
+      for (const off of offs) off();
       reload.cancel();
+      catchUp.cancel();
     };
   }
 }

@@ -14,6 +14,8 @@ export interface LiveQueryOptions<T> {
   fetch: () => Promise<T>;
   /** Events that make the answer stale. */
   staleOn: readonly ProjectEventName[];
+  /** The answer does not depend on labels: a `labels:changed` that names its photos leaves it fresh. */
+  labelFree?: boolean;
 }
 
 /** One project-scoped answer, kept fresh by the events that change it. */
@@ -41,9 +43,9 @@ export class LiveQuery<T> {
 
   /** Loads, then follows the events; returns the unsubscribe (for an $effect). */
   connect(): () => void {
-    const { api, projectId, staleOn } = this.options;
+    const { api, projectId, staleOn, labelFree } = this.options;
     const reload = debounce(() => void this.load(), REFRESH_DELAY_MS);
-    const off = onProjectEvents(api, projectId, staleOn, reload);
+    const off = onProjectEvents(api, projectId, staleOn, reload, (payload) => !!labelFree && !!payload.changes);
     void this.load();
     return () => {
       off();

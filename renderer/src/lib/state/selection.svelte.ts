@@ -1,4 +1,5 @@
 import type { Id, ImageRow } from '../../../../common/contract';
+import { filterKey } from '../image-filter';
 import type { ImagesStore } from './images.svelte';
 
 export interface ClickModifiers {
@@ -16,9 +17,14 @@ export class Selection {
     this.currentId === null ? -1 : (this.images.indexById.get(this.currentId) ?? -1),
   );
   readonly current = $derived.by((): ImageRow | null => this.images.rows[this.currentIndex] ?? null);
+  /** Goes up each time the keys move the current photo, so the grid brings it into view. */
+  reveal = $state(0);
   private anchorId: Id | null = null;
   /** Where the current photo last was, so that when it leaves the list the next one takes its place. */
   private lastIndex = 0;
+  /** The filter the rows were last reconciled under, and the current photo under each filter seen. */
+  private viewKey: string | null = null;
+  private readonly currentByView = new Map<string, Id>();
 
   constructor(private readonly images: ImagesStore) {}
 
@@ -63,6 +69,7 @@ export class Selection {
     this.clear();
     this.setCurrent(rows[to].id);
     this.anchorId = rows[to].id;
+    this.reveal++;
   }
 
   /** After labelling: the next unlabelled photo after the current one, else simply the next one. */
@@ -73,13 +80,27 @@ export class Selection {
     const next = rows.slice(from + 1).find(isOpen) ?? rows.slice(0, Math.max(0, from)).find(isOpen);
     const target = next ?? rows[from + 1];
     if (target) this.setCurrent(target.id);
+    this.reveal++;
   }
 
-  /** Keeps the selection and current photo valid after the list changed. */
+  /**
+   * Keeps the selection and current photo valid after the list changed. Under another filter the
+   * current photo is the one last current there, or the first: never one far down the list
+   * because it was current elsewhere.
+   */
   reconcile(): void {
     const { rows, indexById } = this.images;
     if ([...this.selected].some((id) => !indexById.has(id))) {
       this.selected = new Set([...this.selected].filter((id) => indexById.has(id)));
+    }
+    const key = filterKey(this.images.rowsFilter);
+    if (key !== this.viewKey) {
+      if (this.viewKey !== null && this.currentId !== null) this.currentByView.set(this.viewKey, this.currentId);
+      this.viewKey = key;
+      const back = this.currentByView.get(key);
+      this.currentId = back !== undefined && indexById.has(back) ? back : (rows[0]?.id ?? null);
+      this.lastIndex = this.currentId === null ? 0 : (indexById.get(this.currentId) ?? 0);
+      return;
     }
     if (this.currentId === null || !indexById.has(this.currentId)) {
       this.currentId = rows[Math.min(this.lastIndex, rows.length - 1)]?.id ?? null;

@@ -1,6 +1,9 @@
-import type { GraftApi, Id, ProjectSummary } from '../../../../common/contract';
+import type { Events, GraftApi, Id, ProjectSummary } from '../../../../common/contract';
 import { debounce } from '../debounce';
+import { labelledDelta } from '../label-deltas';
 import { NAV_ITEMS, type ViewId } from '../navigation';
+import { throttle } from '../throttle';
+import { IMPORT_REFRESH_MS } from './images.svelte';
 import { REFRESH_DELAY_MS } from './live-query.svelte';
 import type { Notices } from './notices.svelte';
 
@@ -54,14 +57,26 @@ export class Session {
     const forOpenProject = (payload: { projectId: Id }) => {
       if (payload.projectId === this.project?.id) refresh();
     };
+    // A label change that names its photos moves the labelled count without asking for every project.
+    const onLabels = ({ projectId, changes }: Events['labels:changed']) => {
+      if (projectId !== this.project?.id) return;
+      if (!changes) return refresh();
+      this.project = { ...this.project, labelledCount: this.project.labelledCount + labelledDelta(changes) };
+    };
+    // During an import the counts follow the photos coming in, not only its end.
+    const catchUp = throttle(() => void this.refresh(), IMPORT_REFRESH_MS);
     const offs = [
       this.api.on('projects:changed', refresh),
-      this.api.on('labels:changed', forOpenProject),
+      this.api.on('labels:changed', onLabels),
       this.api.on('import:finished', forOpenProject),
+      this.api.on('import:progress', (progress) => {
+        if (progress.projectId === this.project?.id) catchUp();
+      }),
     ];
     return () => {
       for (const off of offs) off();
       refresh.cancel();
+      catchUp.cancel();
     };
   }
 

@@ -19,19 +19,25 @@ export class SplitsStore extends LiveQuery<SplitSummary | null> {
     });
   }
 
-  async generate(seed: number, ratios: SplitRatios): Promise<boolean> {
-    const summary = await this.notices.guard(() =>
-      this.api.call('splits:generate', { projectId: this.projectId, seed, ratios }),
-    );
-    if (summary) this.value = summary;
-    return summary !== undefined;
+  /** Resolves to the new summary, or undefined when the server refused (a notice says why). */
+  async generate(seed: number, ratios: SplitRatios, replaceAll: boolean): Promise<SplitSummary | undefined> {
+    return this.update(() => this.api.call('splits:generate', { projectId: this.projectId, seed, ratios, replaceAll }));
+  }
+
+  async carveTest(seed: number, fraction: number): Promise<SplitSummary | undefined> {
+    return this.update(() => this.api.call('splits:carveTest', { projectId: this.projectId, seed, fraction }));
   }
 
   async set(imageIds: Id[], split: Split): Promise<boolean> {
-    const summary = await this.notices.guard(() =>
-      this.api.call('splits:set', { projectId: this.projectId, imageIds, split }),
+    return (
+      (await this.update(() => this.api.call('splits:set', { projectId: this.projectId, imageIds, split }))) !==
+      undefined
     );
+  }
+
+  private async update(change: () => Promise<SplitSummary>): Promise<SplitSummary | undefined> {
+    const summary = await this.notices.guard(change);
     if (summary) this.value = summary;
-    return summary !== undefined;
+    return summary;
   }
 }
