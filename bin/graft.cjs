@@ -7,14 +7,9 @@ if (!fs.existsSync(cli)) {
   console.error('graft: the app is not built yet. Run `npm run build` first.');
   process.exit(1);
 }
+// run() prints any failure itself, once, with control characters escaped.
 require(cli)
-  .main(process.argv.slice(2))
-  .then(
-    (code) => {
-      if (code !== undefined) process.exitCode = code;
-    },
-    (err) => {
-      console.error(`graft: ${err?.message ?? err}`);
-      process.exit(1);
-    },
-  );
+  .run(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });

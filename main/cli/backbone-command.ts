@@ -1,6 +1,6 @@
 import type { NormalisationPreset } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
-import type { CliIo } from './commands';
+import type { CliIo } from './terminal-text';
 
 export interface BackboneImportFlags {
   name?: string;

@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
-import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
+import { writeGraftLikeExport } from './cli-fixtures';
 import { main } from './index';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-cli-'));
@@ -37,19 +36,8 @@ describe('graft command line', () => {
   });
 
   it('refuses an ONNX model declaring a huge input before running it, naming the model', async () => {
-    const model = decodeModel(pooledFeatureModel([1, 3, 100000, 100000]));
-    const input = {
-      name: 'input',
-      shape: [1, 3, 100000, 100000],
-      layout: 'NCHW',
-      resize: { size: 100000, shortSide: 100000 },
-    };
-    model.metadataProps = [
-      { key: 'graft.class_names', value: JSON.stringify(['a', 'b', 'c']) },
-      { key: 'graft.input', value: JSON.stringify(input) },
-    ];
     const file = path.join(dir, 'giant.onnx');
-    fs.writeFileSync(file, encodeModel(model));
+    writeGraftLikeExport(file, ['a', 'b', 'c'], 100000);
     await sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } })
       .jpeg()
       .toFile(path.join(dir, 'red.jpg'));

@@ -3,10 +3,7 @@ import { rendererDir } from '../app-root';
 import { startHost } from '../host/host-server';
 import type { GraftApp } from '../services/graft-app';
 import { openInBrowser } from './open-browser';
-
-export interface CliIo {
-  out(line: string): void;
-}
+import type { CliIo } from './terminal-text';
 
 export async function serveCommand(app: GraftApp, io: CliIo, options: { port?: number; open: boolean }) {
   const host = await startHost({ app, rendererDir: rendererDir(), port: options.port });

@@ -8,7 +8,7 @@ import type { GraftApp } from '../services/graft-app';
 import type { PhotoClassifier } from '../services/prediction';
 import { PREDICTION_CSV_HEADER, predictionCsvRow } from '../services/prediction-csv';
 import { ExperimentModel } from '../services/predictor';
-import type { CliIo } from './commands';
+import type { CliIo } from './terminal-text';
 
 export async function exportCommand(
   app: GraftApp,
@@ -72,11 +72,7 @@ export async function predictCommand(
       if (r.error) failed++;
       rows.push(predictionCsvRow(r));
       if (!options.csv) {
-        io.out(
-          r.error
-            ? `${r.name}\tERROR\t${r.error}`
-            : `${r.name}\t${r.top[0].className}\t${r.top[0].probability.toFixed(3)}`,
-        );
+        io.out(r.error ? [r.name, 'ERROR', r.error] : [r.name, r.top[0].className, r.top[0].probability.toFixed(3)]);
       }
     }
     if (options.csv) {

@@ -6,6 +6,7 @@ import { APP_VERSION } from '../version';
 import { backboneImportCommand } from './backbone-command';
 import { importCommand, serveCommand } from './commands';
 import { exportCommand, predictCommand } from './export-predict-commands';
+import { type CliIo, consoleIo } from './terminal-text';
 import { trainCommand } from './train-command';
 
 const USAGE = `graft ${APP_VERSION}: offline transfer learning for your own photos
@@ -57,9 +58,9 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   const [command, ...rest] = positionals;
-  const io = { out: (line: string) => console.log(line) };
+  const io = consoleIo;
   if (values.help || !command) {
-    io.out(USAGE);
+    printLines(io, USAGE);
     return values.help ? 0 : 2;
   }
   const dataDir = values['data-dir'] ?? defaultDataDir();
@@ -182,19 +183,31 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      io.out(`Unknown command “${command}”.\n\n${USAGE}`);
+      io.out(`Unknown command “${command}”.`);
+      printLines(io, `\n${USAGE}`);
       app.close();
       return 2;
   }
 }
 
+function printLines(io: CliIo, text: string): void {
+  for (const line of text.split('\n')) io.out(line);
+}
+
+/**
+ * Runs one command line and prints a failure once, on stderr, as `graft: message (CODE)`.
+ * @returns the exit code: 0 done, 1 failed, 2 bad usage
+ */
+export async function run(argv: string[], io: CliIo = consoleIo): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    const { code, message } = toErrorPayload(err);
+    io.err(`graft: ${message} (${code})`);
+    return 1;
+  }
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      const { code, message } = toErrorPayload(err);
-      console.error(`graft: ${message} (${code})`);
-      process.exit(1);
-    },
-  );
+  run(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
-import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
+import { writeGraftLikeExport } from './cli-fixtures';
 import { main } from './index';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-csv-'));
@@ -13,27 +12,6 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Class names a person could type; each would run as a formula if a spreadsheet met it bare. */
 const CLASSES = ['=HYPERLINK("http://example.invalid","x")', '+cmd|" /C calc"!A0', '@SUM(1,2)'];
-
-/** A model shaped like a Graft export of CLASSES: its "probabilities" are the pooled RGB means. */
-function hostileExport(): string {
-  const model = decodeModel(pooledFeatureModel(['N', 3, 8, 8]));
-  const input = {
-    name: 'input',
-    dtype: 'float32',
-    shape: ['N', 3, 8, 8],
-    layout: 'NCHW',
-    values: 'RGB',
-    normalisation: { kind: 'range', min: 0, max: 1 },
-    resize: { shortSide: 8, crop: 'centre', size: 8, steps: '' },
-  };
-  model.metadataProps = [
-    { key: 'graft.class_names', value: JSON.stringify(CLASSES) },
-    { key: 'graft.input', value: JSON.stringify(input) },
-  ];
-  const file = path.join(dir, 'hostile.onnx');
-  fs.writeFileSync(file, encodeModel(model));
-  return file;
-}
 
 /** Photo file name -> the path cell a spreadsheet must show as text. */
 const PHOTOS: Record<string, string> = {
@@ -51,7 +29,8 @@ const PHOTOS: Record<string, string> = {
 
 describe('graft predict --csv', () => {
   it('writes hostile photo and class names so that a CSV parser reads back every cell and no cell is a formula', async () => {
-    const model = hostileExport();
+    const model = path.join(dir, 'hostile.onnx');
+    writeGraftLikeExport(model, CLASSES);
     const photos = path.join(dir, 'photos');
     fs.mkdirSync(photos);
     let shade = 0;

@@ -1,7 +1,7 @@
 import { GraftError } from '../../common/errors';
 import type { ExperimentDetail, TrainConfig, TrainingProgress } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
-import type { CliIo } from './commands';
+import type { CliIo } from './terminal-text';
 
 function percent(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
