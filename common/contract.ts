@@ -147,6 +147,27 @@ export interface BatchPredictSummary {
   error: string | null;
 }
 
+/** Why an entry below an imported folder was not read as a photo. */
+export type SkipReason =
+  | 'NOT_REGULAR_FILE'
+  | 'LINK_LOOP'
+  | 'DANGLING_LINK'
+  | 'FOLDER_NAMED_LIKE_PHOTO'
+  | 'UNSUPPORTED_EXTENSION'
+  | 'FOLDER_UNREADABLE'
+  | 'FOLDER_LINK_SKIPPED'
+  | 'SYSTEM_FOLDER'
+  | 'ALREADY_SCANNED'
+  | 'PERMISSION_DENIED'
+  | 'READ_FAILED';
+
+/** One entry the import did not read as a photo; `relPath` uses '/' below the chosen folder. */
+export interface SkippedEntry {
+  relPath: string;
+  code: SkipReason;
+  message: string;
+}
+
 export interface ImportSummary {
   jobId: Id;
   folderId: Id;
@@ -159,6 +180,11 @@ export interface ImportSummary {
   unreadable: number;
   missing: number;
   labelled: number;
+  /** Entries not read as photos, each with its reason: the first few hundred of `skippedTotal`. */
+  skipped: SkippedEntry[];
+  skippedTotal: number;
+  /** Hidden files and folders (names starting with “.”): left out by design, only counted. */
+  hidden: number;
   seconds: number;
   error: string | null;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GraftError } from '../../common/errors';
 import type { ExportFormat } from '../../common/training';
+import { readRegularFile } from '../imaging/regular-file';
 import { ExportedOnnxModel } from '../services/exported-model';
 import { walkPhotoFolder } from '../services/folder-walk';
 import type { GraftApp } from '../services/graft-app';
@@ -64,7 +65,7 @@ export async function predictCommand(
   let failed = 0;
   try {
     const { results } = await classifier.predict(
-      files.map((f) => ({ name: f.name, read: () => fs.promises.readFile(f.absPath) })),
+      files.map((f) => ({ name: f.name, read: async () => (await readRegularFile(f.absPath)).buffer })),
       { topK: options.topK },
     );
     const rows = [PREDICTION_CSV_HEADER];

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { GraftError } from '../../common/errors';
 import { decodeBmp, isBmp, readBmpSize } from './bmp-decoder';
+import { fileSystemError, PhotoError } from './photo-error';
+import { readRegularFile } from './regular-file';
 
 sharp.cache(false);
 
-/** File endings the scanner looks at; anything else in a folder is ignored silently. */
+/** File endings read as photos; the folder walk lists anything else as skipped, with its reason. */
 export const PHOTO_EXTENSIONS = new Set([
   '.jpg',
   '.jpeg',
@@ -28,25 +29,6 @@ const DECODABLE_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif',
 /** Photos above this many pixels are refused before decoding: 200 MP covers any camera. */
 export const MAX_PIXELS = 200_000_000;
 
-export type PhotoErrorCode =
-  | 'EMPTY_FILE'
-  | 'NOT_AN_IMAGE'
-  | 'UNSUPPORTED_FORMAT'
-  | 'CORRUPT_IMAGE'
-  | 'TOO_LARGE'
-  | 'PERMISSION_DENIED'
-  | 'VANISHED'
-  | 'READ_FAILED';
-
-export class PhotoError extends Error {
-  constructor(
-    readonly code: PhotoErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface PhotoBytes {
   buffer: Buffer;
   sizeBytes: number;
@@ -61,32 +43,19 @@ export interface PhotoInfo {
   height: number;
 }
 
+/**
+ * The photo's bytes through the one safe opener (regular files only, bounded; see
+ * readRegularFile), with its SHA-256 content hash (hex). Throws PhotoError.
+ */
 export async function readPhotoBytes(absPath: string): Promise<PhotoBytes> {
-  let buffer: Buffer;
-  let stat: { size: number; mtimeMs: number };
-  try {
-    stat = await fs.stat(absPath);
-    buffer = await fs.readFile(absPath);
-  } catch (err) {
-    throw fileSystemError(err);
-  }
+  const { buffer, mtimeMs } = await readRegularFile(absPath);
   if (buffer.length === 0) throw new PhotoError('EMPTY_FILE', 'The file is empty (0 bytes).');
   return {
     buffer,
     sizeBytes: buffer.length,
-    mtimeMs: Math.trunc(stat.mtimeMs),
+    mtimeMs: Math.trunc(mtimeMs),
     contentHash: createHash('sha256').update(buffer).digest('hex'),
   };
-}
-
-function fileSystemError(err: unknown): PhotoError {
-  const code = (err as { code?: string }).code;
-  if (code === 'EACCES' || code === 'EPERM') {
-    return new PhotoError('PERMISSION_DENIED', 'Permission denied: Graft may not read this file.');
-  }
-  if (code === 'ENOENT') return new PhotoError('VANISHED', 'The file disappeared while it was being read.');
-  if (code === 'EISDIR') return new PhotoError('NOT_AN_IMAGE', 'This is a folder, not a photo.');
-  return new PhotoError('READ_FAILED', `The file could not be read (${code ?? 'unknown error'}).`);
 }
 
 /** Header facts, checked before any pixel is decoded, so absurd sizes are refused cheaply. */

@@ -1,53 +1,139 @@
+import type { Dirent, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { SkippedEntry } from '../../common/contract';
 import { PHOTO_EXTENSIONS } from '../imaging/photo-file';
+import { notRegularFileError } from '../imaging/regular-file';
 
 export interface WalkedFile {
   relPath: string;
   absPath: string;
 }
 
-export interface WalkProblem {
-  relPath: string;
-  reason: string;
+export interface WalkResult {
+  /** Regular files (directly or through links) with a photo extension, sorted by relPath. */
+  files: WalkedFile[];
+  /** Everything else that was seen and not read, each with its reason, in walk order. */
+  skipped: SkippedEntry[];
+  /** Entries whose name starts with “.”: left out by design, only counted. */
+  hidden: number;
+}
+
+function isPhotoName(name: string): boolean {
+  return PHOTO_EXTENSIONS.has(path.extname(name).toLowerCase());
+}
+
+const EXTENSION_LIST = [...PHOTO_EXTENSIONS].join(', ');
+
+/** What an entry is, following a symbolic link with stat (which never opens the target). */
+type Resolved =
+  | { kind: 'file' | 'folder'; viaLink: boolean }
+  | { kind: 'special'; stats: Stats; viaLink: boolean }
+  | SkippedEntry;
+
+async function resolveEntry(entry: Dirent, absPath: string, relPath: string): Promise<Resolved> {
+  const viaLink = entry.isSymbolicLink();
+  if (!viaLink && entry.isDirectory()) return { kind: 'folder', viaLink };
+  if (!viaLink && entry.isFile()) return { kind: 'file', viaLink };
+  let stats: Stats;
+  try {
+    stats = viaLink ? await fs.stat(absPath) : await fs.lstat(absPath);
+  } catch (err) {
+    return unresolvable(err, relPath, viaLink);
+  }
+  if (stats.isDirectory()) return { kind: 'folder', viaLink };
+  if (stats.isFile()) return { kind: 'file', viaLink };
+  return { kind: 'special', stats, viaLink };
+}
+
+function unresolvable(err: unknown, relPath: string, viaLink: boolean): SkippedEntry {
+  const code = (err as { code?: string }).code;
+  if (!viaLink && code === 'ENOENT') {
+    return { relPath, code: 'READ_FAILED', message: 'This entry disappeared while its folder was being scanned.' };
+  }
+  if (code === 'ELOOP') {
+    return { relPath, code: 'LINK_LOOP', message: 'This symbolic link loops back on itself, so it leads to nothing.' };
+  }
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return { relPath, code: 'DANGLING_LINK', message: 'This symbolic link points to something that does not exist.' };
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return { relPath, code: 'PERMISSION_DENIED', message: 'Permission denied: Graft may not look at this entry.' };
+  }
+  return { relPath, code: 'READ_FAILED', message: `This entry could not be examined (${code ?? 'unknown error'}).` };
 }
 
 /**
- * Lists photo files below `root` by extension. Hidden entries and symbolic links to
- * folders are skipped (links could loop); unreadable sub-folders are reported, not fatal.
+ * Lists the photos below `root`: regular files, directly or through symbolic links, whose name
+ * ends in a PHOTO_EXTENSIONS ending. Nothing is opened: types come from readdir and, for links,
+ * from stat. Everything else seen is reported in `skipped` with a reason (FIFOs, devices and
+ * sockets, link loops, dangling links, unsupported endings, unreadable folders, folders named like
+ * a photo — those are still scanned as folders); hidden entries are counted.
+ *
+ * @throws the file-system error when `root` itself cannot be read.
  */
-export async function walkPhotoFolder(
-  root: string,
-  signal?: AbortSignal,
-): Promise<{ files: WalkedFile[]; problems: WalkProblem[] }> {
+export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promise<WalkResult> {
   const files: WalkedFile[] = [];
-  const problems: WalkProblem[] = [];
+  const skipped: SkippedEntry[] = [];
+  let hidden = 0;
   const pending: string[] = [''];
   while (pending.length > 0) {
     if (signal?.aborted) break;
     const rel = pending.pop()!;
-    let entries: import('node:fs').Dirent[];
+    let entries: Dirent[];
     try {
       entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
     } catch (err) {
       if (rel === '') throw err;
-      problems.push({ relPath: rel, reason: `This folder could not be read (${(err as { code?: string }).code})` });
+      const code = (err as { code?: string }).code;
+      skipped.push({ relPath: rel, code: 'FOLDER_UNREADABLE', message: `This folder could not be read (${code}).` });
       continue;
     }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    const subfolders: string[] = [];
     for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('.')) {
+        hidden++;
+        continue;
+      }
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) pending.push(childRel);
-      else if (
-        (entry.isFile() || entry.isSymbolicLink()) &&
-        PHOTO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())
-      ) {
-        files.push({ relPath: childRel, absPath: path.join(root, childRel) });
+      const absPath = path.join(root, childRel);
+      const resolved = await resolveEntry(entry, absPath, childRel);
+      if ('code' in resolved) skipped.push(resolved);
+      else if (resolved.kind === 'folder') {
+        if (resolved.viaLink) {
+          skipped.push({
+            relPath: childRel,
+            code: 'FOLDER_LINK_SKIPPED',
+            message: 'This is a symbolic link to a folder; Graft does not follow links to folders.',
+          });
+          continue;
+        }
+        if (isPhotoName(entry.name)) {
+          skipped.push({
+            relPath: childRel,
+            code: 'FOLDER_NAMED_LIKE_PHOTO',
+            message: 'This is a folder whose name ends like a photo: it was scanned as a folder, not read as a photo.',
+          });
+        }
+        subfolders.push(childRel);
+      } else if (resolved.kind === 'special') {
+        const { message } = notRegularFileError(resolved.stats, resolved.viaLink);
+        skipped.push({ relPath: childRel, code: 'NOT_REGULAR_FILE', message });
+      } else if (isPhotoName(entry.name)) files.push({ relPath: childRel, absPath });
+      else {
+        skipped.push({
+          relPath: childRel,
+          code: 'UNSUPPORTED_EXTENSION',
+          message: `Not a photo file type Graft reads (it reads ${EXTENSION_LIST}).`,
+        });
       }
     }
+    // Depth-first in name order: push in reverse so the first name is scanned first.
+    pending.push(...subfolders.reverse());
   }
   files.sort((a, b) => a.relPath.localeCompare(b.relPath));
-  return { files, problems };
+  return { files, skipped, hidden };
 }
 
 /** Counts the photos directly inside a folder and lists its visible sub-folders. */

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Id, ImportProgress, ImportSummary } from '../../common/contract';
+import type { Id, ImportProgress, ImportSummary, SkippedEntry } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { asPhotoError, inspectPhoto, orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ClassService } from './classes';
@@ -13,6 +13,8 @@ import { writeThumbnail } from './thumbnails';
 /** Photos decoded at once: sharp already spreads each decode over libuv's pool. */
 const IMPORT_CONCURRENCY = 4;
 const PROGRESS_INTERVAL_MS = 250;
+/** Skipped entries listed by name in a summary; all of them are counted in skippedTotal. */
+const SKIPPED_LISTED = 500;
 
 interface ExistingImage {
   id: Id;
@@ -32,7 +34,8 @@ interface RunState {
   labelsFromSubfolders: boolean;
   controller: AbortController;
   startedAt: number;
-  counts: Omit<ImportSummary, 'jobId' | 'folderId' | 'status' | 'seconds' | 'error'>;
+  counts: Omit<ImportSummary, 'jobId' | 'folderId' | 'status' | 'seconds' | 'error' | 'skipped'>;
+  skipped: SkippedEntry[];
 }
 
 function classNameFromPath(relPath: string): string | null {
@@ -79,7 +82,19 @@ export class LibraryImporter {
       labelsFromSubfolders: folder.labelsFromSubfolders,
       controller: new AbortController(),
       startedAt: Date.now(),
-      counts: { scanned: 0, added: 0, updated: 0, unchanged: 0, duplicates: 0, unreadable: 0, missing: 0, labelled: 0 },
+      counts: {
+        scanned: 0,
+        added: 0,
+        updated: 0,
+        unchanged: 0,
+        duplicates: 0,
+        unreadable: 0,
+        missing: 0,
+        labelled: 0,
+        skippedTotal: 0,
+        hidden: 0,
+      },
+      skipped: [],
     };
     this.running.set(jobId, state);
     const done = this.run(state).finally(() => this.running.delete(jobId));
@@ -94,7 +109,16 @@ export class LibraryImporter {
   }
 
   last(folderId: Id): ImportSummary | null {
-    return this.jobs.lastSummary<ImportSummary>(folderId, 'import');
+    const summary = this.jobs.lastSummary<ImportSummary>(folderId, 'import');
+    // Summaries stored before skipped entries were reported lack these fields.
+    return (
+      summary && {
+        ...summary,
+        skipped: summary.skipped ?? [],
+        skippedTotal: summary.skippedTotal ?? 0,
+        hidden: summary.hidden ?? 0,
+      }
+    );
   }
 
   private async run(state: RunState): Promise<ImportSummary> {
@@ -102,7 +126,10 @@ export class LibraryImporter {
     let error: string | null = null;
     try {
       this.progress(state, 'scanning', 0, 0, true);
-      const { files } = await walkPhotoFolder(state.root, state.controller.signal);
+      const { files, skipped, hidden } = await walkPhotoFolder(state.root, state.controller.signal);
+      state.skipped = skipped.slice(0, SKIPPED_LISTED);
+      state.counts.skippedTotal = skipped.length;
+      state.counts.hidden = hidden;
       // Marking vanished files first lets a moved photo find its old record among them.
       const markedMissing = state.controller.signal.aborted ? [] : this.markUnseenMissing(state.folderId, files);
       if (state.labelsFromSubfolders) this.createFolderClasses(state.projectId, files);
@@ -127,6 +154,7 @@ export class LibraryImporter {
       folderId: state.folderId,
       status,
       ...state.counts,
+      skipped: state.skipped,
       seconds: (Date.now() - state.startedAt) / 1000,
       error,
     };

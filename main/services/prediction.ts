@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BatchPredictSummary, Id, PredictModel } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { PredictionResult } from '../../common/training';
+import { readRegularFile } from '../imaging/regular-file';
 import type { ServiceContext } from './context';
 import { walkPhotoFolder } from './folder-walk';
 import type { ImageService } from './images';
@@ -73,7 +74,7 @@ export class PredictionService {
   async projectImages(model: PredictModel, imageIds: Id[], topK = 5): Promise<PredictionResult[]> {
     const sources = imageIds.map((id) => ({
       name: this.images.get(id).name,
-      read: () => fs.readFile(this.images.absolutePath(id)),
+      read: async () => (await readRegularFile(this.images.absolutePath(id))).buffer,
     }));
     return (await (await this.classifier(model)).predict(sources, { topK })).results;
   }
@@ -135,7 +136,7 @@ export class PredictionService {
       for (let start = 0; start < files.length && !signal.aborted; start += BATCH_CHUNK) {
         const chunk = files.slice(start, start + BATCH_CHUNK);
         const { results } = await classifier.predict(
-          chunk.map((f) => ({ name: f.relPath, read: () => fs.readFile(f.absPath) })),
+          chunk.map((f) => ({ name: f.relPath, read: async () => (await readRegularFile(f.absPath)).buffer })),
           { topK, signal },
         );
         for (const r of results) {

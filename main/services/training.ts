@@ -1,8 +1,8 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { FinalMetrics, TrainConfig, TrainingPreflight, TrainingProgress } from '../../common/training';
+import { readRegularFile } from '../imaging/regular-file';
 import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID } from '../ml/backbones/bundled-backbones';
 import { Embedder, EmbeddingCancelledError, type EmbedRunResult } from '../ml/embedding/embedder';
@@ -253,7 +253,7 @@ export class TrainingService {
         data.items.map((item) => ({
           id: item.contentHash,
           contentHash: item.contentHash,
-          read: () => fs.readFile(this.images.absolutePath(item.imageId)),
+          read: async () => (await readRegularFile(this.images.absolutePath(item.imageId))).buffer,
         })),
         {
           views: config.augmentFlip || config.flipTestTime ? ['original', 'hflip'] : ['original'],

@@ -365,7 +365,10 @@ export function l2Normalise(v: Float32Array): boolean {
 
 function readError(err: unknown): EmbedItemError {
   const code = (err as { code?: string } | null)?.code;
-  if (code === 'ENOENT') return { code: 'IMAGE_NOT_FOUND', message: 'The photo file is missing.' };
+  // VANISHED and DANGLING_LINK: the PhotoError codes of Graft's opener (imaging/regular-file).
+  if (code === 'ENOENT' || code === 'VANISHED' || code === 'DANGLING_LINK') {
+    return { code: 'IMAGE_NOT_FOUND', message: 'The photo file is missing.' };
+  }
   if (code === 'EACCES' || code === 'EPERM') {
     return { code: 'IMAGE_UNREADABLE', message: 'Permission denied: Graft may not read this photo.' };
   }

@@ -400,6 +400,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
         updated: 0,
         duplicates: 0,
         missing: 0,
+        skipped: [],
+        skippedTotal: 0,
+        hidden: 0,
         seconds: 0.5,
         error: null,
       };
