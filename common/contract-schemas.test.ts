@@ -87,7 +87,7 @@ describe('per-call argument schemas', () => {
     expect(refusal(() => parseCallArgs('predict:photos', { model, photos: [] })).code).toBe('BAD_REQUEST');
     const notBase64 = { model, photos: [{ name: 'a.jpg', dataBase64: '%%%' }] };
     expect(refusal(() => parseCallArgs('predict:photos', notBase64)).code).toBe('BAD_REQUEST');
-    const ok = { model, photos: [{ name: 'a.jpg', dataBase64: Buffer.from('photo').toString('base64') }] };
+    const ok = { model, photos: [{ name: 'a.jpg', dataBase64: btoa('photo') }] };
     expect(parseCallArgs('predict:photos', ok).photos).toHaveLength(1);
   });
 });

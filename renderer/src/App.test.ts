@@ -1,7 +1,8 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import { createFakeApi } from './lib/api/fake-api';
+import { createHostApi } from './lib/api/host-api';
 
 describe('App start-up', () => {
   it('reopens the last project in the library', async () => {
@@ -31,5 +32,27 @@ describe('App notices', () => {
     const title = screen.getByTestId('library-title');
     expect(bar.closest('main')).toBe(title.closest('main'));
     expect(bar.compareDocumentPosition(title) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+});
+
+describe('App without the host’s token', () => {
+  it('shows a locked screen that says to open the link npm start printed, with no app to click', async () => {
+    render(App, { props: { api: createHostApi({ token: null, fetch: vi.fn() }) } });
+
+    const locked = await screen.findByTestId('locked-screen');
+    expect(locked.textContent).toContain('npm start');
+    expect(locked.textContent).toContain('#token=');
+    expect(screen.queryByTestId('nav-projects')).toBeNull();
+    expect(screen.queryAllByRole('button')).toEqual([]);
+  });
+
+  it('locks too when the host refuses the token (an earlier run’s), without asking for events', async () => {
+    const refused = { ok: false, error: { code: 'UNAUTHORISED', message: 'Missing or wrong Graft token.' } };
+    const fetch = vi.fn(async (_url: RequestInfo | URL) => new Response(JSON.stringify(refused), { status: 401 }));
+    render(App, { props: { api: createHostApi({ token: 'stale', fetch }) } });
+
+    await screen.findByTestId('locked-screen');
+    expect(screen.queryByTestId('nav-projects')).toBeNull();
+    expect(fetch.mock.calls.map(([url]) => url)).toEqual(['/api/app:info']);
   });
 });
