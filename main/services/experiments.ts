@@ -13,6 +13,7 @@ import type {
   Prediction,
   TrainConfig,
 } from '../../common/training';
+import { recordDespiteFullDisk } from '../db/connection';
 import type { ServiceContext } from './context';
 
 export interface SnapshotItem {
@@ -122,7 +123,7 @@ export class ExperimentStore {
     const db = this.ctx.db;
     const row = this.row(experimentId);
     const seconds = (Date.now() - Date.parse(row.startedAt)) / 1000;
-    db.transaction(() => {
+    const record = db.transaction(() => {
       const put = db.prepare(
         `UPDATE experiment_items SET predicted_class_id = ?, confidence = ?, probabilities = ?
          WHERE experiment_id = ? AND content_hash = ?`,
@@ -141,7 +142,8 @@ export class ExperimentStore {
         seconds,
         experimentId,
       );
-    })();
+    });
+    recordDespiteFullDisk(db, record);
   }
 
   list(projectId: Id): ExperimentSummary[] {

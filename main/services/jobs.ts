@@ -1,4 +1,5 @@
 import type { Id } from '../../common/contract';
+import { recordDespiteFullDisk } from '../db/connection';
 import type { ServiceContext } from './context';
 
 export type JobStatus = 'running' | 'finished' | 'cancelled' | 'failed' | 'interrupted';
@@ -15,9 +16,11 @@ export class JobStore {
   }
 
   end(jobId: Id, status: JobStatus, summary: unknown, error: string | null): void {
-    this.ctx.db
-      .prepare('UPDATE jobs SET status = ?, finished_at = ?, summary = ?, error = ? WHERE id = ?')
-      .run(status, this.ctx.now(), JSON.stringify(summary), error, jobId);
+    recordDespiteFullDisk(this.ctx.db, () =>
+      this.ctx.db
+        .prepare('UPDATE jobs SET status = ?, finished_at = ?, summary = ?, error = ? WHERE id = ?')
+        .run(status, this.ctx.now(), JSON.stringify(summary), error, jobId),
+    );
   }
 
   lastSummary<T>(folderId: Id, kind: string): T | null {

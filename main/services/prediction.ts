@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BatchPredictSummary, Id, PredictModel } from '../../common/contract';
-import { GraftError } from '../../common/errors';
+import { GraftError, isDiskFull } from '../../common/errors';
 import type { PredictionResult } from '../../common/training';
 import { readRegularFile } from '../imaging/regular-file';
 import type { ServiceContext } from './context';
@@ -164,12 +164,11 @@ export class PredictionService {
     } catch (err) {
       await fs.rm(temp, { force: true });
       const code = (err as { code?: string }).code;
-      const message =
-        code === 'ENOSPC'
-          ? 'The disk is full: the CSV could not be written.'
-          : code === 'EACCES' || code === 'EROFS'
-            ? `Graft may not write to ${destinationDir}.`
-            : (err as Error).message;
+      const message = isDiskFull(err)
+        ? 'The disk is full: the CSV could not be written. Free some space and try again.'
+        : code === 'EACCES' || code === 'EROFS'
+          ? `Graft may not write to ${destinationDir}.`
+          : (err as Error).message;
       summary = {
         jobId,
         status: signal.aborted ? 'cancelled' : 'failed',

@@ -27,11 +27,14 @@ export async function writeThumbnail(thumbsDir: string, contentHash: string, pho
   if (await exists(target)) return;
   await fs.mkdir(path.dirname(target), { recursive: true });
   const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  // Encoded in memory, then written by Node: a failed write (ENOSPC) keeps its code, where sharp's
+  // toFile reports it as a decoding error ("write error") that would blame the photo.
+  const jpeg = await photo
+    .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true, fastShrinkOnLoad: true })
+    .jpeg({ quality: 80 })
+    .toBuffer();
   try {
-    await photo
-      .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true, fastShrinkOnLoad: true })
-      .jpeg({ quality: 80 })
-      .toFile(temp);
+    await fs.writeFile(temp, jpeg);
     await fs.rename(temp, target);
   } catch (err) {
     await fs.rm(temp, { force: true });

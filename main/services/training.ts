@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Id } from '../../common/contract';
-import { GraftError } from '../../common/errors';
+import { DISK_FULL_MESSAGE, GraftError, isDiskFull } from '../../common/errors';
 import type { FinalMetrics, TrainConfig, TrainingPreflight, TrainingProgress } from '../../common/training';
 import { readRegularFile } from '../imaging/regular-file';
 import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
@@ -232,7 +232,7 @@ export class TrainingService {
       this.finished(experimentId, projectId, 'finished', null);
     } catch (err) {
       const cancelled = signal.aborted || err instanceof EmbeddingCancelledError;
-      const message = cancelled ? 'Cancelled.' : (err as Error).message;
+      const message = cancelled ? 'Cancelled.' : isDiskFull(err) ? DISK_FULL_MESSAGE : (err as Error).message;
       this.experiments.finish(experimentId, { status: cancelled ? 'cancelled' : 'failed', error: message });
       this.finished(experimentId, projectId, cancelled ? 'cancelled' : 'failed', message);
     }
