@@ -60,7 +60,6 @@ describe('ThumbnailGrid', () => {
     expect(second.getAttribute('aria-pressed')).toBe('true');
     const img = first.querySelector('img');
     expect(img?.getAttribute('src')).toBe('fake-media://1/thumb');
-    expect(img?.getAttribute('loading')).toBe('lazy');
     expect(third.querySelector('img')).toBeNull();
     expect(third.textContent).toContain('unreadable');
   });
@@ -75,6 +74,26 @@ describe('ThumbnailGrid', () => {
     expect(ids.length).toBeLessThan(300);
     expect(ids).toContain(1000 * 9 + 1);
     expect(ids).not.toContain(1);
+  });
+
+  it('loads a few thumbnails at a time and drops the requests of rows scrolled out of view', async () => {
+    renderGrid();
+    const loading = () => [...document.querySelectorAll('img[src]')] as HTMLImageElement[];
+    expect(loading().length).toBeLessThanOrEqual(6);
+    const viewport = screen.getByTestId('thumbnail-grid');
+    // A fast scroll far down: the tiles passed over ask and leave before any of them loads.
+    for (let row = 50; row <= 1000; row += 50) {
+      viewport.scrollTop = 132 * row;
+      await fireEvent.scroll(viewport);
+    }
+    const shown = new Set(screen.getAllByTestId('thumb').map((t) => t.dataset.id));
+    const ids = loading().map((img) => img.closest<HTMLElement>('[data-testid="thumb"]')?.dataset.id);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThanOrEqual(6);
+    for (const id of ids) expect(shown.has(id)).toBe(true);
+    // As they load, the next ones in view follow.
+    for (const img of loading()) img.dispatchEvent(new Event('load'));
+    expect(loading().length).toBeGreaterThan(6);
   });
 
   it('reports clicks with their modifiers', async () => {
