@@ -160,7 +160,8 @@ describe('exportTfjsClassifier', () => {
     if (!graphModel) throw new Error('bundled backbone missing');
     expect(tfjsExportSupport(graphModel)).toEqual({
       supported: false,
-      reason: 'This backbone is a TF.js GraphModel; only the ONNX export keeps the whole model in one file.',
+      reason:
+        'A TF.js export joins the backbone and the trained head into one TF.js LayersModel; this backbone is a TF.js GraphModel, which cannot be joined that way. Export ONNX instead: it holds the whole model in one file.',
     });
     const result = await exportTfjsClassifier({
       ...options,

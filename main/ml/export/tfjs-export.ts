@@ -59,22 +59,24 @@ export type TfjsExportResult =
   | { supported: false; reason: string };
 
 const SHARD_BYTES = 4 * 1024 * 1024;
-const ONNX_ONLY = 'only the ONNX export keeps the whole model in one file.';
+/** Why TF.js export cannot take this backbone, and what to do instead. */
+const notLayers = (what: string) =>
+  `A TF.js export joins the backbone and the trained head into one TF.js LayersModel; this backbone is ${what}, which cannot be joined that way. Export ONNX instead: it holds the whole model in one file.`;
 
 /** Whether the whole classifier can be written as a TF.js LayersModel for this backbone. */
 export function tfjsExportSupport(spec: BackboneSpec, backboneArtifacts?: TfjsArtifacts): TfjsExportSupport {
   if (backboneArtifacts) {
     return backboneArtifacts.model.format === 'graph-model'
-      ? { supported: false, reason: `This backbone is a TF.js GraphModel; ${ONNX_ONLY}` }
+      ? { supported: false, reason: notLayers('a TF.js GraphModel') }
       : { supported: true };
   }
   const { source } = spec;
   if (source.kind === 'bundled') {
     return source.format === 'tfjs-layers-umd'
       ? { supported: true }
-      : { supported: false, reason: `This backbone is a TF.js GraphModel; ${ONNX_ONLY}` };
+      : { supported: false, reason: notLayers('a TF.js GraphModel') };
   }
-  if (source.origin === 'onnx') return { supported: false, reason: `This backbone is an ONNX file; ${ONNX_ONLY}` };
+  if (source.origin === 'onnx') return { supported: false, reason: notLayers('an ONNX file') };
   return {
     supported: false,
     reason:
