@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Id, ImportProgress, ImportSummary, SkippedEntry } from '../../common/contract';
-import { GraftError } from '../../common/errors';
+import { GraftError, isDiskFull } from '../../common/errors';
 import { asPhotoError, inspectPhoto, orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ClassService } from './classes';
 import type { ServiceContext } from './context';
@@ -143,11 +143,9 @@ export class LibraryImporter {
       }
     } catch (err) {
       status = 'failed';
-      const code = (err as { code?: string }).code;
-      error =
-        code === 'ENOSPC'
-          ? 'The disk is full: thumbnails could not be written. Free some space and scan the folder again; nothing already imported was lost.'
-          : `The import stopped: ${(err as Error).message}`;
+      error = isDiskFull(err)
+        ? 'The disk is full: the import stopped. Free some space and scan the folder again; nothing already imported was lost.'
+        : `The import stopped: ${(err as Error).message}`;
     }
     const summary: ImportSummary = {
       jobId: state.jobId,
@@ -179,8 +177,11 @@ export class LibraryImporter {
 
     let next = 0;
     let done = 0;
+    // The first failure (a full disk) stops every worker before the job is recorded as failed:
+    // none may go on writing rows for a job that is over.
+    let failure: { error: unknown } | null = null;
     const worker = async () => {
-      while (next < files.length && !state.controller.signal.aborted) {
+      while (next < files.length && !state.controller.signal.aborted && !failure) {
         const file = files[next++];
         const outcome = await this.importOne(state, file, existing.get(file.relPath));
         state.counts.scanned++;
@@ -190,7 +191,14 @@ export class LibraryImporter {
         this.progress(state, 'importing', done, files.length, done === 1 || done === files.length);
       }
     };
-    await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker));
+    await Promise.all(
+      Array.from({ length: IMPORT_CONCURRENCY }, () =>
+        worker().catch((error: unknown) => {
+          failure ??= { error };
+        }),
+      ),
+    );
+    if (failure) throw (failure as { error: unknown }).error;
   }
 
   private async importOne(state: RunState, file: WalkedFile, known: ExistingImage | undefined): Promise<Outcome> {
@@ -209,7 +217,8 @@ export class LibraryImporter {
       await writeThumbnail(this.ctx.paths.thumbnails, bytes.contentHash, orientedPhoto(bytes.buffer));
       return this.recordReadable(state, file, known, bytes, info.width, info.height);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ENOSPC') throw err;
+      // A full disk (thumbnail or database write) is never the photo's fault: the import stops.
+      if (isDiskFull(err)) throw err;
       const problem = asPhotoError(err, bytes?.buffer);
       this.recordUnreadable(state, file, known, bytes, problem.code, problem.message);
       return 'unreadable';
