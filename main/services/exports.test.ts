@@ -145,6 +145,27 @@ describe('ONNX export', () => {
     ).rejects.toThrow(/damaged|cannot load/);
   });
 
+  it('re-exporting into the same folder replaces its history row, so Predict lists the model once', async () => {
+    const options = { format: 'onnx' as const, location: out, folderName: 'colours-again', rawInput: false };
+    const first = await app.exports.start(experimentId, { ...options, overwrite: false }).done;
+    const failedAttempt = () => app.exports.start(experimentId, { ...options, overwrite: false });
+    expect(failedAttempt).toThrow(/already exists/);
+    const second = await app.exports.start(experimentId, { ...options, rawInput: true, overwrite: true }).done;
+    expect(second.status).toBe('passed');
+    const rows = app.exports.list(experimentId).filter((e) => e.path === second.path);
+    expect(rows.map((e) => e.id)).toEqual([second.id]);
+    expect(() => app.exports.get(first.id)).toThrow(/does not exist/);
+    // What the folder holds is the second export (raw input), and it still predicts.
+    const meta = fs.readFileSync(path.join(second.path, 'model.onnx')).toString('latin1');
+    expect(meta).toContain('"name":"image"');
+    const photo = app.images.list(projectId, { kind: 'all' })[0];
+    const bytes = fs.readFileSync(app.images.absolutePath(photo.id)).toString('base64');
+    const [result] = await app.prediction.photos({ kind: 'export', exportId: second.id }, [
+      { name: 'x.jpg', dataBase64: bytes },
+    ]);
+    expect(result.error).toBeNull();
+  });
+
   it('refuses to overwrite without confirmation, and an unwritable destination leaves nothing behind', async () => {
     expect(() =>
       app.exports.start(experimentId, {

@@ -235,15 +235,21 @@ export class ExportService {
         }),
       );
       this.replaceFolder(temp, target, options.overwrite);
-      this.ctx.db
-        .prepare('UPDATE exports SET status = ?, size_bytes = ?, parity = ?, error = ? WHERE id = ?')
-        .run(
-          report.ok ? 'passed' : 'failed',
-          folderSize(target),
-          parity ? JSON.stringify(parity) : null,
-          report.ok ? null : report.message,
-          exportId,
-        );
+      const size = folderSize(target);
+      this.ctx.db.transaction(() => {
+        this.ctx.db
+          .prepare('UPDATE exports SET status = ?, size_bytes = ?, parity = ?, error = ? WHERE id = ?')
+          .run(
+            report.ok ? 'passed' : 'failed',
+            size,
+            parity ? JSON.stringify(parity) : null,
+            report.ok ? null : report.message,
+            exportId,
+          );
+        // The folder now holds this export: the rows of those it replaced describe files that
+        // are gone, so they leave the history (and Predict's model list) rather than linger.
+        this.ctx.db.prepare('DELETE FROM exports WHERE path = ? AND id <> ?').run(target, exportId);
+      })();
     } catch (err) {
       removeQuietly(temp);
       const code = (err as { code?: string }).code;

@@ -109,6 +109,21 @@ describe('Export', () => {
     expect(screen.queryByTestId('notice')).toBeNull();
   });
 
+  it('exporting again into the same folder replaces its row in the history', async () => {
+    await openExport();
+    await exportInto('again');
+    await waitFor(() => expect(rows()[0]?.dataset.status).toBe('passed'));
+    const first = rows()[0].dataset.id;
+
+    await fireEvent.click(screen.getByTestId('export-start'));
+    await fireEvent.click(within(await screen.findByTestId('export-confirm-overwrite')).getByTestId('confirm-accept'));
+
+    await waitFor(() => expect(rows()[0]?.dataset.id).not.toBe(first));
+    await waitFor(() => expect(rows()[0].dataset.status).toBe('passed'));
+    expect(rows()).toHaveLength(1);
+    expect(rows()[0].textContent).toContain('/home/ana/models/again');
+  });
+
   it('rejects a path as the folder name', async () => {
     await openExport();
     await pickLocation('export-pick-location', ['models']);

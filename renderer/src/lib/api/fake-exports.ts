@@ -94,7 +94,7 @@ function parity(photos: number, passed: boolean): ParityResult {
 }
 
 export function createFakeExports(deps: FakeExportsDeps) {
-  const exports: ExportRecord[] = [];
+  let exports: ExportRecord[] = [];
   const runningBatches = new Set<Id>();
   const cancelledBatches = new Set<Id>();
 
@@ -196,7 +196,6 @@ export function createFakeExports(deps: FakeExportsDeps) {
       if (!overwrite && (where.folders.includes(name) || earlier.length > 0)) {
         throw new GraftError('CONFLICT', `A folder “${name}” already exists in ${where.path}.`);
       }
-      for (const e of earlier) e.missing = true;
       const record: ExportRecord = {
         id: deps.newId(),
         experimentId,
@@ -216,6 +215,8 @@ export function createFakeExports(deps: FakeExportsDeps) {
         record.status = record.parity.passed ? 'passed' : 'failed';
         record.error = record.parity.passed ? null : record.parity.message;
         record.sizeBytes = SIZE_BYTES[format];
+        // The folder now holds this export: the rows of those it replaced leave, as in ExportService.
+        exports = exports.filter((e) => e === record || e.path !== path);
         deps.dispatch('export:finished', { exportId: record.id, experimentId, status: record.status });
       }, deps.stepMs);
       return { exportId: record.id };
