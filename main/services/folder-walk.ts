@@ -63,6 +63,18 @@ function unresolvable(err: unknown, relPath: string, viaLink: boolean): SkippedE
   return { relPath, code: 'READ_FAILED', message: `This entry could not be examined (${code ?? 'unknown error'}).` };
 }
 
+/** Links are never followed into these (POSIX): their entries are devices and kernel state. */
+const SYSTEM_FOLDERS = ['/dev', '/proc', '/sys'];
+
+function isInside(child: string, parent: string): boolean {
+  return child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+}
+
+/** A folder's identity across paths (links, bind mounts): device and inode. */
+function folderKey(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
 /**
  * Lists the photos below `root`: regular files, directly or through symbolic links, whose name
  * ends in a PHOTO_EXTENSIONS ending. Nothing is opened: types come from readdir and, for links,
@@ -70,15 +82,30 @@ function unresolvable(err: unknown, relPath: string, viaLink: boolean): SkippedE
  * sockets, link loops, dangling links, unsupported endings, unreadable folders, folders named like
  * a photo — those are still scanned as folders); hidden entries are counted.
  *
+ * Symbolic links to folders are followed, after every real folder has been scanned, so a photo
+ * is listed under its real path where it has one. A folder is scanned once (by device and inode):
+ * a link back to a folder that contains it is a LINK_LOOP, one to a folder already scanned is
+ * ALREADY_SCANNED, and links into /dev, /proc or /sys are SYSTEM_FOLDER, never entered.
+ *
  * @throws the file-system error when `root` itself cannot be read.
  */
 export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promise<WalkResult> {
   const files: WalkedFile[] = [];
   const skipped: SkippedEntry[] = [];
   let hidden = 0;
+  const scanned = new Set<string>([folderKey(await fs.stat(root))]);
   const pending: string[] = [''];
-  while (pending.length > 0) {
+  /** Links to folders, followed once the real folders are done. */
+  const linkedFolders: string[] = [];
+  while (pending.length > 0 || linkedFolders.length > 0) {
     if (signal?.aborted) break;
+    if (pending.length === 0) {
+      const link = linkedFolders.shift()!;
+      const refusal = await refuseLinkedFolder(root, link, scanned);
+      if (refusal) skipped.push(refusal);
+      else pending.push(link);
+      continue;
+    }
     const rel = pending.pop()!;
     let entries: Dirent[];
     try {
@@ -101,14 +128,6 @@ export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promi
       const resolved = await resolveEntry(entry, absPath, childRel);
       if ('code' in resolved) skipped.push(resolved);
       else if (resolved.kind === 'folder') {
-        if (resolved.viaLink) {
-          skipped.push({
-            relPath: childRel,
-            code: 'FOLDER_LINK_SKIPPED',
-            message: 'This is a symbolic link to a folder; Graft does not follow links to folders.',
-          });
-          continue;
-        }
         if (isPhotoName(entry.name)) {
           skipped.push({
             relPath: childRel,
@@ -116,7 +135,8 @@ export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promi
             message: 'This is a folder whose name ends like a photo: it was scanned as a folder, not read as a photo.',
           });
         }
-        subfolders.push(childRel);
+        if (resolved.viaLink) linkedFolders.push(childRel);
+        else subfolders.push(childRel);
       } else if (resolved.kind === 'special') {
         const { message } = notRegularFileError(resolved.stats, resolved.viaLink);
         skipped.push({ relPath: childRel, code: 'NOT_REGULAR_FILE', message });
@@ -129,11 +149,65 @@ export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promi
         });
       }
     }
+    // Real folders are marked before any link is followed, so a link never takes a folder's
+    // place; one met again (through a bind mount, or below a followed link) is not rescanned.
+    const fresh: string[] = [];
+    for (const sub of subfolders) {
+      const stats = await fs.stat(path.join(root, sub)).catch(() => null);
+      if (stats && scanned.has(folderKey(stats))) skipped.push(alreadyScanned(sub, path.join(root, sub)));
+      else {
+        if (stats) scanned.add(folderKey(stats));
+        fresh.push(sub);
+      }
+    }
     // Depth-first in name order: push in reverse so the first name is scanned first.
-    pending.push(...subfolders.reverse());
+    pending.push(...fresh.reverse());
   }
   files.sort((a, b) => a.relPath.localeCompare(b.relPath));
   return { files, skipped, hidden };
+}
+
+/**
+ * Why the folder behind the link at `rel` must not be scanned, or null (and it is then recorded
+ * as scanned): a system folder, a folder containing the link (a loop) or one already scanned.
+ */
+async function refuseLinkedFolder(root: string, rel: string, scanned: Set<string>): Promise<SkippedEntry | null> {
+  const absPath = path.join(root, rel);
+  let target: string;
+  let stats: Stats;
+  try {
+    target = await fs.realpath(absPath);
+    stats = await fs.stat(target);
+  } catch (err) {
+    return unresolvable(err, rel, true);
+  }
+  if (process.platform !== 'win32' && SYSTEM_FOLDERS.some((system) => isInside(target, system))) {
+    return {
+      relPath: rel,
+      code: 'SYSTEM_FOLDER',
+      message: `This link leads into ${target}, a system folder of devices and kernel state that Graft never reads.`,
+    };
+  }
+  const linkFolder = await fs.realpath(path.dirname(absPath)).catch(() => path.dirname(absPath));
+  if (isInside(linkFolder, target)) {
+    return {
+      relPath: rel,
+      code: 'LINK_LOOP',
+      message: `This link leads back to ${target}, a folder that contains it: following it would loop for ever.`,
+    };
+  }
+  const key = folderKey(stats);
+  if (scanned.has(key)) return alreadyScanned(rel, target);
+  scanned.add(key);
+  return null;
+}
+
+function alreadyScanned(relPath: string, target: string): SkippedEntry {
+  return {
+    relPath,
+    code: 'ALREADY_SCANNED',
+    message: `This leads to ${target}, which was already scanned: its photos are not read twice.`,
+  };
 }
 
 /** Counts the photos directly inside a folder and lists its visible sub-folders. */

@@ -196,3 +196,55 @@ describe.skipIf(!posix)('walkPhotoFolder', () => {
     expect(result.hidden).toBe(1);
   });
 });
+
+describe.skipIf(!posix)('folders reached through symbolic links', () => {
+  /**
+   * photos/cats/a.jpg is real; photos/linked-dogs -> elsewhere/dogs (outside the chosen folder)
+   * holds b.jpg and a link back to itself; the other links repeat a folder, loop, enter /dev
+   * or point nowhere.
+   */
+  async function writeLinkedLayout(): Promise<string> {
+    const root = path.join(env.dir, 'photos');
+    const elsewhere = path.join(env.dir, 'elsewhere');
+    await writeClassPhoto(path.join(root, 'cats', 'a.jpg'), 0, 1);
+    await writeClassPhoto(path.join(elsewhere, 'dogs', 'b.jpg'), 1, 2);
+    fs.symlinkSync(path.join(elsewhere, 'dogs'), path.join(root, 'linked-dogs'));
+    fs.symlinkSync('../dogs', path.join(elsewhere, 'dogs', 'round-again'));
+    fs.symlinkSync('cats', path.join(root, 'cats-again'));
+    fs.symlinkSync('.', path.join(root, 'here'));
+    fs.symlinkSync('..', path.join(root, 'cats', 'up'));
+    fs.symlinkSync('/dev', path.join(root, 'devices'));
+    fs.symlinkSync('/proc/self', path.join(root, 'process'));
+    fs.symlinkSync(path.join(env.dir, 'nope'), path.join(root, 'gone'));
+    return root;
+  }
+
+  it('are followed once each: loops, repeats, system folders and dangling links are listed with reasons', async () => {
+    const root = await writeLinkedLayout();
+    const result = await within(10_000, walkPhotoFolder(root));
+    expect(result.files.map((f) => f.relPath)).toEqual(['cats/a.jpg', 'linked-dogs/b.jpg']);
+    expect(codes(result.skipped)).toEqual({
+      'cats-again': 'ALREADY_SCANNED',
+      'cats/up': 'LINK_LOOP',
+      devices: 'SYSTEM_FOLDER',
+      gone: 'DANGLING_LINK',
+      here: 'LINK_LOOP',
+      'linked-dogs/round-again': 'LINK_LOOP',
+      process: 'SYSTEM_FOLDER',
+    });
+    expect(result.skipped.find((s) => s.relPath === 'devices')?.message).toMatch(/\/dev, a system folder/);
+  });
+
+  it('count in the import: the linked photos are imported and the refused links are in the summary', async () => {
+    const root = await writeLinkedLayout();
+    const project = app.projects.create('Linked');
+    const summary = await within(20_000, app.importer.start(app.folders.add(project.id, root, false).id).done);
+    expect(summary).toMatchObject({ status: 'finished', added: 2, skippedTotal: 7 });
+    expect(
+      app.images
+        .list(project.id, { kind: 'all' })
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['a.jpg', 'b.jpg']);
+  });
+});
