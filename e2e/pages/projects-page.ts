@@ -26,11 +26,11 @@ export class ProjectsPage {
     return this.cards.filter({ has: this.page.getByTestId('project-name').getByText(name, { exact: true }) });
   }
 
+  /** Creates a project; it opens in the Library at once. */
   async createProject(name: string): Promise<void> {
     await this.nameInput.fill(name);
     await this.createButton.click();
-    await expect(this.card(name)).toHaveCount(1);
-    await expect(this.nameInput).toHaveValue('');
+    await expect(this.page.getByTestId('library-title')).toHaveText(name);
   }
 
   async openProject(name: string): Promise<void> {

@@ -20,7 +20,6 @@ export async function createLabelledProject(
 
   await projects.goto(url);
   await projects.createProject(projectName);
-  await projects.openProject(projectName);
   await library.expectOpen(projectName);
 
   await library.openAddPhotos({ labelsFromSubfolders: true });

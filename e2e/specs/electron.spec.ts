@@ -77,7 +77,6 @@ test('under Electron: import through the native dialog, label, restart, labels k
   await test.step('create and open a project', async () => {
     const projects = new ProjectsPage(page);
     await projects.createProject(PROJECT);
-    await projects.openProject(PROJECT);
     await library.expectOpen(PROJECT);
   });
 

@@ -6,16 +6,18 @@ import Projects from './Projects.svelte';
 const cardNames = () => screen.queryAllByTestId('project-name').map((el) => el.textContent?.trim());
 
 describe('Projects view', () => {
-  it('creates a project that then appears in the list', async () => {
-    const { session, context } = await startTestApp({ projects: [{ name: 'Ants', photos: 2 }] });
+  it('creates a project, lists it and opens it in the Library', async () => {
+    const { api, session, context } = await startTestApp({ projects: [{ name: 'Ants', photos: 2 }] });
     render(Projects, { props: { session }, context });
     await waitFor(() => expect(cardNames()).toEqual(['Ants']));
 
     await fireEvent.input(screen.getByTestId('new-project-name'), { target: { value: '  Birds ' } });
     await fireEvent.click(screen.getByTestId('create-project'));
 
+    await waitFor(() => expect(session.view).toBe('library'));
+    expect(session.project?.name).toBe('Birds');
+    expect(api.argsOf('projects:open')).toEqual([{ projectId: session.project?.id }]);
     await waitFor(() => expect(cardNames()).toEqual(['Birds', 'Ants']));
-    await waitFor(() => expect((screen.getByTestId('new-project-name') as HTMLInputElement).value).toBe(''));
   });
 
   it('shows a refused name as a notice and keeps what was typed', async () => {
