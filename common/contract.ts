@@ -32,11 +32,6 @@ export interface AppInfo {
   transport: 'electron' | 'host';
   dataDir: string;
   schemaVersion: number;
-  /**
-   * Set when Graft started on a full disk: the data opened read-only (changes fail with DISK_FULL
-   * until space is freed and Graft restarted). The renderer shows `message` as a banner.
-   */
-  readOnly: { code: 'DISK_FULL'; message: string } | null;
 }
 
 export interface ProjectSummary {
@@ -160,6 +155,7 @@ export type SkipReason =
   | 'FOLDER_NAMED_LIKE_PHOTO'
   | 'UNSUPPORTED_EXTENSION'
   | 'FOLDER_UNREADABLE'
+  | 'FOLDER_LINK_SKIPPED'
   | 'SYSTEM_FOLDER'
   | 'ALREADY_SCANNED'
   | 'PERMISSION_DENIED'
@@ -170,6 +166,53 @@ export interface SkippedEntry {
   relPath: string;
   code: SkipReason;
   message: string;
+}
+
+/** Deepest folder level an import can take classes from (see `import:preview`). */
+export const MAX_CLASS_LEVEL = 8;
+
+/**
+ * What importing a chosen folder with labels from folder names would find, before anything is
+ * imported. The class of a photo is the `classLevel`-th folder below the chosen one, split
+ * folders (train, val, valid, validation, test, any case) not counted; the split comes from them.
+ */
+export interface ImportPreview {
+  /** The chosen folder, for showing (never sent back). */
+  path: string;
+  photoCount: number;
+  classLevel: number;
+  /** Deepest class level any photo has: the levels worth offering are 1…maxLevel. */
+  maxLevel: number;
+  /** Another level that finds two or more classes where `classLevel` finds fewer; else null. */
+  suggestedLevel: number | null;
+  /** Name order; `samples` are the first photos, with a small JPEG data URL where it could be made. */
+  classes: { name: string; count: number; samples: { relPath: string; thumbnail: string | null }[] }[];
+  /** Photos in folders named like a split, by folder name as written. */
+  splitFolders: { name: string; split: Split; count: number }[];
+  /** Photos that would get no class (at the root, only in split folders, not deep enough). */
+  unlabelled: { count: number; samples: string[] };
+  /** Why photos would get no class, in words; null when every photo gets one. */
+  note: string | null;
+}
+
+/** A photo whose content (SHA-256) another photo of the project already has. */
+export interface DuplicatePhoto {
+  imageId: Id;
+  relPath: string;
+  /** The photo it copies; null once that one left the project. */
+  copyOf: { imageId: Id; relPath: string } | null;
+}
+
+/**
+ * The same content found in folders of different classes. `imageId` is the photo kept in the
+ * library; `copies` lists every file of it with the class its folder named. `open` (left out of
+ * training) until the person chooses a class; `excluded` once they chose to leave it out.
+ */
+export interface LabelConflict {
+  id: Id;
+  status: 'open' | 'excluded';
+  imageId: Id;
+  copies: { imageId: Id; relPath: string; classId: Id; className: string }[];
 }
 
 export interface ImportSummary {
@@ -189,6 +232,10 @@ export interface ImportSummary {
   skippedTotal: number;
   /** Hidden files and folders (names starting with “.”): left out by design, only counted. */
   hidden: number;
+  /** Why photos got no class from folder names (they sit at the root, only split folders…); null when all did. */
+  labelNote: string | null;
+  /** Copies found in a folder of another class than the photo they copy: label conflicts, see `labels:conflicts`. */
+  conflicts: number;
   seconds: number;
   error: string | null;
 }
@@ -258,6 +305,11 @@ export interface Calls {
   'folders:list': Call<{ projectId: Id }, SourceFolder[]>;
   'folders:pick': Call<{ projectId: Id; labelsFromSubfolders: boolean }, PickResult>;
   'folders:remove': Call<{ folderId: Id }, { removed: true }>;
+  /** Adds the folder chosen with `locations:pick`; `classLevel` (1 by default) as `import:preview` showed. */
+  'folders:add': Call<
+    { projectId: Id; location: string; labelsFromSubfolders: boolean; classLevel?: number },
+    SourceFolder
+  >;
   'picker:enter': Call<{ pickerId: string; name: string }, PickerView>;
   'picker:up': Call<{ pickerId: string }, PickerView>;
   'picker:choose': Call<{ pickerId: string }, PickResult>;
@@ -266,10 +318,13 @@ export interface Calls {
   'import:start': Call<{ folderId: Id }, { jobId: Id }>;
   'import:cancel': Call<{ jobId: Id }, { cancelling: boolean }>;
   'import:last': Call<{ folderId: Id }, ImportSummary | null>;
+  /** The classes, splits and unlabelled photos a folder chosen with `locations:pick` would give. */
+  'import:preview': Call<{ location: string; classLevel?: number }, ImportPreview>;
 
   'images:list': Call<{ projectId: Id; filter: ImageFilter }, ImageRow[]>;
   'images:get': Call<{ imageId: Id }, ImageDetail>;
   'images:problems': Call<{ projectId: Id }, ImageProblem[]>;
+  'images:duplicates': Call<{ projectId: Id }, DuplicatePhoto[]>;
 
   'classes:list': Call<{ projectId: Id }, ClassInfo[]>;
   'classes:create': Call<{ projectId: Id; name: string; colour?: string }, ClassInfo>;
@@ -282,6 +337,9 @@ export interface Calls {
   'labels:undo': Call<{ projectId: Id }, LabelChangeResult>;
   'labels:redo': Call<{ projectId: Id }, LabelChangeResult>;
   'labels:history': Call<{ projectId: Id }, LabelChangeResult>;
+  'labels:conflicts': Call<{ projectId: Id }, LabelConflict[]>;
+  /** Ends a conflict: `classId` labels the photo with that class; null leaves it out of training. */
+  'labels:resolveConflict': Call<{ conflictId: Id; classId: Id | null }, LabelConflict[]>;
 
   /** `replaceAll`: also redistribute photos whose split came from folder names or a person's move. */
   'splits:generate': Call<{ projectId: Id; seed: number; ratios: SplitRatios; replaceAll?: boolean }, SplitSummary>;
@@ -389,6 +447,7 @@ export const CALL_NAMES = [
   'folders:list',
   'folders:pick',
   'folders:remove',
+  'folders:add',
   'picker:enter',
   'picker:up',
   'picker:choose',
@@ -396,9 +455,11 @@ export const CALL_NAMES = [
   'import:start',
   'import:cancel',
   'import:last',
+  'import:preview',
   'images:list',
   'images:get',
   'images:problems',
+  'images:duplicates',
   'classes:list',
   'classes:create',
   'classes:update',
@@ -409,6 +470,8 @@ export const CALL_NAMES = [
   'labels:undo',
   'labels:redo',
   'labels:history',
+  'labels:conflicts',
+  'labels:resolveConflict',
   'splits:generate',
   'splits:set',
   'splits:carveTest',

@@ -146,10 +146,27 @@ export interface ExperimentComparison {
   perClassDiff: { className: string; aF1: number | null; bF1: number | null }[];
 }
 
+/** A photo named for a person: where it is below its folder and what is wrong with it. */
+export interface NamedPhoto {
+  /** Null once the photo has left the project. */
+  imageId: Id | null;
+  relPath: string;
+  reason: string;
+}
+
 export interface TrainingWarning {
   level: 'info' | 'warning' | 'error';
-  code: 'TOO_FEW_CLASSES' | 'TOO_FEW_PHOTOS' | 'IMBALANCED' | 'NO_VALIDATION' | 'UNLABELLED' | 'NO_SPLIT';
+  code:
+    | 'TOO_FEW_CLASSES'
+    | 'TOO_FEW_PHOTOS'
+    | 'IMBALANCED'
+    | 'NO_VALIDATION'
+    | 'UNLABELLED'
+    | 'NO_SPLIT'
+    | 'LABEL_CONFLICT';
   message: string;
+  /** The photos the warning is about, named, when it is about particular photos. */
+  photos?: NamedPhoto[];
 }
 
 export interface TrainingPreflight {

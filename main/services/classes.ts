@@ -1,6 +1,7 @@
 import { paletteColour } from '../../common/class-palette';
 import type { ClassInfo, Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
+import { classNameKey } from '../../common/folder-layout';
 import type { ServiceContext } from './context';
 import { requireClass, requireProject } from './lookups';
 
@@ -22,14 +23,6 @@ export function cleanClassName(name: unknown): string {
   if (!clean) throw new GraftError('BAD_REQUEST', 'A class needs a name.');
   if (clean.length > 80) throw new GraftError('BAD_REQUEST', 'Class names are at most 80 characters.');
   return clean;
-}
-
-/**
- * What two class names are compared by: NFC, then lower case (full Unicode, not only the
- * ASCII folding of SQLite's NOCASE), so “CAFÉ”, “café” and “cafe\u0301” are one class.
- */
-export function classNameKey(name: string): string {
-  return name.normalize('NFC').trim().toLowerCase().normalize('NFC');
 }
 
 export class ClassService {

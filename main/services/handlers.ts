@@ -6,6 +6,7 @@ import { asId, asIds, asModel, asText } from './arguments';
 import { modelInFolder } from './backbones';
 import type { PickPurpose } from './folder-picker';
 import type { GraftApp } from './graft-app';
+import { previewImport } from './import-preview';
 
 export type Handlers = { [N in CallName]: (args: CallArgs<N>) => Promise<CallResult<N>> | CallResult<N> };
 
@@ -28,7 +29,6 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
       transport: info.transport,
       dataDir: app.ctx.paths.root,
       schemaVersion: app.schemaVersion,
-      readOnly: app.readOnly,
     }),
 
     'projects:list': () => app.projects.list(),
@@ -51,6 +51,11 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
       app.folders.remove(asId(a.folderId, 'folderId'));
       return { removed: true };
     },
+    'folders:add': (a) => {
+      const folder = app.folders.add(a.projectId, app.locations.resolve(a.location), a.labelsFromSubfolders);
+      if (a.classLevel !== undefined) app.importer.setClassLevel(folder.id, a.classLevel);
+      return folder;
+    },
     'picker:enter': (a) => app.picker.enter(asText(a.pickerId, 'pickerId'), asText(a.name, 'name')),
     'picker:up': (a) => app.picker.up(asText(a.pickerId, 'pickerId')),
     'picker:choose': (a) => app.chosenFolder(app.picker.choose(asText(a.pickerId, 'pickerId'))),
@@ -62,10 +67,12 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     'import:start': (a) => ({ jobId: app.importer.start(asId(a.folderId, 'folderId')).jobId }),
     'import:cancel': (a) => ({ cancelling: app.importer.cancel(asId(a.jobId, 'jobId')) }),
     'import:last': (a) => app.importer.last(asId(a.folderId, 'folderId')),
+    'import:preview': (a) => previewImport(app.locations.resolve(a.location), a.classLevel ?? 1),
 
     'images:list': (a) => app.images.list(asId(a.projectId, 'projectId'), a.filter),
     'images:get': (a) => app.images.get(asId(a.imageId, 'imageId')),
     'images:problems': (a) => app.images.problems(asId(a.projectId, 'projectId')),
+    'images:duplicates': (a) => app.sameContent.duplicates(a.projectId),
 
     'classes:list': (a) => app.classes.list(asId(a.projectId, 'projectId')),
     'classes:create': (a) => app.classes.create(asId(a.projectId, 'projectId'), asText(a.name, 'name'), a.colour),
@@ -84,6 +91,8 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     'labels:undo': (a) => app.labels.undo(asId(a.projectId, 'projectId')),
     'labels:redo': (a) => app.labels.redo(asId(a.projectId, 'projectId')),
     'labels:history': (a) => app.labels.history(asId(a.projectId, 'projectId')),
+    'labels:conflicts': (a) => app.sameContent.conflicts(a.projectId),
+    'labels:resolveConflict': (a) => app.sameContent.resolve(a.conflictId, a.classId),
 
     'splits:generate': (a) =>
       app.splits.generate(asId(a.projectId, 'projectId'), a.seed, a.ratios, a.replaceAll === true),

@@ -1,13 +1,20 @@
 import fs from 'node:fs';
-import type { Id, ImportProgress, ImportSummary, SkippedEntry } from '../../common/contract';
-import { GraftError, isDiskFull } from '../../common/errors';
+import {
+  type Id,
+  type ImportProgress,
+  type ImportSummary,
+  MAX_CLASS_LEVEL,
+  type SkippedEntry,
+} from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import { describeLayout, type FolderLayout, folderLabel, unlabelledReason } from '../../common/folder-layout';
 import { asPhotoError, inspectPhoto, orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ClassService } from './classes';
 import type { ServiceContext } from './context';
 import { type WalkedFile, walkPhotoFolder } from './folder-walk';
 import { JobStore } from './jobs';
 import { requireFolder } from './lookups';
-import { splitFromFolderName, splitFromPath } from './splits';
+import type { SameContentService } from './same-content';
 import { writeThumbnail } from './thumbnails';
 
 /** Photos decoded at once: sharp already spreads each decode over libuv's pool. */
@@ -24,7 +31,7 @@ interface ExistingImage {
   status: string;
 }
 
-type Outcome = 'added' | 'updated' | 'unchanged' | 'duplicate' | 'unreadable';
+type Outcome = 'added' | 'updated' | 'unchanged' | 'duplicate' | 'conflict' | 'unreadable';
 
 interface RunState {
   jobId: Id;
@@ -32,17 +39,14 @@ interface RunState {
   projectId: Id;
   root: string;
   labelsFromSubfolders: boolean;
+  /** Which folder level below the root names the class (1 = the first; see folderLabel). */
+  classLevel: number;
+  /** Why photos got no class from their folders, when some did not. */
+  labelNote: string | null;
   controller: AbortController;
   startedAt: number;
-  counts: Omit<ImportSummary, 'jobId' | 'folderId' | 'status' | 'seconds' | 'error' | 'skipped'>;
+  counts: Omit<ImportSummary, 'jobId' | 'folderId' | 'status' | 'seconds' | 'error' | 'skipped' | 'labelNote'>;
   skipped: SkippedEntry[];
-}
-
-function classNameFromPath(relPath: string): string | null {
-  const parts = relPath.split('/');
-  if (parts.length < 2) return null;
-  const parent = parts[parts.length - 2];
-  return splitFromFolderName(parent) ? null : parent;
 }
 
 export class LibraryImporter {
@@ -54,6 +58,7 @@ export class LibraryImporter {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly classes: ClassService,
+    private readonly sameContent: SameContentService,
   ) {
     this.jobs = new JobStore(ctx);
   }
@@ -80,6 +85,8 @@ export class LibraryImporter {
       projectId: folder.projectId,
       root: folder.path,
       labelsFromSubfolders: folder.labelsFromSubfolders,
+      classLevel: this.classLevel(folderId),
+      labelNote: null,
       controller: new AbortController(),
       startedAt: Date.now(),
       counts: {
@@ -91,6 +98,7 @@ export class LibraryImporter {
         unreadable: 0,
         missing: 0,
         labelled: 0,
+        conflicts: 0,
         skippedTotal: 0,
         hidden: 0,
       },
@@ -99,6 +107,25 @@ export class LibraryImporter {
     this.running.set(jobId, state);
     const done = this.run(state).finally(() => this.running.delete(jobId));
     return { jobId, done };
+  }
+
+  /**
+   * Sets which folder level below a source folder names its photos' classes (1 = the first
+   * level; split folders are not counted, see folderLabel); kept for later re-scans.
+   */
+  setClassLevel(folderId: Id, classLevel: number): void {
+    requireFolder(this.ctx.db, folderId);
+    if (!Number.isInteger(classLevel) || classLevel < 1 || classLevel > MAX_CLASS_LEVEL) {
+      throw new GraftError('BAD_REQUEST', `The class level is a whole number from 1 to ${MAX_CLASS_LEVEL}.`);
+    }
+    this.ctx.db.prepare('UPDATE source_folders SET class_level = ? WHERE id = ?').run(classLevel, folderId);
+  }
+
+  private classLevel(folderId: Id): number {
+    const row = this.ctx.db.prepare('SELECT class_level AS level FROM source_folders WHERE id = ?').get(folderId) as {
+      level: number;
+    };
+    return row.level;
   }
 
   cancel(jobId: Id): boolean {
@@ -116,6 +143,8 @@ export class LibraryImporter {
         ...summary,
         skipped: summary.skipped ?? [],
         skippedTotal: summary.skippedTotal ?? 0,
+        labelNote: summary.labelNote ?? null,
+        conflicts: summary.conflicts ?? 0,
         hidden: summary.hidden ?? 0,
       }
     );
@@ -132,7 +161,14 @@ export class LibraryImporter {
       state.counts.hidden = hidden;
       // Marking vanished files first lets a moved photo find its old record among them.
       const markedMissing = state.controller.signal.aborted ? [] : this.markUnseenMissing(state.folderId, files);
-      if (state.labelsFromSubfolders) this.createFolderClasses(state.projectId, files);
+      if (state.labelsFromSubfolders) {
+        const layout = describeLayout(
+          files.map((f) => f.relPath),
+          state.classLevel,
+        );
+        state.labelNote = unlabelledReason(layout);
+        this.createFolderClasses(state.projectId, layout);
+      }
       await this.importFiles(state, files);
       state.counts.missing = this.countStillMissing(markedMissing);
       if (state.controller.signal.aborted) status = 'cancelled';
@@ -143,9 +179,11 @@ export class LibraryImporter {
       }
     } catch (err) {
       status = 'failed';
-      error = isDiskFull(err)
-        ? 'The disk is full: the import stopped. Free some space and scan the folder again; nothing already imported was lost.'
-        : `The import stopped: ${(err as Error).message}`;
+      const code = (err as { code?: string }).code;
+      error =
+        code === 'ENOSPC'
+          ? 'The disk is full: thumbnails could not be written. Free some space and scan the folder again; nothing already imported was lost.'
+          : `The import stopped: ${(err as Error).message}`;
     }
     const summary: ImportSummary = {
       jobId: state.jobId,
@@ -153,6 +191,7 @@ export class LibraryImporter {
       status,
       ...state.counts,
       skipped: state.skipped,
+      labelNote: state.labelNote,
       seconds: (Date.now() - state.startedAt) / 1000,
       error,
     };
@@ -177,28 +216,19 @@ export class LibraryImporter {
 
     let next = 0;
     let done = 0;
-    // The first failure (a full disk) stops every worker before the job is recorded as failed:
-    // none may go on writing rows for a job that is over.
-    let failure: { error: unknown } | null = null;
     const worker = async () => {
-      while (next < files.length && !state.controller.signal.aborted && !failure) {
+      while (next < files.length && !state.controller.signal.aborted) {
         const file = files[next++];
         const outcome = await this.importOne(state, file, existing.get(file.relPath));
         state.counts.scanned++;
         if (outcome === 'duplicate') state.counts.duplicates++;
+        else if (outcome === 'conflict') state.counts.conflicts++;
         else state.counts[outcome]++;
         done++;
         this.progress(state, 'importing', done, files.length, done === 1 || done === files.length);
       }
     };
-    await Promise.all(
-      Array.from({ length: IMPORT_CONCURRENCY }, () =>
-        worker().catch((error: unknown) => {
-          failure ??= { error };
-        }),
-      ),
-    );
-    if (failure) throw (failure as { error: unknown }).error;
+    await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker));
   }
 
   private async importOne(state: RunState, file: WalkedFile, known: ExistingImage | undefined): Promise<Outcome> {
@@ -217,8 +247,7 @@ export class LibraryImporter {
       await writeThumbnail(this.ctx.paths.thumbnails, bytes.contentHash, orientedPhoto(bytes.buffer));
       return this.recordReadable(state, file, known, bytes, info.width, info.height);
     } catch (err) {
-      // A full disk (thumbnail or database write) is never the photo's fault: the import stops.
-      if (isDiskFull(err)) throw err;
+      if ((err as { code?: string }).code === 'ENOSPC') throw err;
       const problem = asPhotoError(err, bytes?.buffer);
       this.recordUnreadable(state, file, known, bytes, problem.code, problem.message);
       return 'unreadable';
@@ -265,9 +294,17 @@ export class LibraryImporter {
         });
         outcome = duplicateOf ? 'duplicate' : known ? 'updated' : 'added';
       }
-      if (outcome !== 'duplicate' && state.labelsFromSubfolders) this.labelFromPath(state, imageId, file.relPath);
-      const split = splitFromPath(file.relPath);
-      if (split && outcome !== 'duplicate') {
+      const { className, split } = folderLabel(file.relPath, state.classLevel);
+      if (state.labelsFromSubfolders && className) {
+        if (outcome !== 'duplicate') this.labelFromFolder(state, imageId, className);
+        else {
+          const classId = this.classes.ensure(state.projectId, className);
+          const copy = this.sameContent.recordCopy(state.projectId, bytes.contentHash, imageId, classId);
+          if (copy === 'labelled') state.counts.labelled++;
+          if (copy === 'conflict') outcome = 'conflict';
+        }
+      }
+      if (split && outcome !== 'duplicate' && outcome !== 'conflict') {
         db.prepare(
           `INSERT INTO splits (image_id, split, origin) VALUES (?, ?, 'user')
            ON CONFLICT(image_id) DO UPDATE SET split = excluded.split, origin = 'user'`,
@@ -350,18 +387,11 @@ export class LibraryImporter {
   }
 
   /** Classes named after sub-folders are created up front, in name order, not in decode order. */
-  private createFolderClasses(projectId: Id, files: WalkedFile[]): void {
-    const names = new Set<string>();
-    for (const f of files) {
-      const name = classNameFromPath(f.relPath);
-      if (name) names.add(name);
-    }
-    for (const name of [...names].sort((a, b) => a.localeCompare(b))) this.classes.ensure(projectId, name);
+  private createFolderClasses(projectId: Id, layout: FolderLayout): void {
+    for (const c of layout.classes) this.classes.ensure(projectId, c.name);
   }
 
-  private labelFromPath(state: RunState, imageId: Id, relPath: string): void {
-    const className = classNameFromPath(relPath);
-    if (!className) return;
+  private labelFromFolder(state: RunState, imageId: Id, className: string): void {
     const classId = this.classes.ensure(state.projectId, className);
     const info = this.ctx.db
       .prepare(

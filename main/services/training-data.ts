@@ -1,32 +1,49 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Id, Split } from '../../common/contract';
-import type { ClassSnapshot, DatasetSnapshot, TrainingWarning } from '../../common/training';
+import type { ClassSnapshot, DatasetSnapshot, NamedPhoto, TrainingWarning } from '../../common/training';
 import type { ServiceContext } from './context';
 import type { SnapshotItem } from './experiments';
+import { conflictedContent } from './same-content';
 
 /** Below this many photos in a class, a model learns it poorly. */
 export const MIN_PHOTOS_PER_CLASS = 5;
 /** Largest to smallest class above this ratio is flagged as imbalanced. */
 export const IMBALANCE_RATIO = 3;
 
+/** Photos named in a warning: the first few, so a list of thousands stays readable. */
+const NAMED_PHOTOS = 50;
+
 export interface TrainingData {
   items: SnapshotItem[];
   snapshot: DatasetSnapshot;
+  /** Labelled photos left out because their content is in an open label conflict. */
+  conflicted: NamedPhoto[];
 }
 
-/** The labelled, readable photos of a project with their split, as a training run will see them. */
+/**
+ * The labelled, readable photos of a project with their split, as a training run will see them.
+ * Photos whose content is in a label conflict (or was excluded when resolving one) are left out.
+ */
 export function collectTrainingData(ctx: ServiceContext, projectId: Id): TrainingData {
   const classes = ctx.db
     .prepare('SELECT id, name, colour FROM classes WHERE project_id = ? ORDER BY sort_order, id')
     .all(projectId) as { id: Id; name: string; colour: string }[];
-  const rows = ctx.db
+  const all = ctx.db
     .prepare(
       `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.class_id AS classId, s.split
        FROM images i JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
        WHERE i.project_id = ? AND i.status = 'ok' ORDER BY i.content_hash`,
     )
     .all(projectId) as { imageId: Id; contentHash: string; relPath: string; classId: Id; split: Split }[];
+  const excluded = conflictedContent(ctx, projectId);
+  const conflicted = all.flatMap((r) => {
+    const conflict = excluded.get(r.contentHash);
+    if (conflict?.status !== 'open') return [];
+    const classes = conflict.classNames.map((n) => `“${n}”`).join(' and ');
+    return [{ imageId: r.imageId, relPath: r.relPath, reason: `Copies of it are in folders of ${classes}.` }];
+  });
+  const rows = all.filter((r) => !excluded.has(r.contentHash));
 
   const counts = new Map<Id, ClassSnapshot['counts']>(classes.map((c) => [c.id, { train: 0, val: 0, test: 0 }]));
   for (const r of rows) counts.get(r.classId)![r.split]++;
@@ -49,6 +66,7 @@ export function collectTrainingData(ctx: ServiceContext, projectId: Id): Trainin
       hash: hash.digest('hex'),
       imageCount: rows.length,
     },
+    conflicted,
   };
 }
 
@@ -95,6 +113,15 @@ export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: Train
       level: 'warning',
       code: 'IMBALANCED',
       message: `Classes are imbalanced: “${big.name}” has ${total(big)} photos, “${small.name}” ${total(small)}. Class weighting compensates in training, but more photos of the small class help most.`,
+    });
+  }
+  if (data.conflicted.length > 0) {
+    const n = data.conflicted.length;
+    warnings.push({
+      level: 'warning',
+      code: 'LABEL_CONFLICT',
+      message: `${n} ${n === 1 ? 'photo appears' : 'photos appear'} in more than one class folder; ${n === 1 ? 'it is' : 'they are'} left out of training until you choose ${n === 1 ? 'its' : 'their'} class or exclude ${n === 1 ? 'it' : 'them'}.`,
+      photos: data.conflicted.slice(0, NAMED_PHOTOS),
     });
   }
   const { unlabelled } = ctx.db

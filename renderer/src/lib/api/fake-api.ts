@@ -27,6 +27,7 @@ import type {
   SplitSummary,
 } from '../../../../common/contract';
 import { GraftError } from '../../../../common/errors';
+import { classNameKey, describeLayout, folderLabel, unlabelledReason } from '../../../../common/folder-layout';
 import { EventHub } from './event-hub';
 import { createFakeBackbones } from './fake-backbones';
 import { createFakeExports, type FakeLocation } from './fake-exports';
@@ -126,6 +127,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   /** Chosen locations: token -> where the folder sits on the fake disk. */
   const locations = new Map<string, string[]>();
   const imports = new Map<Id, ImportSummary>();
+  /** The class level chosen when a folder was added with `folders:add` (1 otherwise). */
+  const classLevels = new Map<Id, number>();
   const cancelled = new Set<Id>();
   const log: FakeApi['log'] = [];
   const hub = new EventHub(() => {});
@@ -332,19 +335,17 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     };
   }
 
-  type FakeFile = { relPath: string; readable: boolean; top: string | null };
+  type FakeFile = { relPath: string; readable: boolean };
 
   function filesUnder(node: FakeFolder, prefix: string[]): FakeFile[] {
     const here = prefix.join('/');
     const at = (name: string) => (here ? `${here}/${name}` : name);
-    const top = prefix[0] ?? null;
     const files: FakeFile[] = [
       ...Array.from({ length: node.photos ?? 0 }, (_, i) => ({
         relPath: at(`photo-${String(i + 1).padStart(4, '0')}.jpg`),
         readable: true,
-        top,
       })),
-      ...(node.unreadable ?? []).map((name) => ({ relPath: at(name), readable: false, top })),
+      ...(node.unreadable ?? []).map((name) => ({ relPath: at(name), readable: false })),
     ];
     for (const child of node.children ?? []) files.push(...filesUnder(child, [...prefix, child.name]));
     return files;
@@ -370,10 +371,11 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       } else {
         totals.added++;
         const image = addImage(f.projectId, f.id, file.relPath, 'ok');
-        if (f.labelsFromSubfolders && file.top) {
+        const { className } = folderLabel(file.relPath, classLevels.get(f.id) ?? 1);
+        if (f.labelsFromSubfolders && className) {
           const target =
-            classesOf(f.projectId).find((c) => c.name.toLowerCase() === file.top?.toLowerCase()) ??
-            createClass(f.projectId, file.top);
+            classesOf(f.projectId).find((c) => classNameKey(c.name) === classNameKey(className)) ??
+            createClass(f.projectId, className);
           setLabel(image, target.id, 'folder-name');
           totals.labelled++;
         }
@@ -400,6 +402,15 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
         updated: 0,
         duplicates: 0,
         missing: 0,
+        conflicts: 0,
+        labelNote: f.labelsFromSubfolders
+          ? unlabelledReason(
+              describeLayout(
+                files.map((file) => file.relPath),
+                classLevels.get(f.id) ?? 1,
+              ),
+            )
+          : null,
         skipped: [],
         skippedTotal: 0,
         hidden: 0,
@@ -437,13 +448,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   });
 
   const handlers: Handlers = {
-    'app:info': () => ({
-      version: '0.0.0-fake',
-      transport: 'host',
-      dataDir: '/fake/data',
-      schemaVersion: 1,
-      readOnly: null,
-    }),
+    'app:info': () => ({ version: '0.0.0-fake', transport: 'host', dataDir: '/fake/data', schemaVersion: 1 }),
 
     'projects:list': () =>
       projects
@@ -496,6 +501,19 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     'folders:pick': ({ projectId, labelsFromSubfolders }) => {
       project(projectId);
       return openPicker({ kind: 'source', projectId, labelsFromSubfolders });
+    },
+    'folders:add': ({ projectId, location: token, labelsFromSubfolders, classLevel }) => {
+      const { path } = location(token);
+      const trail = locations.get(token)!;
+      let added = folders.find((f) => f.projectId === project(projectId).id && f.path === path);
+      if (!added) {
+        added = { id: newId(), projectId, path, labelsFromSubfolders, lastScannedAt: null, present: true };
+        folders.push(added);
+        trails.set(added.id, [...trail]);
+      }
+      added.labelsFromSubfolders = labelsFromSubfolders;
+      if (classLevel !== undefined) classLevels.set(added.id, classLevel);
+      return added;
     },
     'folders:remove': ({ folderId }) => {
       const f = folder(folderId);
@@ -554,6 +572,28 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       return { cancelling: true };
     },
     'import:last': ({ folderId }) => imports.get(folderId) ?? null,
+    'import:preview': ({ location: token, classLevel = 1 }) => {
+      const where = location(token);
+      const layout = describeLayout(
+        where.files.filter((f) => f.readable).map((f) => f.relPath),
+        classLevel,
+      );
+      return {
+        path: where.path,
+        photoCount: where.files.length,
+        classLevel,
+        maxLevel: layout.maxLevel,
+        suggestedLevel: layout.suggestedLevel,
+        classes: layout.classes.map((c) => ({
+          name: c.name,
+          count: c.count,
+          samples: c.samples.map((relPath) => ({ relPath, thumbnail: null })),
+        })),
+        splitFolders: layout.splitFolders,
+        unlabelled: { count: layout.unlabelled.count, samples: layout.unlabelled.samples },
+        note: unlabelledReason(layout),
+      };
+    },
 
     'images:list': ({ projectId, filter }) =>
       imagesOf(project(projectId).id)
@@ -567,6 +607,11 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       imagesOf(projectId)
         .filter((i) => matches(i, { kind: 'problems' }))
         .map(({ id, relPath, status, errorCode, error }) => ({ id, relPath, status, errorCode, error })),
+    // The fake's photos have no content, so none copies another and no labels conflict.
+    'images:duplicates': ({ projectId }) => {
+      project(projectId);
+      return [];
+    },
 
     'classes:list': ({ projectId }) => classesOf(project(projectId).id).map(classInfo),
     'classes:create': ({ projectId, name, colour }) => {
@@ -656,6 +701,13 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       return historyResult(projectId, batch.length);
     },
     'labels:history': ({ projectId }) => historyResult(projectId, 0),
+    'labels:conflicts': ({ projectId }) => {
+      project(projectId);
+      return [];
+    },
+    'labels:resolveConflict': ({ conflictId }) => {
+      throw new GraftError('NOT_FOUND', `Label conflict ${conflictId} does not exist or was resolved.`);
+    },
 
     'splits:generate': ({ projectId, seed, ratios, replaceAll }) => {
       splitSettings.set(projectId, { seed, ratios });
