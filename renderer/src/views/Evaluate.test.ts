@@ -39,6 +39,23 @@ describe('Evaluate', () => {
     expect(screen.getByTestId('eval-backbone').textContent).toBe('MobileNetV2 224 (fake)');
   });
 
+  it('names the run’s settings as a person reads them, not by their config keys', async () => {
+    await openEvaluate(true);
+    const settings = screen.getByTestId('eval-config');
+    const text = settings.textContent ?? '';
+    for (const key of ['backboneId', 'hiddenUnits', 'l2', 'flipTestTime', 'labelSmoothing', 'true', 'false']) {
+      expect(text).not.toContain(key);
+    }
+    const value = (key: string) => settings.querySelector(`[data-setting="${key}"]`);
+    expect(value('backboneId')?.previousElementSibling?.textContent).toBe('Model');
+    expect(value('backboneId')?.textContent).toBe('MobileNetV2 224 (fake)');
+    expect(value('flipTestTime')?.previousElementSibling?.textContent).toBe('Mirror averaging');
+    expect(value('flipTestTime')?.textContent).toMatch(/^(on|off)$/);
+    expect(value('hiddenUnits')?.textContent).toMatch(/^(Linear \(no hidden layer\)|One hidden layer of \d+ units)$/);
+    expect(screen.getByTestId('eval-backend').textContent).toBe('CPU (WebAssembly)');
+    expect(screen.getByText('Computed on')).toBeTruthy();
+  });
+
   it('shows the photos of a clicked cell, with their predicted class and confidence', async () => {
     const { api, first } = await openEvaluate(true);
     const wrong = screen

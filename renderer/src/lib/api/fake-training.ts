@@ -341,7 +341,7 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
           cachedImages: 0,
           skippedImages: 0,
           embeddingImagesPerSecond: IMAGES_PER_SECOND,
-          backend: 'fake',
+          backend: 'wasm',
         };
         finish(exp, { status: 'finished', metrics });
       });

@@ -1,0 +1,73 @@
+// A run's settings as a person reads them: plain names and values, not the config's keys.
+
+import type { TrainConfig } from '../../../common/training';
+import { formatSetting } from './metric-format';
+import { SETTINGS } from './train-settings';
+
+export interface DescribedSetting {
+  key: keyof TrainConfig;
+  label: string;
+  value: string;
+}
+
+const TECHNIQUES: Record<TrainConfig['technique'], string> = {
+  'feature-extraction': 'Feature extraction (frozen backbone + new classifier)',
+};
+
+/** Where the trainable part ran: tfjs's backend names (main/ml/tfjs-backend.ts) in plain words. */
+const BACKENDS: Record<string, string> = {
+  tensorflow: 'CPU (TensorFlow, native)',
+  wasm: 'CPU (WebAssembly)',
+  cpu: 'CPU (plain JavaScript, slowest)',
+  webgl: 'GPU (WebGL)',
+  webgpu: 'GPU (WebGPU)',
+};
+
+export function describeBackend(backend: string): string {
+  return BACKENDS[backend] ?? backend;
+}
+
+/** Labels that say more than the Advanced panel's short ones, or settings it does not offer. */
+const LABELS: Partial<Record<keyof TrainConfig, string>> = {
+  backboneId: 'Model',
+  technique: 'Technique',
+  hiddenUnits: 'Classifier',
+  classWeighting: 'Balance uneven classes',
+  flipTestTime: 'Mirror averaging',
+};
+
+function describeValue<K extends keyof TrainConfig>(key: K, value: TrainConfig[K], modelName: string | undefined) {
+  switch (key) {
+    case 'backboneId':
+      return modelName ?? String(value);
+    case 'technique':
+      return TECHNIQUES[value as TrainConfig['technique']] ?? String(value);
+    case 'hiddenUnits':
+      return value === 0 ? 'Linear (no hidden layer)' : `One hidden layer of ${value} units`;
+    case 'dropout':
+    case 'labelSmoothing':
+      return `${Math.round((value as number) * 100)}%`;
+    case 'schedule': {
+      const setting = SETTINGS.find((s) => s.key === 'schedule');
+      return (setting?.kind === 'choice' && setting.options.find((o) => o.value === value)?.label) || String(value);
+    }
+    default:
+      return formatSetting(value);
+  }
+}
+
+/**
+ * Every setting of `config` with a person's label and value, model first; `modelName` is the
+ * backbone's name where it is known (else its id shows).
+ */
+export function describeConfig(config: TrainConfig, modelName: string | undefined): DescribedSetting[] {
+  const order: (keyof TrainConfig)[] = ['backboneId', 'technique', ...SETTINGS.map((s) => s.key)];
+  const keys = [...order, ...(Object.keys(config) as (keyof TrainConfig)[]).filter((k) => !order.includes(k))];
+  return keys
+    .filter((key) => key in config)
+    .map((key) => ({
+      key,
+      label: LABELS[key] ?? SETTINGS.find((s) => s.key === key)?.label ?? key,
+      value: describeValue(key, config[key], modelName),
+    }));
+}
