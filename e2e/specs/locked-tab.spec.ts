@@ -1,0 +1,55 @@
+// A browser tab opened on the host without its token (or with an earlier run's) shows a locked
+// screen that says which link to open, never an empty app that looks as if every project were lost.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { type HostProcess, startHostProcess } from '../fixtures/host-process';
+
+let dir: string;
+let host: HostProcess;
+
+test.beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-locked-'));
+  host = await startHostProcess(path.join(dir, 'data'), dir);
+});
+
+test.afterEach(async () => {
+  await host.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a tab without the token is locked and says to open the printed link; the link opens the app', async ({
+  page,
+}) => {
+  const bare = host.url.replace(/#.*$/, '');
+
+  await test.step('no token: the locked screen, nothing to click', async () => {
+    await page.goto(bare);
+    const locked = page.getByTestId('locked-screen');
+    await expect(locked).toContainText('npm start');
+    await expect(locked).toContainText('#token=');
+    await expect(page.getByTestId('nav-projects')).toHaveCount(0);
+    await expect(page.getByRole('button')).toHaveCount(0);
+  });
+
+  await test.step('a wrong token: locked as well', async () => {
+    await page.goto('about:blank');
+    await page.goto(`${bare}#token=from-an-earlier-run`);
+    await expect(page.getByTestId('locked-screen')).toBeVisible();
+  });
+
+  await test.step('the printed link: the app, and the API still refuses a token in the URL', async () => {
+    await page.goto('about:blank');
+    await page.goto(host.url);
+    await expect(page.getByTestId('nav-projects')).toBeVisible();
+    await expect(page.getByTestId('locked-screen')).toHaveCount(0);
+    const token = new URL(host.url).hash.replace('#token=', '');
+    const status = await page.evaluate(
+      async (t) => (await fetch(`/api/projects:list?t=${encodeURIComponent(t)}`, { method: 'POST' })).status,
+      token,
+    );
+    expect(status).toBe(401);
+  });
+});
