@@ -44,9 +44,20 @@ describe('Train preflight', () => {
     expect(trainButton().disabled).toBe(false);
   });
 
-  it('preselects the default backbone and shows what it is', async () => {
+  it('says first what a person needs: the model in plain words, photos per split, how long it takes', async () => {
     await openTrain({ projects: [petsProject()] });
     expect((screen.getByTestId('backbone-select') as HTMLSelectElement).value).toBe('fake-mobilenet');
+    const plan = screen.getByTestId('train-plan');
+    expect(screen.getByTestId('plan-summary').textContent).toMatch(/your 2 classes — cat, dog\./);
+    expect(screen.getByTestId('model-plain').textContent).toContain('already knows how everyday photos look');
+    await waitFor(() => expect(screen.getAllByTestId('plan-split-row')).toHaveLength(2));
+    expect(screen.getByTestId('plan-estimate').textContent).toMatch(/Training should take about \d+ s/);
+    // Implementation terms wait behind Advanced.
+    for (const term of ['backbone', 'feature', 'tensor', 'head', 'px']) {
+      expect(plan.textContent?.toLowerCase()).not.toContain(term);
+    }
+    expect(screen.queryByTestId('backbone-facts')).toBeNull();
+    await fireEvent.click(screen.getByTestId('advanced-toggle'));
     expect(screen.getByTestId('backbone-facts').textContent).toContain('1,280');
     expect(screen.getByLabelText(/Feature extraction \(frozen backbone \+ new head\)/)).toBeTruthy();
   });
@@ -75,6 +86,20 @@ describe('Training a model', () => {
       screen.getByRole('img', { name: new RegExp(`^Accuracy at epoch ${FAKE_EPOCHS}: Train accuracy`) }),
     ).toBeTruthy();
     expect(screen.queryByTestId('train-progress')).toBeNull();
+
+    // The banner states the score, and both charts mark the epoch the model keeps.
+    const [finished] = await api.call('experiments:list', { projectId: session.project!.id });
+    const { metrics } = await api.call('experiments:get', { experimentId: finished.id });
+    const test = metrics!.test!;
+    await waitFor(() =>
+      expect(screen.getByTestId('train-accuracy').textContent).toBe(
+        `${(test.accuracy * 100).toFixed(1)}% accuracy on ${test.count} test photos (validation ${(metrics!.val!.accuracy * 100).toFixed(1)}%).`,
+      ),
+    );
+    for (const chart of ['loss-chart', 'accuracy-chart']) {
+      expect(screen.getByTestId(chart).dataset.kept).toBe(String(metrics!.bestEpoch));
+      expect(screen.getByTestId(`${chart}-kept`).textContent).toContain(`Epoch ${metrics!.bestEpoch} kept`);
+    }
 
     await fireEvent.click(screen.getByTestId('open-evaluation'));
     const [run] = await api.call('experiments:list', { projectId: session.project!.id });
@@ -156,6 +181,8 @@ describe('Importing a backbone', () => {
 
   async function openImport() {
     const app = await openTrain({ projects: [petsProject()], disk });
+    // Importing another backbone is an implementation matter: it sits under Advanced.
+    await fireEvent.click(screen.getByTestId('advanced-toggle'));
     await fireEvent.click(screen.getByTestId('backbone-import-open'));
     return app;
   }
