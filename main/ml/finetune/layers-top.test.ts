@@ -6,7 +6,8 @@ import { loadLayersArtifacts, runOnnx, saveArtifacts, seededArray } from '../onn
 import * as ort from '../onnxruntime';
 import { readUmdModel, type TfjsArtifacts } from '../tfjs/tfjs-artifacts';
 import { useWasmBackend } from '../tfjs-backend';
-import { FineTuneError, invertedResidualBlocks, runTop, splitAtTopBlocks, trunkToOnnx } from './layers-top';
+import { FineTuneError } from './finetune-error';
+import { invertedResidualBlocks, runTop, splitAtTopBlocks, trunkToOnnx } from './layers-top';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from './mobilenet-v2-fixture';
 
 /** max |a-b| / max(1, |b|). */

@@ -12,16 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { layersModelToOnnx } from '../onnx/layers-to-onnx';
 import type { TfjsArtifacts } from '../tfjs/tfjs-artifacts';
-
-export class FineTuneError extends Error {
-  constructor(
-    readonly code: 'FINETUNE_UNSUPPORTED' | 'FINETUNE_INVALID',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FineTuneError';
-  }
-}
+import { FineTuneError } from './finetune-error';
 
 /** Layer kinds the top may contain: each runs and has gradients on every tfjs backend Graft uses. */
 const TRAINABLE_TOP_LAYERS = new Set([
