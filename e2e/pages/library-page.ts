@@ -349,6 +349,24 @@ export class LibraryPage {
     await expect(this.importSummary.getByTestId('import-missing')).toHaveText(`${counts.missing} missing`);
   }
 
+  /**
+   * The preview shown before a folder with labels from sub-folders is imported: checks the
+   * classes found and their counts, then imports.
+   */
+  async confirmImportPreview(perClass: Record<string, number>): Promise<void> {
+    const preview = this.page.getByTestId('import-preview');
+    await expect(preview).toBeVisible();
+    const rows = preview.getByTestId('preview-class');
+    await expect(rows).toHaveCount(Object.keys(perClass).length);
+    for (const [name, count] of Object.entries(perClass)) {
+      await expect(rows.and(this.page.locator(`[data-name="${name}"]`)).getByTestId('preview-class-count')).toHaveText(
+        String(count),
+      );
+    }
+    await preview.getByTestId('preview-import').click();
+    await expect(preview).toHaveCount(0);
+  }
+
   async dismissImportSummary(): Promise<void> {
     await this.importSummary.getByTestId('import-dismiss').click();
     await expect(this.importSummary).toHaveCount(0);

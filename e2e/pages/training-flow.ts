@@ -31,6 +31,8 @@ export async function createLabelledProject(
     await expect(library.picker.folder(name)).toHaveText(new RegExp(`${name}\\s*${count}$`));
   }
   await library.picker.choose();
+  // The classes the folder names give are shown, with their counts, before anything is imported.
+  await library.confirmImportPreview(corpus.perClass);
   await library.expectImportSummary({ added: total, duplicates: 0, unreadable: 0, missing: 0 });
   await library.dismissImportSummary();
   // Every photo came labelled with its sub-folder's name.

@@ -176,6 +176,8 @@ describe('Library labelling', () => {
     await fireEvent.click(await screen.findByText('zoo', { exact: false }));
     await waitFor(() => expect(screen.getByTestId('picker-path').textContent).toBe('/photos/zoo'));
     await fireEvent.click(screen.getByTestId('picker-choose'));
+    // With labels from sub-folders, the classes found are shown before anything is imported.
+    await fireEvent.click(await screen.findByTestId('preview-import'));
 
     await screen.findByTestId('import-progress');
     const summary = await screen.findByTestId('import-summary');
