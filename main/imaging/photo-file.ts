@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { GraftError } from '../../common/errors';
 import { decodeBmp, isBmp, readBmpSize } from './bmp-decoder';
+import { decodeHeic, heicSize, isHevcHeif } from './heic';
 import { fileSystemError, PhotoError } from './photo-error';
 import { readRegularFile } from './regular-file';
 
@@ -65,6 +66,11 @@ export async function inspectPhoto(buffer: Buffer): Promise<PhotoInfo> {
     checkPixelCount(width, height);
     return { format: 'bmp', width, height };
   }
+  if (isHevcHeif(buffer)) {
+    const { width, height } = await heicSize(buffer);
+    checkPixelCount(width, height);
+    return { format: 'heif', width, height };
+  }
   let meta: Metadata;
   try {
     meta = await sharp(buffer, { limitInputPixels: false }).metadata();
@@ -93,9 +99,17 @@ function checkPixelCount(width: number, height: number): void {
 
 /**
  * A sharp pipeline over the photo with EXIF orientation applied. Truncated data fails
- * loudly instead of producing a half-grey picture.
+ * loudly instead of producing a half-grey picture. BMP and HEVC-coded HEIC, which sharp's
+ * libvips cannot read, are decoded first (bmp-decoder, heic) and handed over as raw pixels.
+ * Throws PhotoError.
  */
-export function orientedPhoto(buffer: Buffer): Sharp {
+export async function orientedPhoto(buffer: Buffer): Promise<Sharp> {
+  if (isHevcHeif(buffer)) {
+    const { width, height } = await heicSize(buffer);
+    checkPixelCount(width, height);
+    const rgba = await decodeHeic(buffer);
+    return sharp(rgba.data, { raw: { width: rgba.width, height: rgba.height, channels: 4 } });
+  }
   if (isBmp(buffer)) {
     let raw: ReturnType<typeof decodeBmp>;
     try {

@@ -46,7 +46,7 @@ export async function decodeCrop(buffer: Buffer, pre: Preprocessing): Promise<Ui
     // One sharp pipeline, no metadata round trip: 'cover' resizes the short side to `short`
     // and keeps the centre square, whose centre is then cut out. With no JavaScript step in
     // between, the whole decode runs on libuv's pool even while inference blocks the event loop.
-    const { data, info } = await orientedPhoto(buffer)
+    const { data, info } = await (await orientedPhoto(buffer))
       .resize(short, short, { fit: 'cover', position: 'centre' })
       .extract({ left: offset, top: offset, width: size, height: size })
       .flatten({ background: '#ffffff' })

@@ -105,7 +105,7 @@ export class ImageService {
     const file = this.absolutePath(imageId);
     try {
       const bytes = await readPhotoBytes(file);
-      const body = await orientedPhoto(bytes.buffer)
+      const body = await (await orientedPhoto(bytes.buffer))
         .resize(PREVIEW_SIZE, PREVIEW_SIZE, { fit: 'inside', withoutEnlargement: true })
         .jpeg({ quality: 88 })
         .toBuffer();

@@ -16,7 +16,7 @@ async function thumbnailDataUrl(absPath: string): Promise<string | null> {
   try {
     const bytes = await readPhotoBytes(absPath);
     await inspectPhoto(bytes.buffer);
-    const jpeg = await orientedPhoto(bytes.buffer)
+    const jpeg = await (await orientedPhoto(bytes.buffer))
       .resize(PREVIEW_THUMBNAIL_PX, PREVIEW_THUMBNAIL_PX, { fit: 'cover', fastShrinkOnLoad: true })
       .jpeg({ quality: 70 })
       .toBuffer();

@@ -244,7 +244,7 @@ export class LibraryImporter {
     try {
       bytes = await readPhotoBytes(file.absPath);
       const info = await inspectPhoto(bytes.buffer);
-      await writeThumbnail(this.ctx.paths.thumbnails, bytes.contentHash, orientedPhoto(bytes.buffer));
+      await writeThumbnail(this.ctx.paths.thumbnails, bytes.contentHash, await orientedPhoto(bytes.buffer));
       return this.recordReadable(state, file, known, bytes, info.width, info.height);
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOSPC') throw err;
