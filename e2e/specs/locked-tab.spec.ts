@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { type HostProcess, startHostProcess } from '../fixtures/host-process';
+import { writeLabelledFolder } from '../fixtures/photo-corpus';
 
 let dir: string;
 let host: HostProcess;
@@ -51,5 +52,39 @@ test('a tab without the token is locked and says to open the printed link; the l
       token,
     );
     expect(status).toBe(401);
+  });
+
+  await test.step('thumbnails load by the media cookie, with no token in any image URL', async () => {
+    await writeLabelledFolder(path.join(dir, 'photos'), { a: 2, b: 2 });
+    await page.evaluate(
+      async (token) => {
+        const call = async (name: string, args: object) => {
+          const res = await fetch(`/api/${name}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-graft-token': token },
+            body: JSON.stringify(args),
+          });
+          return ((await res.json()) as { value: Record<string, never> }).value;
+        };
+        const project = await call('projects:create', { name: 'Media' });
+        const pick = await call('folders:pick', { projectId: project.id, labelsFromSubfolders: true });
+        await call('picker:enter', { pickerId: pick.view.pickerId, name: 'photos' });
+        const chosen = await call('picker:choose', { pickerId: pick.view.pickerId });
+        await call('import:start', { folderId: chosen.folder.id });
+        while ((await call('import:last', { folderId: chosen.folder.id })) === null) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await call('projects:open', { projectId: project.id });
+      },
+      new URL(host.url).hash.replace('#token=', ''),
+    );
+    await page.reload();
+    const thumbs = page.locator('[data-testid="thumb"] img');
+    await expect(thumbs).toHaveCount(4);
+    await expect
+      .poll(() => thumbs.evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).naturalWidth > 0)))
+      .toEqual([true, true, true, true]);
+    const sources = await thumbs.evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).src));
+    for (const src of sources) expect(src).toMatch(/\/media\/\d+\/thumb$/);
   });
 });
