@@ -6,23 +6,22 @@ export interface BackboneImportFlags {
   name?: string;
   tap?: string;
   licence?: string;
-  normalisation?: string;
-  inputSize?: string;
+  normalisation?: NormalisationPreset;
+  inputSize?: number;
 }
 
+/** `graft backbone import`: imports the model and says how to use it, by name. */
 export async function backboneImportCommand(app: GraftApp, io: CliIo, file: string, flags: BackboneImportFlags) {
   const result = await app.backbones.importFile(file, {
     name: flags.name,
     tap: flags.tap,
     licence: flags.licence,
-    normalisation: flags.normalisation as NormalisationPreset | undefined,
-    inputSize: flags.inputSize ? Number(flags.inputSize) : undefined,
+    normalisation: flags.normalisation,
+    inputSize: flags.inputSize,
   });
   const { backbone } = result;
   const spec = app.backbones.spec(backbone.id);
-  io.out(
-    `Imported backbone “${backbone.name}” as ${backbone.id}: ${backbone.featureDim}-d features from ${result.tap}`,
-  );
+  io.out(`Imported backbone “${backbone.name}” (${backbone.id}): ${backbone.featureDim}-d features from ${result.tap}`);
   io.out(`  why this tap: ${result.reason}`);
   io.out(
     `  input ${spec.inputSize}×${spec.inputSize} ${spec.layout}, normalisation ${JSON.stringify(spec.normalisation)}`,
@@ -30,5 +29,6 @@ export async function backboneImportCommand(app: GraftApp, io: CliIo, file: stri
   io.out(`  licence: ${backbone.licence}`);
   if (result.candidates.length > 0)
     io.out(`  other taps you can choose with --tap: ${result.candidates.slice(0, 8).join(', ')}`);
+  io.out(`Train with it: graft train --project NAME --backbone ${JSON.stringify(backbone.name)}`);
   return backbone;
 }

@@ -12,7 +12,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('graft command line', () => {
   it('answers bad usage with exit code 2 and the usage line', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(await main(['export', '--format', 'zip', ...data])).toBe(2);
     expect(await main(['predict', ...data])).toBe(2);
     expect(await main(['train', ...data])).toBe(2);

@@ -19,8 +19,20 @@ export async function importCommand(
   io: CliIo,
   options: { project: string; folder: string; labelsFromFolders: boolean },
 ): Promise<ImportSummary> {
-  const project = app.projects.findByName(options.project) ?? app.projects.create(options.project);
-  const folder = app.folders.add(project.id, options.folder, options.labelsFromFolders);
+  const existing = app.projects.findByName(options.project);
+  const project = existing ?? app.projects.create(options.project);
+  // A project this command created is removed again if its first import does not finish,
+  // so a failed `graft import` leaves the database as it found it.
+  const forget = () => {
+    if (!existing) app.projects.delete(project.id);
+  };
+  let folder: ReturnType<GraftApp['folders']['add']>;
+  try {
+    folder = app.folders.add(project.id, options.folder, options.labelsFromFolders);
+  } catch (err) {
+    forget();
+    throw err;
+  }
   let lastLine = 0;
   const unsubscribe = app.ctx.events.subscribe((event, payload) => {
     if (event !== 'import:progress') return;
@@ -32,7 +44,15 @@ export async function importCommand(
     );
   });
   try {
-    const summary = await app.importer.start(folder.id).done;
+    const summary = await app.importer.start(folder.id).done.catch((err: unknown) => {
+      forget();
+      throw err;
+    });
+    if (summary.status !== 'finished') {
+      forget();
+      io.out(`Import ${summary.status}: ${summary.error ?? 'no photos were imported'}`);
+      return summary;
+    }
     io.out(
       `Imported ${folder.path} into “${project.name}”: ${summary.added} added, ${summary.updated} updated, ` +
         `${summary.unchanged} unchanged, ${summary.duplicates} duplicates, ${summary.unreadable} unreadable, ` +

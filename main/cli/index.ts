@@ -1,75 +1,38 @@
-import { parseArgs } from 'node:util';
 import { toErrorPayload } from '../../common/errors';
+import type { NormalisationPreset } from '../../common/training';
 import { defaultDataDir } from '../data-dir';
 import { GraftApp } from '../services/graft-app';
-import { APP_VERSION } from '../version';
 import { backboneImportCommand } from './backbone-command';
+import { COMMANDS, commandUsage, globalUsage } from './command-table';
 import { importCommand, serveCommand } from './commands';
 import { exportCommand, predictCommand } from './export-predict-commands';
+import { experimentsCommand, projectsCommand, showCommand } from './listing-commands';
+import {
+  type CommandLine,
+  parseCommandLine,
+  requiredOption,
+  textOption,
+  UsageError,
+  wholeNumberOption,
+} from './parse-command-line';
 import { type CliIo, consoleIo } from './terminal-text';
 import { trainCommand } from './train-command';
 
-const USAGE = `graft ${APP_VERSION}: offline transfer learning for your own photos
+type Run = Extract<CommandLine, { kind: 'run' }>;
 
-Usage:
-  graft serve [--port N] [--open]             serve the app on 127.0.0.1 (headless host)
-  graft import --project NAME FOLDER [--labels-from-folders]
-                                              import a photo folder into a project
-  graft train --project NAME [--backbone ID] [--seed N]
-                                              train a model and print its metrics
-  graft export --experiment ID --format onnx|tfjs --out DIR [--raw-input] [--overwrite]
-                                              export a finished run and prove it matches the app
-  graft predict --model EXPERIMENT_ID|FILE.onnx PHOTO|FOLDER… [--csv OUT.csv] [--top N]
-                                              predict photos with a run or an exported ONNX model
-  graft backbones                             list the available backbones
-  graft backbone import FILE|FOLDER [--name N] [--tap NODE] [--normalisation imagenet|unit|symmetric|raw]
-                    [--input-size N] [--licence TEXT]
-                                              import an ONNX file or a TF.js model folder as a backbone
-Options:
-  --data-dir DIR   where Graft keeps its data (default: ${defaultDataDir()}; env GRAFT_DATA_DIR)
-  --help           this text`;
+/** The one positional a command needs. @throws UsageError when there are more or fewer */
+function onePositional(line: Run, what: string): string {
+  if (line.positionals.length !== 1) throw new UsageError(`give exactly one ${what}`, line.command);
+  return line.positionals[0];
+}
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      port: { type: 'string' },
-      open: { type: 'boolean', default: false },
-      project: { type: 'string' },
-      'labels-from-folders': { type: 'boolean', default: false },
-      backbone: { type: 'string' },
-      name: { type: 'string' },
-      tap: { type: 'string' },
-      licence: { type: 'string' },
-      normalisation: { type: 'string' },
-      'input-size': { type: 'string' },
-      experiment: { type: 'string' },
-      format: { type: 'string' },
-      out: { type: 'string' },
-      'raw-input': { type: 'boolean', default: false },
-      overwrite: { type: 'boolean', default: false },
-      model: { type: 'string' },
-      csv: { type: 'string' },
-      top: { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  const [command, ...rest] = positionals;
-  const io = consoleIo;
-  if (values.help || !command) {
-    printLines(io, USAGE);
-    return values.help ? 0 : 2;
-  }
-  const dataDir = values['data-dir'] ?? defaultDataDir();
-  const app = new GraftApp({ dataDir, pickerStartDir: process.env.GRAFT_PICKER_START });
-  switch (command) {
+/** Runs a parsed command with the app open; the app is closed when it returns (except `serve`). */
+async function dispatch(line: Run, app: GraftApp, io: CliIo): Promise<number> {
+  switch (line.command) {
     case 'serve': {
       const host = await serveCommand(app, io, {
-        port: values.port ? Number(values.port) : undefined,
-        open: values.open,
+        port: wholeNumberOption(line, 'port', { min: 1, max: 65535 }),
+        open: line.values.open === true,
       });
       const stop = async () => {
         await host.close();
@@ -80,118 +43,109 @@ export async function main(argv: string[]): Promise<number> {
       process.once('SIGTERM', stop);
       return new Promise<number>(() => {});
     }
+    case 'projects':
+      projectsCommand(app, io);
+      return 0;
     case 'import': {
-      if (!values.project || rest.length !== 1) {
-        io.out('Usage: graft import --project NAME FOLDER [--labels-from-folders]');
-        app.close();
-        return 2;
-      }
-      try {
-        const summary = await importCommand(app, io, {
-          project: values.project,
-          folder: rest[0],
-          labelsFromFolders: values['labels-from-folders'],
-        });
-        return summary.status === 'finished' ? 0 : 1;
-      } finally {
-        app.close();
-      }
+      const summary = await importCommand(app, io, {
+        project: requiredOption(line, 'project'),
+        folder: onePositional(line, 'FOLDER'),
+        labelsFromFolders: line.values['labels-from-folders'] === true,
+      });
+      return summary.status === 'finished' ? 0 : 1;
     }
     case 'train': {
-      if (!values.project) {
-        io.out('Usage: graft train --project NAME [--backbone ID] [--seed N]');
-        app.close();
-        return 2;
-      }
-      try {
-        const config = {
-          ...(values.backbone ? { backboneId: values.backbone } : {}),
-          ...(values.seed ? { seed: Number(values.seed) } : {}),
-        };
-        const run = await trainCommand(app, io, { project: values.project, config });
-        return run.status === 'finished' ? 0 : 1;
-      } finally {
-        app.close();
-      }
+      const backboneId = textOption(line, 'backbone');
+      const seed = wholeNumberOption(line, 'seed', { min: 0, max: 2 ** 31 - 1 });
+      const run = await trainCommand(app, io, {
+        project: requiredOption(line, 'project'),
+        config: { ...(backboneId ? { backboneId } : {}), ...(seed !== undefined ? { seed } : {}) },
+      });
+      return run.status === 'finished' ? 0 : 1;
     }
-    case 'backbone': {
-      if (rest[0] !== 'import' || rest.length !== 2) {
-        io.out('Usage: graft backbone import FILE|FOLDER [--name N] [--tap NODE] [--normalisation …] [--licence TEXT]');
-        app.close();
-        return 2;
-      }
-      try {
-        await backboneImportCommand(app, io, rest[1], {
-          name: values.name,
-          tap: values.tap,
-          licence: values.licence,
-          normalisation: values.normalisation,
-          inputSize: values['input-size'],
-        });
-        return 0;
-      } finally {
-        app.close();
-      }
-    }
+    case 'experiments':
+      experimentsCommand(app, io, requiredOption(line, 'project'));
+      return 0;
+    case 'show':
+      showCommand(app, io, runId(line, onePositional(line, 'RUN')));
+      return 0;
     case 'export': {
-      const format = values.format;
-      if (
-        !values.experiment ||
-        !/^\d+$/.test(values.experiment) ||
-        (format !== 'onnx' && format !== 'tfjs') ||
-        !values.out
-      ) {
-        io.out('Usage: graft export --experiment ID --format onnx|tfjs --out DIR [--raw-input] [--overwrite]');
-        app.close();
-        return 2;
-      }
-      try {
-        const passed = await exportCommand(app, io, {
-          experimentId: Number(values.experiment),
-          format,
-          out: values.out,
-          rawInput: values['raw-input'],
-          overwrite: values.overwrite,
-        });
-        return passed ? 0 : 1;
-      } finally {
-        app.close();
-      }
+      const format = requiredOption(line, 'format');
+      if (format !== 'onnx' && format !== 'tfjs') throw new UsageError('--format is onnx or tfjs', line.command);
+      const passed = await exportCommand(app, io, {
+        experimentId: runId(line, requiredOption(line, 'experiment')),
+        format,
+        out: requiredOption(line, 'out'),
+        rawInput: line.values['raw-input'] === true,
+        overwrite: line.values.overwrite === true,
+      });
+      return passed ? 0 : 1;
     }
-    case 'predict': {
-      if (!values.model || rest.length === 0) {
-        io.out('Usage: graft predict --model EXPERIMENT_ID|FILE.onnx PHOTO|FOLDER… [--csv OUT.csv] [--top N]');
-        app.close();
-        return 2;
-      }
-      try {
-        return await predictCommand(app, io, {
-          model: values.model,
-          inputs: rest,
-          csv: values.csv,
-          topK: values.top ? Number(values.top) : 3,
-        });
-      } finally {
-        app.close();
-      }
-    }
-    case 'backbones': {
+    case 'predict':
+      if (line.positionals.length === 0) throw new UsageError('give at least one PHOTO or FOLDER', line.command);
+      return predictCommand(app, io, {
+        model: requiredOption(line, 'model'),
+        inputs: line.positionals,
+        csv: textOption(line, 'csv'),
+        topK: wholeNumberOption(line, 'top', { min: 1, max: 1000 }) ?? 3,
+      });
+    case 'backbones':
       for (const b of app.backbones.list()) {
-        io.out(`${b.isDefault ? '*' : ' '} ${b.id.padEnd(32)} ${b.featureDim}-d  ${b.name} [${b.source}]`);
+        io.out(`${b.isDefault ? '*' : ' '} ${b.name} (${b.id}): ${b.featureDim}-d features, ${b.source}`);
       }
-      app.close();
+      return 0;
+    case 'backbone': {
+      if (line.positionals[0] !== 'import' || line.positionals.length !== 2)
+        throw new UsageError('the only backbone action is `import FILE|FOLDER`', line.command);
+      await backboneImportCommand(app, io, line.positionals[1], {
+        name: textOption(line, 'name'),
+        tap: textOption(line, 'tap'),
+        licence: textOption(line, 'licence'),
+        normalisation: textOption(line, 'normalisation') as NormalisationPreset | undefined,
+        inputSize: wholeNumberOption(line, 'input-size', { min: 1, max: 100_000 }),
+      });
       return 0;
     }
     default:
-      io.out(`Unknown command “${command}”.`);
-      printLines(io, `\n${USAGE}`);
-      app.close();
-      return 2;
+      throw new UsageError(`unknown command “${line.command}”`, null);
   }
 }
 
-function printLines(io: CliIo, text: string): void {
-  for (const line of text.split('\n')) io.out(line);
+function runId(line: Run, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`a run is given by its number, not “${text}”`, line.command);
+  return Number(text);
+}
+
+function printUsage(print: (line: string) => void, command: string | null): void {
+  const spec = command === null ? undefined : COMMANDS.get(command);
+  for (const line of spec ? commandUsage(spec) : globalUsage()) print(line);
+}
+
+/**
+ * Runs one command line. Bad usage prints one line saying what is wrong and the command's usage
+ * on stderr (exit code 2); `--help` prints the usage on stdout (exit code 0).
+ * @throws whatever the command fails with (a GraftError with its code); run() prints it
+ */
+export async function main(argv: string[], io: CliIo = consoleIo): Promise<number> {
+  let app: GraftApp | null = null;
+  try {
+    const line = parseCommandLine(argv);
+    if (line.kind === 'help') {
+      printUsage((l) => io.out(l), line.command);
+      return 0;
+    }
+    const dataDir = textOption(line, 'data-dir') ?? defaultDataDir();
+    app = new GraftApp({ dataDir, pickerStartDir: process.env.GRAFT_PICKER_START });
+    return await dispatch(line, app, io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`graft${err.command ? ` ${err.command}` : ''}: ${err.message}.`);
+    printUsage((l) => io.err(l), err.command);
+    return 2;
+  } finally {
+    // `serve` never returns while it serves, so this runs only when it could not start.
+    app?.close();
+  }
 }
 
 /**
@@ -200,7 +154,7 @@ function printLines(io: CliIo, text: string): void {
  */
 export async function run(argv: string[], io: CliIo = consoleIo): Promise<number> {
   try {
-    return await main(argv);
+    return await main(argv, io);
   } catch (err) {
     const { code, message } = toErrorPayload(err);
     io.err(`graft: ${message} (${code})`);

@@ -1,38 +1,101 @@
 import { GraftError } from '../../common/errors';
-import type { ExperimentDetail, TrainConfig, TrainingProgress } from '../../common/training';
+import type {
+  EpochMetrics,
+  ExperimentDetail,
+  SplitEvaluation,
+  TrainConfig,
+  TrainingProgress,
+} from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
 import type { CliIo } from './terminal-text';
+
+/** How often a long phase reports its progress, in ms. */
+const PROGRESS_INTERVAL_MS = 2000;
 
 function percent(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
 }
 
-/** The metrics table `graft train` prints when a run ends. */
-export function metricsTable(run: ExperimentDetail): string[] {
+/** What each evaluated split is for: validation picks the kept epoch, test is held out from every choice. */
+const SPLIT_ROLE: Record<SplitEvaluation['split'], string> = {
+  train: 'train',
+  val: 'validation (used for early stopping)',
+  test: 'test (held out)',
+};
+
+function perClassLines(run: ExperimentDetail, evaluation: SplitEvaluation): string[] {
+  const lines = [`  per class on ${evaluation.split === 'val' ? 'validation' : evaluation.split}:`];
+  lines.push('    class                precision  recall     F1  support');
+  for (const c of evaluation.perClass) {
+    const name = run.snapshot.classes.find((s) => s.id === c.classId)?.name ?? String(c.classId);
+    lines.push(
+      `    ${name.slice(0, 20).padEnd(20)} ${percent(c.precision).padStart(9)} ${percent(c.recall).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * The metrics `graft train` and `graft show` print for a run: one line per evaluated split,
+ * saying which split chose the kept epoch, then per-class figures for each of them.
+ * @param backbone how to name the run's backbone (its name and id)
+ */
+export function metricsTable(run: ExperimentDetail, backbone: string): string[] {
   const lines = [
-    `Experiment ${run.id} “${run.name}”: ${run.status} in ${run.durationSeconds?.toFixed(1) ?? '?'} s (backbone ${run.backboneId})`,
+    `Experiment ${run.id} “${run.name}”: ${run.status} in ${run.durationSeconds?.toFixed(1) ?? '?'} s (backbone ${backbone})`,
   ];
   const m = run.metrics;
   if (!m) return run.error ? [...lines, `  ${run.error}`] : lines;
   lines.push(
-    `  embedded ${m.embeddedImages} photos (${m.embeddingImagesPerSecond.toFixed(1)}/s), ${m.cachedImages} from cache, ${m.skippedImages} skipped; best epoch ${m.bestEpoch}${m.stoppedEarly ? ' (stopped early)' : ''}; tfjs backend ${m.backend}`,
+    `  embedded ${m.embeddedImages} photos (${m.embeddingImagesPerSecond.toFixed(1)}/s), ${m.cachedImages} from cache, ${m.skippedImages} skipped; kept epoch ${m.bestEpoch}${m.stoppedEarly ? ' (stopped early)' : ''}; tfjs backend ${m.backend}`,
   );
-  for (const evaluation of [m.val, m.test]) {
-    if (!evaluation) continue;
+  const evaluations = [m.val, m.test].filter((e): e is SplitEvaluation => e !== null);
+  for (const e of evaluations) {
     lines.push(
-      `  ${evaluation.split.padEnd(5)} accuracy ${percent(evaluation.accuracy)}  macro-F1 ${evaluation.macroF1.toFixed(3)}  log loss ${evaluation.logLoss.toFixed(3)}  (${evaluation.count} photos)`,
+      `  ${SPLIT_ROLE[e.split]}: accuracy ${percent(e.accuracy)}  macro-F1 ${e.macroF1.toFixed(3)}  log loss ${e.logLoss.toFixed(3)}  (${e.count} photos)`,
     );
   }
-  if (m.val) {
-    lines.push('  class                precision  recall     F1  support');
-    for (const c of m.val.perClass) {
-      const name = run.snapshot.classes.find((s) => s.id === c.classId)?.name ?? String(c.classId);
-      lines.push(
-        `  ${name.slice(0, 20).padEnd(20)} ${percent(c.precision).padStart(9)} ${percent(c.recall).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}`,
-      );
-    }
-  }
+  if (!m.test) lines.push('  no test split: these figures come from the split that also chose the kept epoch');
+  for (const e of evaluations) lines.push(...perClassLines(run, e));
   return lines;
+}
+
+/** A backbone as a person knows it: “name” (id), or the bare id when it is no longer listed. */
+export function backboneLabel(app: GraftApp, id: string): string {
+  const info = app.backbones.list().find((b) => b.id === id);
+  return info && info.name !== id ? `“${info.name}” (${id})` : id;
+}
+
+/**
+ * Prints a phase when it starts, its counts at most every PROGRESS_INTERVAL_MS once work is
+ * under way, and its end when the service reports one: never a "0/1" left hanging.
+ */
+function progressPrinter(io: CliIo) {
+  let phase = '';
+  let total = 0;
+  let last = 0;
+  return {
+    progress(p: TrainingProgress) {
+      if (p.phase !== phase) {
+        phase = p.phase;
+        total = p.total;
+        last = Date.now();
+        io.out(`  ${p.phase}…`);
+        return;
+      }
+      if (p.done === 0 || (p.done !== p.total && Date.now() - last < PROGRESS_INTERVAL_MS)) return;
+      last = Date.now();
+      io.out(
+        `  ${p.phase} ${p.done}/${p.total}${p.imagesPerSecond ? `, ${p.imagesPerSecond.toFixed(1)} photos/s` : ''}`,
+      );
+    },
+    /** An epoch of the training phase, whose total is the epoch limit. */
+    epoch(e: EpochMetrics) {
+      if (Date.now() - last < PROGRESS_INTERVAL_MS) return;
+      last = Date.now();
+      io.out(`  epoch ${e.epoch}/${total}: validation accuracy ${percent(e.valAccuracy)}`);
+    },
+  };
 }
 
 export async function trainCommand(
@@ -42,24 +105,21 @@ export async function trainCommand(
 ): Promise<ExperimentDetail> {
   const project = app.projects.findByName(options.project);
   if (!project) throw new GraftError('PROJECT_NOT_FOUND', `There is no project named “${options.project}”.`);
-  for (const w of app.training.preflight(project.id, options.config).warnings) io.out(`${w.level}: ${w.message}`);
-  let last = 0;
+  const config = { ...options.config };
+  if (config.backboneId) config.backboneId = app.backbones.find(config.backboneId).id;
+  for (const w of app.training.preflight(project.id, config).warnings) io.out(`${w.level}: ${w.message}`);
+  const printer = progressPrinter(io);
   const unsubscribe = app.ctx.events.subscribe((event, payload) => {
-    if (event === 'training:progress') {
-      const p = payload as TrainingProgress;
-      if (Date.now() - last < 2000 && p.done !== p.total) return;
-      last = Date.now();
-      io.out(
-        `  ${p.phase} ${p.done}/${p.total}${p.imagesPerSecond ? `, ${p.imagesPerSecond.toFixed(1)} photos/s` : ''}`,
-      );
-    }
+    if (event === 'training:progress') printer.progress(payload as TrainingProgress);
+    if (event === 'training:epoch') printer.epoch((payload as { epoch: EpochMetrics }).epoch);
   });
   try {
-    const run = app.training.start(project.id, options.config);
-    io.out(`Training experiment ${run.experimentId} on “${project.name}”…`);
+    const run = app.training.start(project.id, config);
+    const backbone = backboneLabel(app, app.experiments.get(run.experimentId).backboneId);
+    io.out(`Training experiment ${run.experimentId} on “${project.name}” with backbone ${backbone}…`);
     await run.done;
     const detail = app.experiments.get(run.experimentId);
-    for (const line of metricsTable(detail)) io.out(line);
+    for (const line of metricsTable(detail, backbone)) io.out(line);
     return detail;
   } finally {
     unsubscribe();

@@ -94,6 +94,27 @@ export class BackboneService {
     return [...listBundledBackbones(), ...this.imported()].map(infoOf);
   }
 
+  /**
+   * The backbone a person names: its id, or else its name (letter case ignored), so an imported
+   * backbone is usable by the name it was given instead of its hash id.
+   * @throws GraftError NOT_FOUND when nothing matches, CONFLICT when several backbones share the name
+   */
+  find(idOrName: string): BackboneInfo {
+    const all = this.list();
+    const byId = all.find((b) => b.id === idOrName);
+    if (byId) return byId;
+    const wanted = idOrName.trim().toLowerCase();
+    const byName = all.filter((b) => b.name.toLowerCase() === wanted);
+    if (byName.length === 1) return byName[0];
+    if (byName.length > 1) {
+      throw new GraftError(
+        'CONFLICT',
+        `Several backbones are named “${idOrName}” (${byName.map((b) => b.id).join(', ')}): give the id.`,
+      );
+    }
+    throw new GraftError('NOT_FOUND', `There is no backbone “${idOrName}”. \`graft backbones\` lists them.`);
+  }
+
   spec(id: string): BackboneSpec {
     const spec = findBundledBackbone(id) ?? this.imported().find((b) => b.id === id);
     if (!spec)

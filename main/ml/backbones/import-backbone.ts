@@ -27,6 +27,9 @@ export const IMAGENET_NORMALISATION: Normalisation = {
   std: [0.229, 0.224, 0.225],
 };
 
+/** What an imported backbone's licence reads when the person gave none: Graft cannot know it. */
+export const NO_LICENCE = 'No licence given.';
+
 export interface ImportPreprocessing {
   /** Crop side for models whose input size is not fixed (default 224). */
   inputSize?: number;
@@ -46,6 +49,7 @@ export interface ImportOptions {
   /** Another tensor than the proposed one. */
   tap?: TapChoice;
   preprocessing?: ImportPreprocessing;
+  /** As the person declares it; blank or absent is stored as NO_LICENCE. */
   licence?: string;
   notes?: string;
 }
@@ -167,7 +171,7 @@ async function importModel(
     version: '',
     name,
     source: { kind: 'imported', path: relPath, sha256: hash, origin },
-    licence: options.licence ?? 'Declared by the user at import.',
+    licence: options.licence?.trim() || NO_LICENCE,
     inputSize,
     layout,
     normalisation: pre.normalisation,
