@@ -16,6 +16,7 @@ import {
   trainingLogits,
 } from '../head/head-model';
 import { MIN_IMPROVEMENT } from '../head/lr-schedule';
+import type { HeadEpochMetrics } from '../head/train-head';
 import { accuracy, argmaxRows, logLoss } from '../metrics';
 import { FineTuneError } from './finetune-error';
 import { type LayersTop, runTop } from './layers-top';
@@ -52,19 +53,11 @@ export interface TopTrainingConfig {
   classWeighting: boolean;
 }
 
-export interface TopEpochMetrics {
-  /** 1-based. */
-  epoch: number;
-  /** Mean class-weighted cross-entropy of the epoch's training batches (head dropout on). */
-  trainLoss: number;
-  trainAccuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  /** With mirror averaging; null without `val.flipView`. */
-  valLossFlip: number | null;
-  valAccuracyFlip: number | null;
-  seconds: number;
-}
+/**
+ * The head's per-epoch figures (trainLoss: class-weighted cross-entropy with head dropout on;
+ * the Flip figures null without `val.flipView`), less its single learning rate.
+ */
+export type TopEpochMetrics = Omit<HeadEpochMetrics, 'learningRate'>;
 
 export interface TrainTopResult {
   epochs: TopEpochMetrics[];
