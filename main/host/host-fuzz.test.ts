@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleArgs } from '../../common/call-samples';
 import { CALL_NAMES } from '../../common/contract';
 import { CALL_SCHEMAS } from '../../common/contract-schemas';
-import { tempGraftApp } from '../services/test-app';
-import { type RunningHost, startHost } from './host-server';
+import type { RunningHost } from './host-server';
+import { startTestHost } from './test-host';
 
 // Every call, through the real host, with each argument (and each nested field) replaced by a
 // hostile value. Nothing may answer 500; whatever the call's schema refuses — every value of
@@ -67,20 +65,13 @@ function valueAt(base: Json, at: (string | number)[]): Json {
   return at.reduce<Json>((node, key) => (node as Record<string | number, Json>)[key], base);
 }
 
-let env: ReturnType<typeof tempGraftApp>;
 let host: RunningHost;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  env = tempGraftApp();
-  const rendererDir = path.join(env.dir, 'renderer');
-  fs.mkdirSync(rendererDir);
-  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Graft</title>');
-  host = await startHost({ app: env.app, rendererDir });
+  ({ host, close } = await startTestHost());
 });
-afterAll(async () => {
-  await host.close();
-  env.cleanup();
-});
+afterAll(() => close());
 
 async function post(name: string, body: string): Promise<{ status: number; code?: string; message?: string }> {
   const res = await fetch(`${host.url}api/${name}`, {

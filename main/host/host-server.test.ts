@@ -4,25 +4,20 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CALL_NAMES } from '../../common/contract';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
-import { tempGraftApp } from '../services/test-app';
-import { type RunningHost, startHost } from './host-server';
+import type { tempGraftApp } from '../services/test-app';
+import type { RunningHost } from './host-server';
 import { bodyLimitFor, MAX_CALL_BODY_BYTES, MAX_LARGE_BODIES_AT_ONCE, Slots } from './request-body';
+import { startTestHost } from './test-host';
 
 let env: ReturnType<typeof tempGraftApp>;
 let host: RunningHost;
+let close: () => Promise<void>;
 
 beforeEach(async () => {
-  env = tempGraftApp();
-  const rendererDir = path.join(env.dir, 'renderer');
-  fs.mkdirSync(rendererDir);
-  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Graft</title>');
+  ({ env, host, close } = await startTestHost());
   fs.writeFileSync(path.join(env.dir, 'secret.txt'), 'outside the renderer');
-  host = await startHost({ app: env.app, rendererDir });
 });
-afterEach(async () => {
-  await host.close();
-  env.cleanup();
-});
+afterEach(() => close());
 
 async function call(name: string, body: unknown, token: string | null = host.token) {
   const res = await fetch(`${host.url}api/${name}`, {
