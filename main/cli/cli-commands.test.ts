@@ -91,6 +91,7 @@ describe('graft with an imported backbone, from import to show', () => {
     expect(text).toMatch(/^Imported backbone “Tiny net” \(imported-[0-9a-f]{16}\)/);
     expect(text).toContain('licence: No licence given.');
     expect(text).not.toMatch(/Declared by the user/);
+    expect(text).toContain('input 8×8 pixels (NCHW); pixel values × 0.003922, minus mean (0.485, 0.456, 0.406)');
     const listed = (await graft('backbones')).stdout.find((l) => l.includes('Tiny net'));
     expect(listed).toMatch(/Tiny net \(imported-[0-9a-f]{16}\)/);
   });
@@ -98,6 +99,7 @@ describe('graft with an imported backbone, from import to show', () => {
   it('trains with the backbone given by name, says which split stopped early, and prints test per class', async () => {
     const imported = await graft('import', '--project', 'Colours', path.join(dir, 'photos'), '--labels-from-folders');
     expect(imported.code).toBe(0);
+    for (const line of imported.stdout) expect(line).not.toMatch(/\b0\/\d+ photos/);
     const trained = await graft('train', '--project', 'Colours', '--backbone', 'tiny NET', '--seed', '3');
     expect(trained.stderr).toEqual([]);
     expect(trained.code).toBe(0);

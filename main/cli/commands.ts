@@ -37,7 +37,7 @@ export async function importCommand(
   const unsubscribe = app.ctx.events.subscribe((event, payload) => {
     if (event !== 'import:progress') return;
     const p = payload as import('../../common/contract').ImportProgress;
-    if (Date.now() - lastLine < 2000 && p.done !== p.total) return;
+    if (p.done === 0 || (Date.now() - lastLine < 2000 && p.done !== p.total)) return;
     lastLine = Date.now();
     io.out(
       `  ${p.done}/${p.total} photos, ${p.photosPerSecond} photos/s${p.etaSeconds !== null ? `, ${p.etaSeconds}s left` : ''}`,

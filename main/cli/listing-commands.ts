@@ -3,11 +3,7 @@ import { GraftError } from '../../common/errors';
 import type { TrainConfig } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
 import type { CliIo } from './terminal-text';
-import { backboneLabel, metricsTable } from './train-command';
-
-function percent(value: number | null): string {
-  return value === null ? '—' : `${(value * 100).toFixed(1)}%`;
-}
+import { backboneLabel, metricsTable, percent } from './train-command';
 
 /** `graft projects`: one line per project, most recently used first. */
 export function projectsCommand(app: GraftApp, io: CliIo): void {

@@ -12,7 +12,8 @@ import type { CliIo } from './terminal-text';
 /** How often a long phase reports its progress, in ms. */
 const PROGRESS_INTERVAL_MS = 2000;
 
-function percent(value: number | null | undefined): string {
+/** A fraction as a percentage with one decimal, or — when there is none. */
+export function percent(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
 }
 
