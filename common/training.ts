@@ -100,6 +100,8 @@ export interface FinalMetrics {
   embeddedImages: number;
   cachedImages: number;
   skippedImages: number;
+  /** The photos behind `skippedImages`, named with why (absent from runs kept before they were named). */
+  skipped?: NamedPhoto[];
   embeddingImagesPerSecond: number;
   backend: string;
 }
@@ -163,7 +165,8 @@ export interface TrainingWarning {
     | 'NO_VALIDATION'
     | 'UNLABELLED'
     | 'NO_SPLIT'
-    | 'LABEL_CONFLICT';
+    | 'LABEL_CONFLICT'
+    | 'PHOTOS_UNAVAILABLE';
   message: string;
   /** The photos the warning is about, named, when it is about particular photos. */
   photos?: NamedPhoto[];

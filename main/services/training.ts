@@ -18,7 +18,7 @@ import type { ExperimentStore, ItemPrediction } from './experiments';
 import type { ImageService } from './images';
 import { requireProject } from './lookups';
 import type { SplitService } from './splits';
-import { collectTrainingData, type TrainingData, trainingWarnings } from './training-data';
+import { collectTrainingData, namedFailures, type TrainingData, trainingWarnings } from './training-data';
 import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -225,6 +225,10 @@ export class TrainingService {
         embeddedImages: embedded.embedded,
         cachedImages: embedded.fromCache,
         skippedImages: embedded.failed,
+        skipped: namedFailures(
+          data,
+          embedded.results.flatMap((r) => (r.ok ? [] : [{ id: r.id, message: r.error.message }])),
+        ),
         embeddingImagesPerSecond: embedded.imagesPerSecond,
         backend: result.backend,
       };
