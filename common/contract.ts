@@ -105,8 +105,13 @@ export type ImageFilter =
 
 export interface FolderEntry {
   name: string;
-  /** Photos directly inside; null where the folder cannot be read or there were too many to count. */
+  /**
+   * Photos in the folder and every folder below it (regular files with a photo ending, as the
+   * import finds them); null where the folder cannot be read or was not counted.
+   */
   imageCount: number | null;
+  /** False when counting stopped early (at the count limit or the time cap): show “N+”. */
+  imageCountComplete: boolean;
 }
 
 /** What the host's folder picker shows: the renderer reads paths, it never sends one. */
@@ -115,7 +120,10 @@ export interface PickerView {
   path: string;
   canGoUp: boolean;
   folders: FolderEntry[];
+  /** Photos in this folder and below it: its own plus its sub-folders' counts. */
   imagesHere: number;
+  /** False when a sub-folder's count stopped early or was not made: show “N+”. */
+  imagesHereComplete: boolean;
 }
 
 /**

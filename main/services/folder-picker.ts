@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PickerView } from '../../common/contract';
 import { GraftError } from '../../common/errors';
-import { listFolder } from './folder-walk';
+import { listFolder, walkPhotoFolder } from './folder-walk';
 
 /** What the chosen folder is for: photos to add to a project, or a location to read or write. */
 export type PickPurpose = { kind: 'source'; projectId: number; labelsFromSubfolders: boolean } | { kind: 'location' };
@@ -17,10 +17,19 @@ interface PickerSession {
 const SESSION_TTL_MS = 30 * 60 * 1000;
 /** Sub-folders whose photos are counted for the listing; a huge folder stays quick to open. */
 const COUNTED_FOLDERS = 200;
+/** Photos counted per sub-folder at most: more show as “10,000+”. */
+export const PHOTO_COUNT_LIMIT = 10_000;
+/** Time for all the counts of one listing; counts cut short show as “N+”. */
+const COUNT_TIME_CAP_MS = 1_500;
 
-async function countImages(dir: string): Promise<number | null> {
+/**
+ * Photos in `dir` and below, found as the import finds them (regular files only, folder links
+ * followed once), stopping at PHOTO_COUNT_LIMIT or when `signal` aborts; null if unreadable.
+ */
+async function countPhotos(dir: string, signal: AbortSignal): Promise<{ count: number; complete: boolean } | null> {
   try {
-    return (await listFolder(dir)).images;
+    const { files } = await walkPhotoFolder(dir, signal, PHOTO_COUNT_LIMIT);
+    return { count: files.length, complete: files.length < PHOTO_COUNT_LIMIT && !signal.aborted };
   } catch {
     return null;
   }
@@ -33,7 +42,11 @@ async function countImages(dir: string): Promise<number | null> {
 export class FolderPicker {
   private readonly sessions = new Map<string, PickerSession>();
 
-  constructor(private readonly startDir: string = os.homedir()) {}
+  /** `countTimeCapMs`: time for all the counts of one listing (COUNT_TIME_CAP_MS). */
+  constructor(
+    private readonly startDir: string = os.homedir(),
+    private readonly countTimeCapMs = COUNT_TIME_CAP_MS,
+  ) {}
 
   async open(purpose: PickPurpose): Promise<PickerView> {
     this.expire();
@@ -88,17 +101,23 @@ export class FolderPicker {
   private async view(pickerId: string): Promise<PickerView> {
     const session = this.session(pickerId);
     const { folders, images } = await this.list(session.dir);
+    const signal = AbortSignal.timeout(this.countTimeCapMs);
+    const counts = await Promise.all(
+      folders.map((name, index) =>
+        index < COUNTED_FOLDERS ? countPhotos(path.join(session.dir, name), signal) : Promise.resolve(null),
+      ),
+    );
     return {
       pickerId,
       path: session.dir,
       canGoUp: path.dirname(session.dir) !== session.dir,
-      folders: await Promise.all(
-        folders.map(async (name, index) => ({
-          name,
-          imageCount: index < COUNTED_FOLDERS ? await countImages(path.join(session.dir, name)) : null,
-        })),
-      ),
-      imagesHere: images,
+      folders: folders.map((name, index) => ({
+        name,
+        imageCount: counts[index]?.count ?? null,
+        imageCountComplete: counts[index]?.complete ?? false,
+      })),
+      imagesHere: images + counts.reduce((sum, c) => sum + (c?.count ?? 0), 0),
+      imagesHereComplete: counts.every((c) => c?.complete ?? false),
     };
   }
 

@@ -87,9 +87,15 @@ function folderKey(stats: Stats): string {
  * a link back to a folder that contains it is a LINK_LOOP, one to a folder already scanned is
  * ALREADY_SCANNED, and links into /dev, /proc or /sys are SYSTEM_FOLDER, never entered.
  *
+ * Stops early, with what it found so far, when `signal` aborts or `limit` photos are found.
+ *
  * @throws the file-system error when `root` itself cannot be read.
  */
-export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promise<WalkResult> {
+export async function walkPhotoFolder(
+  root: string,
+  signal?: AbortSignal,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<WalkResult> {
   const files: WalkedFile[] = [];
   const skipped: SkippedEntry[] = [];
   let hidden = 0;
@@ -98,7 +104,7 @@ export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promi
   /** Links to folders, followed once the real folders are done. */
   const linkedFolders: string[] = [];
   while (pending.length > 0 || linkedFolders.length > 0) {
-    if (signal?.aborted) break;
+    if (signal?.aborted || files.length >= limit) break;
     if (pending.length === 0) {
       const link = linkedFolders.shift()!;
       const refusal = await refuseLinkedFolder(root, link, scanned);
@@ -119,6 +125,7 @@ export async function walkPhotoFolder(root: string, signal?: AbortSignal): Promi
     entries.sort((a, b) => a.name.localeCompare(b.name));
     const subfolders: string[] = [];
     for (const entry of entries) {
+      if (files.length >= limit) break;
       if (entry.name.startsWith('.')) {
         hidden++;
         continue;
@@ -210,15 +217,21 @@ function alreadyScanned(relPath: string, target: string): SkippedEntry {
   };
 }
 
-/** Counts the photos directly inside a folder and lists its visible sub-folders. */
+/**
+ * The visible sub-folders of `dir` (symbolic links to folders included), sorted by name, and the
+ * photos directly inside it: regular files, directly or through links, with a photo ending.
+ * A FIFO or device named like a photo is not a photo. Opens nothing but `dir` itself.
+ */
 export async function listFolder(dir: string): Promise<{ folders: string[]; images: number }> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
   const folders: string[] = [];
   let images = 0;
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    if (e.isDirectory()) folders.push(e.name);
-    else if (PHOTO_EXTENSIONS.has(path.extname(e.name).toLowerCase())) images++;
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const resolved = await resolveEntry(entry, path.join(dir, entry.name), entry.name);
+    if ('code' in resolved) continue;
+    if (resolved.kind === 'folder') folders.push(entry.name);
+    else if (resolved.kind === 'file' && isPhotoName(entry.name)) images++;
   }
   folders.sort((a, b) => a.localeCompare(b));
   return { folders, images };

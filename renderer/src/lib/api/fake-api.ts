@@ -330,8 +330,14 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       pickerId,
       path: [disk.name, ...picker.trail].join('/'),
       canGoUp: picker.trail.length > 0,
-      folders: (node.children ?? []).map((c) => ({ name: c.name, imageCount: c.photos ?? 0 })),
-      imagesHere: node.photos ?? 0,
+      // Counted recursively, as main counts them (every fake folder is small enough to count).
+      folders: (node.children ?? []).map((c) => ({
+        name: c.name,
+        imageCount: filesUnder(c, []).length,
+        imageCountComplete: true,
+      })),
+      imagesHere: filesUnder(node, []).length,
+      imagesHereComplete: true,
     };
   }
 
