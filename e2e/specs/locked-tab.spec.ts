@@ -8,6 +8,9 @@ import { expect, test } from '@playwright/test';
 import { type HostProcess, startHostProcess } from '../fixtures/host-process';
 import { writeLabelledFolder } from '../fixtures/photo-corpus';
 
+/** The fields this spec reads from the calls it makes. */
+type Reply = { id: number; view: { pickerId: string }; folder: { id: number } };
+
 let dir: string;
 let host: HostProcess;
 
@@ -64,7 +67,7 @@ test('a tab without the token is locked and says to open the printed link; the l
             headers: { 'content-type': 'application/json', 'x-graft-token': token },
             body: JSON.stringify(args),
           });
-          return ((await res.json()) as { value: Record<string, never> }).value;
+          return ((await res.json()) as { value: Reply }).value;
         };
         const project = await call('projects:create', { name: 'Media' });
         const pick = await call('folders:pick', { projectId: project.id, labelsFromSubfolders: true });
@@ -82,9 +85,11 @@ test('a tab without the token is locked and says to open the printed link; the l
     const thumbs = page.locator('[data-testid="thumb"] img');
     await expect(thumbs).toHaveCount(4);
     await expect
-      .poll(() => thumbs.evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).naturalWidth > 0)))
+      .poll(() =>
+        thumbs.evaluateAll((imgs) => imgs.map((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0)),
+      )
       .toEqual([true, true, true, true]);
-    const sources = await thumbs.evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).src));
+    const sources = await thumbs.evaluateAll((imgs) => imgs.map((img) => (img as unknown as { src: string }).src));
     for (const src of sources) expect(src).toMatch(/\/media\/\d+\/thumb$/);
   });
 });
