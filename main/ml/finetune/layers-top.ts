@@ -1,18 +1,19 @@
 // Splits a Keras MobileNetV2-style LayersModel at the input of its top inverted-residual blocks:
 // a frozen trunk (image -> activation at the cut) and a trainable top (cut activation -> feature
-// tap) made of the model's own layers, so the top starts from the pretrained weights.
+// tap) made of the model's own layers, so the top starts from the pretrained weights and
+// training it changes the source model's convolutions in place (ready to export whole).
 //
 // Blocks are found by Keras's layer names (`block_<n>_expand`, `block_<n>_depthwise`, ...,
 // keras.applications.MobileNetV2 and nsfwjs's copy of it); the cut must separate the network —
 // every path from the image to the tap passes through it — or the split is refused, naming the
-// block. BatchNormalization in the top is frozen (statistics and scale/offset): the top always
-// runs in inference mode (runTop), because tfjs's BatchNormalization updates its moving
-// statistics in any training-mode call whatever its `trainable` flag (the "freeze BN when
-// fine-tuning" advice of TensorFlow's transfer-learning guide).
+// block. BatchNormalization in the top is frozen, statistics and scale/offset (TensorFlow's
+// transfer-learning guide: keep BatchNormalization in inference mode when fine-tuning): the top
+// runs a FrozenBatchNorm copy of each, which has no training mode at all.
 import * as tf from '@tensorflow/tfjs';
 import { layersModelToOnnx } from '../onnx/layers-to-onnx';
 import type { TfjsArtifacts } from '../tfjs/tfjs-artifacts';
 import { FineTuneError } from './finetune-error';
+import { FrozenBatchNorm } from './frozen-batch-norm';
 
 /** Layer kinds the top may contain: each runs and has gradients on every tfjs backend Graft uses. */
 const TRAINABLE_TOP_LAYERS = new Set([
@@ -57,7 +58,10 @@ export interface LayersTop {
   tapLayer: string;
   /** image -> cut activation; the source model's own layers. */
   trunk: tf.LayersModel;
-  /** cut activation [N,H,W,C] -> tap activation; shares its layers (and weights) with the source model. */
+  /**
+   * cut activation [N,H,W,C] -> tap activation. Shares its convolution layers (and weights)
+   * with the source model; BatchNormalization runs as FrozenBatchNorm copies.
+   */
   top: tf.LayersModel;
   /** What stage 2 trains: the top's convolution kernels and biases (BatchNormalization stays frozen). */
   trainable: tf.Variable[];
@@ -96,8 +100,8 @@ export function splitAtTopBlocks(model: tf.LayersModel, options: { tapLayer: str
   const top = rebuildOnNewInput(topLayers, cut, cutShape, tap, model.name);
   const trainable: tf.Variable[] = [];
   for (const layer of topLayers) {
-    if (layer.getClassName() === 'BatchNormalization') layer.trainable = false;
-    else for (const w of layer.trainableWeights) trainable.push(w.read() as tf.Variable);
+    if (layer.getClassName() === 'BatchNormalization') continue;
+    for (const w of layer.trainableWeights) trainable.push(w.read() as tf.Variable);
   }
   return {
     cutLayer: cut.name,
@@ -110,7 +114,7 @@ export function splitAtTopBlocks(model: tf.LayersModel, options: { tapLayer: str
   };
 }
 
-/** The top's tap activation for cut activations [N,H,W,C], BatchNormalization in inference mode. */
+/** The top's tap activation for cut activations [N,H,W,C] (Dropout-like layers off; BatchNormalization is frozen anyway). */
 export function runTop(split: LayersTop, cut: tf.Tensor4D): tf.Tensor4D {
   return split.top.apply(cut, { training: false }) as tf.Tensor4D;
 }
@@ -185,7 +189,7 @@ function layersBetween(
   return model.layers.filter((l) => seen.has(l));
 }
 
-/** The top layers applied again, in order, to a new input shaped like the cut. */
+/** The top layers applied again, in order, to a new input shaped like the cut; BatchNormalization frozen. */
 function rebuildOnNewInput(
   layers: tf.layers.Layer[],
   cut: tf.layers.Layer,
@@ -197,7 +201,8 @@ function rebuildOnNewInput(
   const outputs = new Map<tf.layers.Layer, tf.SymbolicTensor>([[cut, input]]);
   for (const layer of layers) {
     const ins = inboundLayers(layer).map((l) => outputs.get(l) as tf.SymbolicTensor);
-    outputs.set(layer, layer.apply(ins.length === 1 ? ins[0] : ins) as tf.SymbolicTensor);
+    const applied = layer.getClassName() === 'BatchNormalization' ? new FrozenBatchNorm(layer) : layer;
+    outputs.set(layer, applied.apply(ins.length === 1 ? ins[0] : ins) as tf.SymbolicTensor);
   }
   return tf.model({ inputs: input, outputs: outputs.get(tap) as tf.SymbolicTensor, name: `${modelName}_top` });
 }
