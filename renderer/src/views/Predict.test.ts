@@ -87,6 +87,25 @@ describe('Predict photos', () => {
     expect(app.api.argsOf('predict:photos')[0].model).toEqual({ kind: 'export', exportId: passed.id });
   });
 
+  it('keeps the chosen model and its results when the view is left and shown again', async () => {
+    const app = await openPredict();
+    const passed = await exportToEnd(app.api, app.experimentId, 'good');
+    const view = render(Predict, { props: { session: app.session }, context: app.context });
+    await screen.findByTestId('predict-model');
+    await fireEvent.change(screen.getByTestId('predict-model'), { target: { value: `export:${passed.id}` } });
+    await fireEvent.change(screen.getByTestId('predict-file-input'), { target: { files: [photo('cat.jpg', JPEG)] } });
+    await waitFor(() => expect(within(result('cat.jpg')).getByTestId('predict-top')).toBeTruthy());
+    const shown = result('cat.jpg').textContent;
+    view.unmount();
+    expect(screen.queryAllByTestId('predict-result')).toHaveLength(0);
+
+    await renderPredict(app);
+    expect((screen.getByTestId('predict-model') as HTMLSelectElement).value).toBe(`export:${passed.id}`);
+    expect(screen.getAllByTestId('predict-result')).toHaveLength(1);
+    expect(result('cat.jpg').textContent).toBe(shown);
+    expect(app.api.argsOf('predict:photos')).toHaveLength(1);
+  });
+
   it('says there is no model before a run has finished', async () => {
     const app = await startTestApp({ projects: [petsProject()] });
     render(Predict, { props: { session: app.session }, context: app.context });
@@ -124,6 +143,25 @@ describe('Batch predict', () => {
     expect(summary.textContent).toContain('1 unreadable');
     expect(summary.textContent).toContain('/home/ana/out/predictions.csv');
     expect(screen.queryByTestId('batch-progress')).toBeNull();
+  });
+
+  it('keeps following a batch while another view shows, and shows its summary on return', async () => {
+    const app = await openPredict({ jobStepMs: 10 });
+    const view = render(Predict, { props: { session: app.session }, context: app.context });
+    await screen.findByTestId('predict-model');
+    await pickLocation('batch-source', ['inbox']);
+    await pickLocation('batch-destination', ['out']);
+    await fireEvent.click(screen.getByTestId('batch-start'));
+    await screen.findByTestId('batch-progress');
+    view.unmount();
+    // The batch finishes while Predict is not shown.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    await renderPredict(app);
+    const summary = await screen.findByTestId('batch-summary');
+    expect(summary.dataset.status).toBe('finished');
+    expect(summary.textContent).toContain('4 photos predicted');
+    expect(screen.getByTestId('batch-source-path').textContent).toBe('/home/ana/inbox');
   });
 
   it('cancels a running batch', async () => {

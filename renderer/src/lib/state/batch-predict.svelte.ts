@@ -1,14 +1,23 @@
 import type { BatchPredictProgress, BatchPredictSummary, CallArgs, GraftApi, Id } from '../../../../common/contract';
+import type { PickedLocation } from '../../components/LocationPicker.svelte';
 import type { Notices } from './notices.svelte';
 
-/** A batch prediction over a folder, started from this screen: its progress, then its summary. */
+/** A batch prediction over a folder, started from this screen: its folders, progress, then its summary. */
 export class BatchPredictStore {
+  /** The folder of photos to predict and the folder the CSV goes to, as chosen. */
+  source = $state<PickedLocation | null>(null);
+  destination = $state<PickedLocation | null>(null);
   jobId = $state<Id | null>(null);
   progress = $state.raw<BatchPredictProgress | null>(null);
   summary = $state.raw<BatchPredictSummary | null>(null);
   starting = $state(false);
   cancelling = $state(false);
-  readonly running = $derived(this.jobId !== null && this.summary === null);
+
+  // A getter, not $derived: a $derived made while a view is created dies with that view, and
+  // this store outlives it (PredictSession).
+  get running(): boolean {
+    return this.jobId !== null && this.summary === null;
+  }
 
   constructor(
     private readonly api: GraftApi,
