@@ -71,6 +71,31 @@ export class ExportPage {
     return id!;
   }
 
+  /**
+   * Starts an export into a folder that already holds one: confirms replacing it and returns the
+   * id of the new export's row.
+   */
+  async startReplacing(): Promise<string> {
+    const before = await this.rows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    await expect(this.startButton).toBeEnabled();
+    await this.startButton.click();
+    const dialog = this.page.getByTestId('export-confirm-overwrite');
+    await expect(dialog).toBeVisible();
+    await dialog.getByTestId('confirm-accept').click();
+    await expect(dialog).toHaveCount(0);
+    await expect(this.rows.first()).not.toHaveAttribute('data-id', before[0] ?? '');
+    const id = await this.rows.first().getAttribute('data-id');
+    expect(before, 'the replacing export has a row of its own').not.toContain(id);
+    return id!;
+  }
+
+  /** The history rows whose folder is `folder`. */
+  rowsIn(folder: string): Locator {
+    return this.rows.filter({
+      has: this.page.locator('code.path', { hasText: new RegExp(`^${escapeRegExp(folder)}$`) }),
+    });
+  }
+
   row(exportId: string): Locator {
     return this.page.locator(`[data-testid="export-row"][data-id=${JSON.stringify(exportId)}]`);
   }
@@ -83,4 +108,8 @@ export class ExportPage {
   async expectStatus(exportId: string, status: 'passed' | 'failed', timeout = 60_000): Promise<void> {
     await expect(this.row(exportId)).toHaveAttribute('data-status', status, { timeout });
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -46,6 +46,35 @@ export class PredictPage {
     return value;
   }
 
+  /** Every class's confidence for a photo, in percent as its bars announce them (0.1 % steps). */
+  async confidences(fileName: string): Promise<Record<string, number>> {
+    const card = this.result(fileName);
+    await expect(card.getByTestId('predict-top')).toBeVisible({ timeout: 30_000 });
+    const pairs = await card
+      .getByRole('meter')
+      .evaluateAll((meters) =>
+        meters.map((m) => [m.getAttribute('aria-label') ?? '', Number(m.getAttribute('aria-valuenow'))] as const),
+      );
+    return Object.fromEntries(pairs.map(([label, value]) => [label.replace(/^Confidence in /, ''), value]));
+  }
+
+  /** Each bar of a photo as drawn: the confidence it announces (0-1), its filled share, its track's width in px. */
+  async bars(fileName: string): Promise<{ confidence: number; filled: number; trackPx: number }[]> {
+    const card = this.result(fileName);
+    await expect(card.getByTestId('predict-top')).toBeVisible({ timeout: 30_000 });
+    return card.getByRole('meter').evaluateAll((meters) =>
+      meters.map((m) => {
+        const track = m.getBoundingClientRect().width;
+        const fill = m.firstElementChild?.getBoundingClientRect().width ?? 0;
+        return {
+          confidence: Number(m.getAttribute('aria-valuenow')) / 100,
+          filled: track > 0 ? fill / track : 0,
+          trackPx: track,
+        };
+      }),
+    );
+  }
+
   async expectError(fileName: string, message: RegExp): Promise<void> {
     const card = this.result(fileName);
     await expect(card.getByTestId('predict-error')).toHaveText(message, { timeout: 30_000 });

@@ -1,11 +1,15 @@
 // A user's path through the headless host in Chromium: train a model, export it as ONNX into a
 // folder chosen through the host's folder picker, see the export proven to match Graft, then
 // let the exported model name the class of a photo from outside the project and refuse a
-// text file dressed up as a photo.
+// text file dressed up as a photo. The confidence bars are as wide as the confidence they show;
+// on a photo between two classes the exported file gives the numbers Predict shows for the run
+// (which averages each photo with its mirror image); results stay while another view shows;
+// exporting again into the same folder leaves one history row and one model to predict with.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from '@playwright/test';
+import { writeBorderlinePhoto } from '../fixtures/borderline-photo';
 import { COLOUR_CLASSES, test } from '../fixtures/labelled-host';
 import { ExperimentsPage } from '../pages/experiments-page';
 import { ExportPage } from '../pages/export-page';
@@ -95,5 +99,86 @@ test('export a trained model as ONNX, check it on disk and predict outside photo
     await expect(predict.results).toHaveCount(2);
     await predict.expectTop('holiday-red.jpg', 'red');
     await predict.expectTop('holiday-blue.jpg', 'blue');
+  });
+
+  await test.step('each confidence bar is as wide as the confidence it shows, in a wide or a narrow window', async () => {
+    const viewport = page.viewportSize();
+    // At 1080 px the cards are at their narrowest (three to a row), where the bars once collapsed.
+    for (const width of [1280, 1080]) {
+      await page.setViewportSize({ width, height: viewport?.height ?? 720 });
+      for (const photo of ['holiday-red.jpg', 'holiday-blue.jpg']) {
+        const bars = await predict.bars(photo);
+        expect(bars).toHaveLength(Object.keys(COLOUR_CLASSES).length);
+        for (const bar of bars) {
+          expect(bar.trackPx, `${photo} at ${width} px: the bar has room to show a confidence`).toBeGreaterThan(48);
+          expect(Math.abs(bar.filled - bar.confidence), `${photo} at ${width} px: filled share`).toBeLessThan(0.02);
+        }
+      }
+      await page.screenshot({ path: test.info().outputPath(`predict-${width}.png`) });
+    }
+    if (viewport) await page.setViewportSize(viewport);
+  });
+
+  const borderline = path.join(corpus.outsideDir, 'half-red-half-blue.jpg');
+  let shownByGraft: Record<string, number> = {};
+  await test.step('on a photo between two classes the exported ONNX gives the numbers Predict shows for the run', async () => {
+    // Left half red, right half blue: unlike its mirror image, so one view alone gives other numbers.
+    await writeBorderlinePhoto(borderline, 0, 1, 0.5);
+    await predict.upload([borderline]);
+    shownByGraft = await predict.confidences('half-red-half-blue.jpg');
+    expect(Math.max(...Object.values(shownByGraft)), 'the photo is between classes').toBeLessThan(99);
+
+    await predict.chooseModel(`export:${exportId}`);
+    await expect(predict.results).toHaveCount(0);
+    await predict.upload([borderline]);
+    const fromFile = await predict.confidences('half-red-half-blue.jpg');
+    expect(Object.keys(fromFile).sort()).toEqual(Object.keys(shownByGraft).sort());
+    for (const [className, percent] of Object.entries(shownByGraft)) {
+      expect(Math.abs(fromFile[className] - percent), `${className}: file vs Graft, in percent`).toBeLessThanOrEqual(
+        0.1,
+      );
+    }
+  });
+
+  await test.step('results stay while another view shows', async () => {
+    await exporter.show();
+    await predict.show();
+    await expect(predict.modelSelect).toHaveValue(`export:${exportId}`);
+    await expect(predict.results).toHaveCount(1);
+    const again = await predict.confidences('half-red-half-blue.jpg');
+    for (const [className, percent] of Object.entries(shownByGraft)) {
+      expect(Math.abs(again[className] - percent)).toBeLessThanOrEqual(0.1);
+    }
+  });
+
+  let replacedBy = '';
+  await test.step('exporting again into the same folder replaces its history row', async () => {
+    await exporter.show();
+    await exporter.expectRun(experimentId);
+    await exporter.chooseFormat('onnx');
+    await exporter.pickLocation(corpus.root, corpus.exportPath);
+    await exporter.setFolderName(EXPORT_FOLDER);
+    replacedBy = await exporter.startReplacing();
+    await exporter.expectStatus(replacedBy, 'passed');
+    await expect(exporter.rowsIn(exportedTo)).toHaveCount(1);
+    await expect(exporter.row(exportId)).toHaveCount(0);
+    await expect(exporter.row(replacedBy)).toContainText(exportedTo);
+  });
+
+  await test.step('Predict offers the replaced folder’s model once, and the new file matches Graft too', async () => {
+    await predict.show();
+    const options = await predict.modelSelect
+      .locator('option')
+      .evaluateAll((o) => o.map((e) => e.getAttribute('value') ?? ''));
+    expect(options.filter((v) => v.startsWith('export:'))).toEqual([`export:${replacedBy}`]);
+    // The results stood for the replaced file, so they went with it.
+    await expect(predict.modelSelect).toHaveValue(`experiment:${experimentId}`);
+    await expect(predict.results).toHaveCount(0);
+    await predict.chooseModel(`export:${replacedBy}`);
+    await predict.upload([borderline]);
+    const fromFile = await predict.confidences('half-red-half-blue.jpg');
+    for (const [className, percent] of Object.entries(shownByGraft)) {
+      expect(Math.abs(fromFile[className] - percent)).toBeLessThanOrEqual(0.1);
+    }
   });
 });
