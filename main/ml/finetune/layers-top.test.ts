@@ -109,6 +109,22 @@ describe('splitAtTopBlocks on a miniature Keras MobileNetV2', () => {
     expect(changed.some((k) => k.startsWith('block_6_project'))).toBe(true);
   });
 
+  it('after training, the source model converted whole to ONNX computes what trunk + trained top compute', async () => {
+    const model = miniMobileNetV2(6);
+    const x = photos(2, MINI_MOBILENET_SIZE, 4);
+    const before = await onnxTap(await saveArtifacts(model), 'out_relu', x);
+    const split = splitAtTopBlocks(model, { tapLayer: 'out_relu', blockCount: 3 });
+    const cut = split.trunk.predict(photos(4, MINI_MOBILENET_SIZE, 8)) as tf.Tensor4D;
+    const optimizer = tf.train.sgd(0.05);
+    for (let i = 0; i < 3; i++) {
+      optimizer.minimize(() => tf.mean(tf.square(runTop(split, cut))) as tf.Scalar, false, split.trainable);
+    }
+    const trained = tf.tidy(() => runTop(split, split.trunk.predict(x) as tf.Tensor4D).dataSync());
+    const exported = await onnxTap(await saveArtifacts(model), 'out_relu', x);
+    expect(maxRelativeError(exported, trained)).toBeLessThanOrEqual(1e-4);
+    expect(maxRelativeError(exported, before)).toBeGreaterThan(1e-2);
+  });
+
   it('refuses block counts, taps and cuts it cannot make, saying why', () => {
     const model = miniMobileNetV2(4);
     const code = (f: () => unknown) => {
