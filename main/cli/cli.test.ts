@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,5 +46,22 @@ describe('graft command line', () => {
       code: 'MODEL_INPUT_TOO_LARGE',
       message: expect.stringMatching(/“giant\.onnx” asks for 100000×100000-pixel photos/),
     });
+  });
+
+  it('refuses a model that is a FIFO or a link out of its folder, without blocking', async () => {
+    const models = path.join(dir, 'models');
+    fs.mkdirSync(models);
+    execFileSync('mkfifo', [path.join(models, 'pipe.onnx')]);
+    const real = path.join(dir, 'real-model.onnx');
+    writeGraftLikeExport(real, ['a', 'b', 'c']);
+    fs.symlinkSync(real, path.join(models, 'linked.onnx'));
+    const photo = path.join(dir, 'photo.jpg');
+    fs.writeFileSync(photo, 'not read: the model is refused first');
+    for (const name of ['pipe.onnx', 'linked.onnx']) {
+      await expect(main(['predict', '--model', path.join(models, name), photo, ...data])).rejects.toMatchObject({
+        code: 'MODEL_FILE_REFUSED',
+        message: expect.stringContaining(name),
+      });
+    }
   });
 });

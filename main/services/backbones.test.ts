@@ -73,7 +73,7 @@ describe('importing a backbone through the contract', () => {
     fs.mkdirSync(folder);
     fs.symlinkSync(real, path.join(folder, 'net.onnx'));
     await expect(call('backbones:import', { location: env.app.locations.register(folder) })).rejects.toMatchObject({
-      code: 'BACKBONE_FILE_REFUSED',
+      code: 'MODEL_FILE_REFUSED',
       message: expect.stringContaining('net.onnx'),
     });
     expect(env.app.backbones.list().some((b) => b.source === 'imported')).toBe(false);

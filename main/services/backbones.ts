@@ -70,7 +70,7 @@ export function modelInFolder(dir: string, fileName?: string): string {
 
 /** Refusals that keep their own code for the caller; other import failures are a bad request. */
 function importErrorCode(code: BackboneError['code']): ErrorCode {
-  return code === 'BACKBONE_FILE_REFUSED' || code === 'MODEL_INPUT_TOO_LARGE' ? code : 'BAD_REQUEST';
+  return code === 'MODEL_FILE_REFUSED' || code === 'MODEL_INPUT_TOO_LARGE' ? code : 'BAD_REQUEST';
 }
 
 function infoOf(spec: BackboneSpec): BackboneInfo {

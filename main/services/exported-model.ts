@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GraftError } from '../../common/errors';
 import { inputSizeProblem } from '../ml/backbones/input-size';
@@ -8,6 +7,7 @@ import type { InputDescription } from '../ml/export/export-metadata';
 import { decodeModel } from '../ml/onnx/onnx-proto';
 import * as ort from '../ml/onnxruntime';
 import { decodeCrop, type Preprocessing, writeInputRow } from '../ml/preprocess';
+import { ModelFileRefused, readFileInside } from '../ml/tfjs/confined-file';
 import type { PhotoClassifier } from './prediction';
 import { type PhotoSource, type Predictions, topK } from './predictor';
 
@@ -26,12 +26,13 @@ export class ExportedOnnxModel implements PhotoClassifier {
   ) {}
 
   static async open(file: string): Promise<ExportedOnnxModel> {
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(file);
-    } catch {
+    // A regular file inside its own folder, opened without blocking: a FIFO or device named
+    // like a model would otherwise hang the read or fill memory.
+    const bytes = await readFileInside(path.dirname(file), path.basename(file)).catch((err: unknown) => {
+      if (err instanceof ModelFileRefused && err.reason !== 'MISSING')
+        throw new GraftError('MODEL_FILE_REFUSED', err.message);
       throw new GraftError('NOT_FOUND', `The exported model ${file} is missing.`);
-    }
+    });
     let meta: Map<string, string>;
     try {
       meta = new Map((decodeModel(new Uint8Array(bytes)).metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));

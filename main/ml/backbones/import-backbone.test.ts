@@ -134,7 +134,7 @@ describe('importTfjsBackbone', () => {
 });
 
 describe('files an imported model names', () => {
-  const refused = (file: string) => ({ code: 'BACKBONE_FILE_REFUSED', message: expect.stringContaining(file) });
+  const refused = (file: string) => ({ code: 'MODEL_FILE_REFUSED', message: expect.stringContaining(file) });
 
   it('refuses a weight shard linked to a file outside the chosen folder, even one holding valid weights', async () => {
     const folder = path.join(dir, 'linked-shard');

@@ -63,14 +63,14 @@ export interface ImportedBackbone {
 /** A model file refused or unusable, as the backbone error the service reports. */
 function refusal(err: unknown): never {
   if (err instanceof ModelFileRefused) {
-    throw new BackboneError(err.reason === 'MISSING' ? 'BACKBONE_NOT_FOUND' : 'BACKBONE_FILE_REFUSED', err.message);
+    throw new BackboneError(err.reason === 'MISSING' ? 'BACKBONE_NOT_FOUND' : 'MODEL_FILE_REFUSED', err.message);
   }
   throw new BackboneError('BACKBONE_INVALID', (err as Error).message);
 }
 
 /**
  * Imports an ONNX image classifier or feature extractor. The file must be a regular file inside its own folder
- * (a link leading elsewhere is refused with BACKBONE_FILE_REFUSED).
+ * (a link leading elsewhere is refused with MODEL_FILE_REFUSED).
  */
 export async function importOnnxBackbone(
   filePath: string,

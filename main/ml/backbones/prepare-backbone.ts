@@ -25,7 +25,7 @@ export class BackboneError extends Error {
       | 'BACKBONE_NOT_FOUND'
       | 'BACKBONE_INVALID'
       | 'BACKBONE_UNSUPPORTED'
-      | 'BACKBONE_FILE_REFUSED'
+      | 'MODEL_FILE_REFUSED'
       | 'MODEL_INPUT_TOO_LARGE',
     message: string,
   ) {
