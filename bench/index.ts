@@ -1,5 +1,6 @@
 // npm run bench -- <name> [args]: benchmarks that print their figures (not part of npm test).
 import { runBackbonesBench } from './backbones';
+import { benchFinetune } from './finetune';
 import { benchImport } from './import';
 import { benchPredict } from './predict';
 import { benchResponsiveness } from './responsiveness';
@@ -11,6 +12,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   train: benchTrain,
   predict: benchPredict,
   responsiveness: benchResponsiveness,
+  finetune: benchFinetune,
 };
 
 const [name, ...args] = process.argv.slice(2);

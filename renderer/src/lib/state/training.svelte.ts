@@ -1,13 +1,19 @@
 import type { GraftApi, Id } from '../../../../common/contract';
-import type { EpochMetrics, ExperimentStatus, TrainConfig, TrainingProgress } from '../../../../common/training';
+import type {
+  EpochMetrics,
+  ExperimentStatus,
+  FinalMetrics,
+  TrainConfig,
+  TrainingProgress,
+} from '../../../../common/training';
 import type { Notices } from './notices.svelte';
 
 export interface TrainingRun {
   experimentId: Id;
   progress: TrainingProgress | null;
   epochs: EpochMetrics[];
-  /** Set once the run has ended. */
-  outcome: { status: ExperimentStatus; error: string | null } | null;
+  /** Set once the run has ended; `metrics` follow for a finished run (its scores and kept epoch). */
+  outcome: { status: ExperimentStatus; error: string | null; metrics?: FinalMetrics | null } | null;
 }
 
 /** Epochs of both lists, one per epoch number, in order. */
@@ -56,7 +62,9 @@ export class TrainingStore {
           this.update(experimentId, { epochs: mergeEpochs(this.epochsOf(experimentId), [epoch]) });
       }),
       this.api.on('training:finished', ({ experimentId, projectId, status, error }) => {
-        if (mine({ projectId })) this.update(experimentId, { progress: null, outcome: { status, error } });
+        if (!mine({ projectId })) return;
+        this.update(experimentId, { progress: null, outcome: { status, error } });
+        if (status === 'finished') void this.fetchMetrics(experimentId);
       }),
     ];
     void this.resume();
@@ -71,6 +79,13 @@ export class TrainingStore {
     if (!running || (this.run && this.run.experimentId !== running.id)) return;
     const detail = await this.notices.guard(() => this.api.call('experiments:get', { experimentId: running.id }));
     if (detail) this.update(running.id, { epochs: mergeEpochs(this.epochsOf(running.id), detail.epochs) });
+  }
+
+  /** The finished run's scores, for the banner to state and the charts to mark the kept epoch. */
+  private async fetchMetrics(experimentId: Id): Promise<void> {
+    const detail = await this.notices.guard(() => this.api.call('experiments:get', { experimentId }));
+    const outcome = this.run?.experimentId === experimentId ? this.run.outcome : null;
+    if (detail && outcome) this.update(experimentId, { outcome: { ...outcome, metrics: detail.metrics } });
   }
 
   private epochsOf(experimentId: Id): EpochMetrics[] {
