@@ -1,18 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GraftApp } from './graft-app';
-import { tempGraftApp } from './test-app';
+import { describe, expect, it } from 'vitest';
+import { eachTestGraftApp } from './test-app-hooks';
 import { thumbnailPath } from './thumbnails';
 
-let env: ReturnType<typeof tempGraftApp>;
-let app: GraftApp;
-beforeEach(() => {
-  env = tempGraftApp();
-  app = env.app;
-});
-afterEach(() => env.cleanup());
+const env = eachTestGraftApp();
 
 /** A real HEVC-coded HEIC, left half red, right half blue (see main/imaging/fixtures/README.md). */
 const HEIC = fs.readFileSync(path.join(__dirname, '..', 'imaging', 'fixtures', 'red-blue-64x48.heic'));
@@ -26,19 +19,21 @@ describe('importing HEIC/HEIF photos', () => {
     await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 200, b: 10 } } })
       .heif({ compression: 'av1' })
       .toFile(path.join(dir, 'green.heif'));
-    const project = app.projects.create('Phone');
+    const project = env.app.projects.create('Phone');
 
-    const summary = await app.importer.start(app.folders.add(project.id, dir, false).id).done;
+    const summary = await env.app.importer.start(env.app.folders.add(project.id, dir, false).id).done;
 
     expect(summary).toMatchObject({ status: 'finished', added: 2, unreadable: 1 });
-    const byName = new Map(app.images.list(project.id, { kind: 'all' }).map((r) => [r.name, app.images.get(r.id)]));
+    const byName = new Map(
+      env.app.images.list(project.id, { kind: 'all' }).map((r) => [r.name, env.app.images.get(r.id)]),
+    );
     const heic = byName.get('IMG_0001.HEIC')!;
     expect(heic).toMatchObject({ width: 64, height: 48 });
-    const thumb = await sharp(thumbnailPath(app.ctx.paths.thumbnails, heic.contentHash!)).metadata();
+    const thumb = await sharp(thumbnailPath(env.app.ctx.paths.thumbnails, heic.contentHash!)).metadata();
     expect([thumb.width, thumb.height]).toEqual([64, 48]);
-    const preview = await app.images.preview(heic.id);
+    const preview = await env.app.images.preview(heic.id);
     expect(preview.contentType).toBe('image/jpeg');
-    const [problem] = app.images.problems(project.id);
+    const [problem] = env.app.images.problems(project.id);
     expect(path.basename(problem.relPath)).toBe('IMG_0002.heic');
     expect(problem.errorCode).toBe('HEIC_NEEDS_CONVERTING');
     expect(problem.error).toMatch(/Convert it to JPEG or PNG/);

@@ -3,21 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SkippedEntry } from '../../common/contract';
 import { writeClassPhoto } from '../../e2e/fixtures/photo-corpus';
 import { readRegularFile } from '../imaging/regular-file';
 import { walkPhotoFolder } from './folder-walk';
-import type { GraftApp } from './graft-app';
-import { tempGraftApp } from './test-app';
+import { eachTestGraftApp } from './test-app-hooks';
 
-let env: ReturnType<typeof tempGraftApp>;
-let app: GraftApp;
-beforeEach(() => {
-  env = tempGraftApp();
-  app = env.app;
-});
-afterEach(() => env.cleanup());
+const env = eachTestGraftApp();
 
 const posix = process.platform !== 'win32';
 
@@ -71,17 +64,17 @@ describe.skipIf(!posix)('an import of a folder with devices, FIFOs and odd links
   it('finishes promptly, imports the real photos and lists every other entry with its reason', async () => {
     const dir = path.join(env.dir, 'hostile');
     await writeHostileFolder(dir);
-    const project = app.projects.create('Hostile');
-    const folder = app.folders.add(project.id, dir, false);
+    const project = env.app.projects.create('Hostile');
+    const folder = env.app.folders.add(project.id, dir, false);
     const rssBefore = process.memoryUsage().rss;
 
-    const summary = await within(20_000, app.importer.start(folder.id).done);
+    const summary = await within(20_000, env.app.importer.start(folder.id).done);
 
     expect(summary.status).toBe('finished');
     expect(summary.added).toBe(2);
     expect(summary.unreadable).toBe(0);
     expect(
-      app.images
+      env.app.images
         .list(project.id, { kind: 'all' })
         .map((r) => r.name)
         .sort(),
@@ -98,8 +91,8 @@ describe.skipIf(!posix)('an import of a folder with devices, FIFOs and odd links
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 ** 2);
     // No pool thread is left parked on a FIFO: ordinary file reads still answer at once.
     await within(2_000, fs.promises.readFile(path.join(dir, 'real.jpg')));
-    expect(app.importer.last(folder.id)).toMatchObject({ status: 'finished', skippedTotal: summary.skippedTotal });
-    const running = app.ctx.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'`).get() as {
+    expect(env.app.importer.last(folder.id)).toMatchObject({ status: 'finished', skippedTotal: summary.skippedTotal });
+    const running = env.app.ctx.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'`).get() as {
       n: number;
     };
     expect(running.n).toBe(0);
@@ -111,29 +104,29 @@ describe.skipIf(!posix)('an import of a folder with devices, FIFOs and odd links
     fs.mkdirSync(dir);
     for (let i = 0; i < 6; i++) fs.symlinkSync('../shared-fifo', path.join(dir, `0-pipe-${i}.jpg`));
     for (let i = 0; i < 30; i++) await writeClassPhoto(path.join(dir, `photo-${i}.jpg`), i % 2, i);
-    const project = app.projects.create('Pipes');
-    const folder = app.folders.add(project.id, dir, false);
+    const project = env.app.projects.create('Pipes');
+    const folder = env.app.folders.add(project.id, dir, false);
 
-    const run = app.importer.start(folder.id);
+    const run = env.app.importer.start(folder.id);
     await new Promise((r) => setTimeout(r, 50));
-    app.importer.cancel(run.jobId);
+    env.app.importer.cancel(run.jobId);
     const summary = await within(10_000, run.done);
 
     expect(['cancelled', 'finished']).toContain(summary.status);
-    const job = app.ctx.db.prepare('SELECT status FROM jobs WHERE id = ?').get(run.jobId) as { status: string };
+    const job = env.app.ctx.db.prepare('SELECT status FROM jobs WHERE id = ?').get(run.jobId) as { status: string };
     expect(job.status).toBe(summary.status);
   });
 
   it('shows no preview of a photo whose file became a link to a device, and reads nothing from it', async () => {
     const dir = path.join(env.dir, 'swapped');
     await writeClassPhoto(path.join(dir, 'a.jpg'), 0, 1);
-    const project = app.projects.create('Swapped');
-    await app.importer.start(app.folders.add(project.id, dir, false).id).done;
-    const [image] = app.images.list(project.id, { kind: 'all' });
+    const project = env.app.projects.create('Swapped');
+    await env.app.importer.start(env.app.folders.add(project.id, dir, false).id).done;
+    const [image] = env.app.images.list(project.id, { kind: 'all' });
     fs.rmSync(path.join(dir, 'a.jpg'));
     fs.symlinkSync('/dev/zero', path.join(dir, 'a.jpg'));
 
-    await expect(within(5_000, app.images.preview(image.id))).rejects.toMatchObject({
+    await expect(within(5_000, env.app.images.preview(image.id))).rejects.toMatchObject({
       code: 'IMAGE_UNREADABLE',
       message: expect.stringMatching(/device, not a regular file/),
     });
@@ -237,11 +230,11 @@ describe.skipIf(!posix)('folders reached through symbolic links', () => {
 
   it('count in the import: the linked photos are imported and the refused links are in the summary', async () => {
     const root = await writeLinkedLayout();
-    const project = app.projects.create('Linked');
-    const summary = await within(20_000, app.importer.start(app.folders.add(project.id, root, false).id).done);
+    const project = env.app.projects.create('Linked');
+    const summary = await within(20_000, env.app.importer.start(env.app.folders.add(project.id, root, false).id).done);
     expect(summary).toMatchObject({ status: 'finished', added: 2, skippedTotal: 7 });
     expect(
-      app.images
+      env.app.images
         .list(project.id, { kind: 'all' })
         .map((r) => r.name)
         .sort(),
