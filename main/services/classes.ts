@@ -98,6 +98,8 @@ export class ClassService {
       this.ctx.db.prepare('UPDATE labels SET class_id = ? WHERE class_id = ?').run(targetId, sourceId);
       this.ctx.db.prepare('UPDATE label_changes SET old_class_id = ? WHERE old_class_id = ?').run(targetId, sourceId);
       this.ctx.db.prepare('UPDATE label_changes SET new_class_id = ? WHERE new_class_id = ?').run(targetId, sourceId);
+      // A copy's folder now names the merged class: a conflict between the two classes ends.
+      this.ctx.db.prepare('UPDATE label_conflict_claims SET class_id = ? WHERE class_id = ?').run(targetId, sourceId);
       this.ctx.db.prepare('DELETE FROM classes WHERE id = ?').run(sourceId);
     })();
     this.changed(source.projectId);

@@ -116,4 +116,27 @@ describe('the same photo in folders of different classes', () => {
     expect(summary).toMatchObject({ added: 2, duplicates: 1, conflicts: 0 });
     expect(app.classes.list(projectId).map((c) => [c.name, c.count])).toEqual([['red', 2]]);
   });
+
+  it('ends when one of its classes is merged away or deleted, and never lists an empty conflict', async () => {
+    const { projectId, classId } = await importWithCopies([
+      ['red/red-0000.jpg', 'blue/copy.jpg'],
+      ['red/red-0001.jpg', 'blue/copy-2.jpg'],
+    ]);
+    const [first, second] = app.sameContent.conflicts(projectId);
+    app.sameContent.resolve(second.id, null);
+    const green = app.classes.create(projectId, 'green');
+    app.classes.merge(classId('blue'), green.id);
+    // Both copies now name red and green: still a conflict, under the merged class's name.
+    expect(
+      app.sameContent
+        .conflicts(projectId)
+        .find((c) => c.id === first.id)
+        ?.copies.map((c) => c.className),
+    ).toEqual(expect.arrayContaining(['red', 'green']));
+    // Merging the two classes makes the copies agree: the open conflict ends; the excluded one stays excluded.
+    app.classes.merge(green.id, classId('red'));
+    expect(app.sameContent.conflicts(projectId).map((c) => [c.id, c.status])).toEqual([[second.id, 'excluded']]);
+    app.classes.delete(classId('red'));
+    expect(app.sameContent.conflicts(projectId)).toEqual([]);
+  });
 });

@@ -107,15 +107,19 @@ export class SameContentService {
        FROM label_conflict_claims k JOIN images i ON i.id = k.image_id JOIN classes c ON c.id = k.class_id
        WHERE k.conflict_id = ? ORDER BY i.status = 'ok' DESC, i.rel_path`,
     );
-    return rows.map((r) => {
+    return rows.flatMap((r) => {
       const found = claims.all(r.id) as (LabelConflict['copies'][number] & { kept: number })[];
-      const kept = found.find((c) => c.kept === 1);
-      return {
-        id: r.id,
-        status: r.status,
-        imageId: kept?.imageId ?? found[0].imageId,
-        copies: found.map(({ kept: _kept, ...copy }) => copy),
-      };
+      // An excluded conflict whose classes were all deleted since has nothing left to show.
+      if (found.length === 0) return [];
+      const kept = found.find((c) => c.kept === 1) ?? found[0];
+      return [
+        {
+          id: r.id,
+          status: r.status,
+          imageId: kept.imageId,
+          copies: found.map(({ kept: _kept, ...copy }) => copy),
+        },
+      ];
     });
   }
 
