@@ -58,6 +58,12 @@ export async function importCommand(
         `${summary.unchanged} unchanged, ${summary.duplicates} duplicates, ${summary.unreadable} unreadable, ` +
         `${summary.missing} missing, ${summary.labelled} labelled from folder names (${summary.seconds.toFixed(1)} s).`,
     );
+    if (summary.conflicts > 0) {
+      io.out(
+        `  ! ${summary.conflicts} ${summary.conflicts === 1 ? 'photo appears' : 'photos appear'} in more than one class folder: left out of training until you choose a class in the Library.`,
+      );
+    }
+    if (summary.labelNote) io.out(`  ! ${summary.labelNote}`);
     for (const problem of app.images.problems(project.id)) {
       io.out(`  ! ${problem.relPath}: ${problem.error}`);
     }

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
+import type { GraftApp } from '../services/graft-app';
+import { tempGraftApp } from '../services/test-app';
+import { importCommand } from './commands';
+
+let env: ReturnType<typeof tempGraftApp>;
+let app: GraftApp;
+beforeEach(() => {
+  env = tempGraftApp();
+  app = env.app;
+});
+afterEach(() => env.cleanup());
+
+describe('graft import --labels-from-folders', () => {
+  it('says how many photos sit in more than one class folder and why photos got no class', async () => {
+    const root = path.join(env.dir, 'photos');
+    await writeLabelledFolder(root, { red: 2, blue: 2 });
+    fs.copyFileSync(path.join(root, 'red', 'red-0000.jpg'), path.join(root, 'blue', 'copy.jpg'));
+    fs.copyFileSync(path.join(root, 'red', 'red-0001.jpg'), path.join(root, 'loose.jpg'));
+    const lines: string[] = [];
+    const io = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) };
+
+    const summary = await importCommand(app, io, { project: 'Cli', folder: root, labelsFromFolders: true });
+
+    expect(summary.conflicts).toBe(1);
+    expect(lines).toContain(
+      '  ! 1 photo appears in more than one class folder: left out of training until you choose a class in the Library.',
+    );
+    expect(
+      lines.some((l) => l.startsWith('  ! 1 photo got no class: some photos sit directly in the chosen folder')),
+    ).toBe(true);
+  });
+});
