@@ -1,5 +1,6 @@
 // npm run bench -- <name> [args]: benchmarks that print their figures (not part of npm test).
 import { runBackbonesBench } from './backbones';
+import { benchCrash } from './crash';
 import { benchFinetune } from './finetune';
 import { benchImport } from './import';
 import { benchPredict } from './predict';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   train: benchTrain,
   predict: benchPredict,
   responsiveness: benchResponsiveness,
+  crash: benchCrash,
   finetune: benchFinetune,
 };
 

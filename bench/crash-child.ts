@@ -1,0 +1,102 @@
+// One operation of the crash bench (bench/crash.ts), run in a process of its own so the bench
+// can kill -9 it: `node --require tsx/cjs bench/crash-child.ts <phase> <dataDir> <json args>`.
+// Prints READY when the operation has started, `ACK <imageId> <classId>` after each label call
+// returns (the label is then acknowledged to the person), and DONE when the operation ended.
+import { GraftApp } from '../main/services/graft-app';
+
+export type CrashPhase = 'import' | 'labels' | 'train-embedding' | 'train-head' | 'export' | 'predict';
+
+export interface CrashChildArgs {
+  projectId: number;
+  experimentId: number;
+  /** import: a folder not yet in the project. */
+  folder?: string;
+  /** export: where the model folder goes; predict: where the CSV goes. */
+  destination?: string;
+  /** predict: the photos. */
+  photos?: string;
+  seed: number;
+}
+
+/** Mulberry32: a small seeded generator (https://gist.github.com/tommyettinger/46a874533244883189143505d203312c). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function labellingBursts(app: GraftApp, args: CrashChildArgs): Promise<void> {
+  const db = app.ctx.db;
+  const images = (
+    db.prepare(`SELECT id FROM images WHERE project_id = ? AND status = 'ok'`).all(args.projectId) as { id: number }[]
+  ).map((r) => r.id);
+  const classes = (
+    db.prepare('SELECT id FROM classes WHERE project_id = ?').all(args.projectId) as { id: number }[]
+  ).map((r) => r.id);
+  const random = seededRandom(args.seed);
+  for (;;) {
+    const burst = Array.from(
+      { length: 1 + Math.floor(random() * 5) },
+      () => images[Math.floor(random() * images.length)],
+    );
+    const classId = classes[Math.floor(random() * classes.length)];
+    app.labels.assign(args.projectId, burst, classId);
+    for (const imageId of burst) process.stdout.write(`ACK ${imageId} ${classId}\n`);
+    // A person's pace is far slower; a short pause lets the kill land between and inside calls.
+    await new Promise((resolve) => setTimeout(resolve, random() * 4));
+  }
+}
+
+async function operation(app: GraftApp, phase: CrashPhase, args: CrashChildArgs): Promise<unknown> {
+  switch (phase) {
+    case 'import': {
+      const folder = app.folders.add(args.projectId, args.folder!, true);
+      return app.importer.start(folder.id).done;
+    }
+    case 'labels':
+      return labellingBursts(app, args);
+    case 'train-embedding':
+    case 'train-head':
+      return app.training.start(args.projectId, { seed: args.seed }).done;
+    case 'export':
+      return app.exports.start(args.experimentId, {
+        format: 'onnx',
+        location: args.destination!,
+        folderName: 'model',
+        rawInput: false,
+        overwrite: true,
+      }).done;
+    case 'predict':
+      return app.prediction.startBatch(
+        { kind: 'experiment', experimentId: args.experimentId },
+        args.photos!,
+        args.destination!,
+      ).done;
+  }
+}
+
+function main(): void {
+  const [phase, dataDir, json] = process.argv.slice(2);
+  const app = new GraftApp({ dataDir });
+  const running = operation(app, phase as CrashPhase, JSON.parse(json) as CrashChildArgs);
+  process.stdout.write('READY\n');
+  // Exits explicitly: an open model keeps its inference thread (and so the process) alive.
+  running.then(
+    () => {
+      app.close();
+      process.stdout.write('DONE\n', () => process.exit(0));
+    },
+    (err: unknown) => {
+      app.close();
+      process.stdout.write(`FAILED ${(err as Error).message}\n`, () => process.exit(1));
+    },
+  );
+}
+
+// Only as the entry: bench/crash.ts imports this module for its types and seededRandom.
+if (require.main === module) main();
