@@ -2,6 +2,7 @@
 // full_check (strict shape inference included), run by a system Python. Graft does not ship
 // Python; where python3 or its onnx package is missing the check reports itself unavailable.
 import { execFile } from 'node:child_process';
+import { findOnnxPython } from './onnx-python';
 
 export type OnnxCheckResult =
   | { available: false; reason: string }
@@ -9,7 +10,7 @@ export type OnnxCheckResult =
   | { available: true; ok: false; message: string };
 
 export interface OnnxCheckOptions {
-  /** Python with the onnx package (default $GRAFT_PYTHON, else /usr/bin/python3, where Debian's python3-onnx installs). */
+  /** Python with the onnx package (default: findOnnxPython's). */
   python?: string;
   timeoutMs?: number;
 }
@@ -43,7 +44,9 @@ interface ScriptReport {
 
 /** Runs onnx.checker.check_model(full_check=True) on `file`. Never throws. */
 export function checkOnnxFile(file: string, options: OnnxCheckOptions = {}): Promise<OnnxCheckResult> {
-  const python = options.python ?? process.env.GRAFT_PYTHON ?? '/usr/bin/python3';
+  const found = options.python ? { python: options.python } : findOnnxPython();
+  if (found.python === null) return Promise.resolve({ available: false, reason: found.reason });
+  const python = found.python;
   return new Promise((resolve) => {
     execFile(
       python,
@@ -52,13 +55,13 @@ export function checkOnnxFile(file: string, options: OnnxCheckOptions = {}): Pro
       (err, stdout, stderr) => {
         const exit = err && typeof err.code === 'number' ? err.code : err ? null : 0;
         if (err && (err.code === 'ENOENT' || err.code === 'EACCES')) {
-          resolve({ available: false, reason: `No Python at ${python}; install python3 and python3-onnx.` });
+          resolve({ available: false, reason: `No Python at ${python}; install Python and \`pip install onnx\`.` });
           return;
         }
         if (exit === NO_ONNX_EXIT) {
           resolve({
             available: false,
-            reason: `${python} has no onnx package (${stderr.trim()}); install python3-onnx.`,
+            reason: `${python} has no onnx package (${stderr.trim()}): \`pip install onnx\`.`,
           });
           return;
         }

@@ -8,27 +8,15 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_BACKBONES } from '../backbones/bundled-backbones';
 import { buildTappedModel } from '../backbones/prepare-backbone';
+import { findOnnxPython } from '../export/onnx-python';
 import { exposeTaps } from './expose-node';
 import { layersModelToOnnx } from './layers-to-onnx';
 import { floatClassifier } from './onnx-fixtures';
 import { randomiseWeights, saveArtifacts } from './parity-support';
 
-/** A Python that can import onnx: $GRAFT_PYTHON, python3 on PATH, or the system one (apt's python3-onnx). */
-function findOnnxPython(): string | null {
-  const candidates = [process.env.GRAFT_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
-  for (const c of candidates) {
-    const r = spawnSync(c, ['-c', 'import onnx'], { encoding: 'utf8' });
-    if (r.status === 0) return c;
-  }
-  return null;
-}
-
-const python = findOnnxPython();
-if (!python) {
-  console.warn(
-    'Skipping the ONNX checker test: no python3 with the onnx package (install python3-onnx, or set GRAFT_PYTHON).',
-  );
-}
+const found = findOnnxPython();
+if (found.python === null) console.warn(`Skipping the ONNX checker test: ${found.reason}`);
+const python = found.python;
 
 const CHECK =
   'import onnx, sys\nm = onnx.load(sys.argv[1])\nonnx.checker.check_model(m, full_check=True)\nprint(m.ir_version, m.opset_import[0].version)';
