@@ -26,6 +26,7 @@ import type {
   SplitRatios,
   SplitSummary,
 } from '../../../../common/contract';
+import { parseCallArgs } from '../../../../common/contract-schemas';
 import { GraftError } from '../../../../common/errors';
 import { classNameKey, describeLayout, folderLabel, unlabelledReason } from '../../../../common/folder-layout';
 import { EventHub } from './event-hub';
@@ -811,7 +812,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       log.push({ name, args });
       await Promise.resolve();
       const handler = handlers[name] as (a: CallArgs<N>) => CallResult<N>;
-      return JSON.parse(JSON.stringify(handler(JSON.parse(JSON.stringify(args)))));
+      // The real transports' schema check, so component tests prove the renderer sends valid arguments.
+      const checked = parseCallArgs(name, JSON.parse(JSON.stringify(args)));
+      return JSON.parse(JSON.stringify(handler(checked)));
     },
     deleteExportFiles: fakeExports.deleteFiles,
     on: (event, listener) => hub.on(event, listener),
