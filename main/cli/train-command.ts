@@ -108,7 +108,7 @@ export async function trainCommand(
   if (!project) throw new GraftError('PROJECT_NOT_FOUND', `There is no project named “${options.project}”.`);
   const config = { ...options.config };
   if (config.backboneId) config.backboneId = app.backbones.find(config.backboneId).id;
-  for (const w of app.training.preflight(project.id, config).warnings) io.out(`${w.level}: ${w.message}`);
+  for (const w of (await app.training.preflight(project.id, config)).warnings) io.out(`${w.level}: ${w.message}`);
   const printer = progressPrinter(io);
   const unsubscribe = app.ctx.events.subscribe((event, payload) => {
     if (event === 'training:progress') printer.progress(payload as TrainingProgress);

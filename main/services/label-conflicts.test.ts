@@ -67,7 +67,7 @@ describe('the same photo in folders of different classes', () => {
       ['red/red-0000.jpg', 'blue/copy.jpg'],
       ['red/red-0001.jpg', 'blue/copy-2.jpg'],
     ]);
-    const preflight = app.training.preflight(projectId);
+    const preflight = await app.training.preflight(projectId);
     const warning = preflight.warnings.find((w) => w.code === 'LABEL_CONFLICT');
     expect(warning?.message).toMatch(/^2 photos appear in more than one class folder/);
     expect(warning?.photos?.map((p) => p.reason)).toEqual([
@@ -90,7 +90,7 @@ describe('the same photo in folders of different classes', () => {
     const excluded = app.sameContent.resolve(second.id, null);
     expect(excluded).toEqual([expect.objectContaining({ id: second.id, status: 'excluded' })]);
     expect(used().has(second.imageId)).toBe(false);
-    expect(app.training.preflight(projectId).warnings.map((w) => w.code)).not.toContain('LABEL_CONFLICT');
+    expect((await app.training.preflight(projectId)).warnings.map((w) => w.code)).not.toContain('LABEL_CONFLICT');
     expect(() => app.sameContent.resolve(first.id, null)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 

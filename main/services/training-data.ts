@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Id, Split } from '../../common/contract';
 import type { ClassSnapshot, DatasetSnapshot, NamedPhoto, TrainingWarning } from '../../common/training';
@@ -13,23 +12,15 @@ export const MIN_PHOTOS_PER_CLASS = 5;
 export const IMBALANCE_RATIO = 3;
 
 /** Photos named in a warning: the first few, so a list of thousands stays readable. */
-const NAMED_PHOTOS = 50;
+export const NAMED_PHOTOS = 50;
 
 export interface TrainingData {
   items: SnapshotItem[];
   snapshot: DatasetSnapshot;
   /** Labelled photos left out because their content is in an open label conflict. */
   conflicted: NamedPhoto[];
-  /** Each item's file as the import recorded it, by image id. */
-  files: Map<Id, RecordedFile>;
-}
-
-/** A file of the snapshot as the import recorded it: where it is, its size (bytes) and modification time (ms). */
-interface RecordedFile {
-  absPath: string;
-  relPath: string;
-  sizeBytes: number;
-  mtimeMs: number;
+  /** Each item's path below its source folder, by image id. */
+  relPaths: Map<Id, string>;
 }
 
 /**
@@ -42,16 +33,11 @@ export function collectTrainingData(ctx: ServiceContext, projectId: Id): Trainin
     .all(projectId) as { id: Id; name: string; colour: string }[];
   const all = ctx.db
     .prepare(
-      `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.class_id AS classId, s.split,
-         f.path AS root, i.size_bytes AS sizeBytes, i.mtime_ms AS mtimeMs
+      `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.class_id AS classId, s.split
        FROM images i JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
-       JOIN source_folders f ON f.id = i.folder_id
        WHERE i.project_id = ? AND i.status = 'ok' ORDER BY i.content_hash`,
     )
-    .all(projectId) as ({ imageId: Id; contentHash: string; classId: Id; split: Split; root: string } & Omit<
-    RecordedFile,
-    'absPath'
-  >)[];
+    .all(projectId) as { imageId: Id; contentHash: string; relPath: string; classId: Id; split: Split }[];
   const excluded = conflictedContent(ctx, projectId);
   const conflicted = all.flatMap((r) => {
     const conflict = excluded.get(r.contentHash);
@@ -83,17 +69,7 @@ export function collectTrainingData(ctx: ServiceContext, projectId: Id): Trainin
       imageCount: rows.length,
     },
     conflicted,
-    files: new Map(
-      rows.map((r) => [
-        r.imageId,
-        {
-          absPath: path.join(r.root, ...r.relPath.split('/')),
-          relPath: r.relPath,
-          sizeBytes: r.sizeBytes,
-          mtimeMs: r.mtimeMs,
-        },
-      ]),
-    ),
+    relPaths: new Map(rows.map((r) => [r.imageId, r.relPath])),
   };
 }
 
@@ -151,16 +127,6 @@ export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: Train
       photos: data.conflicted.slice(0, NAMED_PHOTOS),
     });
   }
-  const gone = changedSinceImport(data);
-  if (gone.length > 0) {
-    const n = gone.length;
-    warnings.push({
-      level: 'warning',
-      code: 'PHOTOS_UNAVAILABLE',
-      message: `${n} ${n === 1 ? 'photo changed or went away' : 'photos changed or went away'} since ${n === 1 ? 'it was' : 'they were'} imported: one that cannot be read is skipped, and the run names it.`,
-      photos: gone.slice(0, NAMED_PHOTOS),
-    });
-  }
   const { unlabelled } = ctx.db
     .prepare(
       `SELECT COUNT(*) AS unlabelled FROM images i LEFT JOIN labels l ON l.image_id = i.id
@@ -173,38 +139,6 @@ export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: Train
   return warnings;
 }
 
-/** Why a recorded file is no longer as the import saw it (one stat, no read), or null when it is. */
-function fileChange(file: RecordedFile): string | null {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file.absPath);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    return code === 'ENOENT' || code === 'ENOTDIR'
-      ? 'It is no longer in its folder (moved, renamed or deleted).'
-      : `It cannot be reached (${code ?? 'unknown error'}).`;
-  }
-  if (!stat.isFile()) return 'It is no longer a regular file.';
-  if (stat.size !== file.sizeBytes || Math.trunc(stat.mtimeMs) !== file.mtimeMs) {
-    return 'It changed since it was imported (size or date); scan its folder again.';
-  }
-  return null;
-}
-
-/**
- * The run's photos whose file is gone or changed since the import recorded it, named with the
- * reason, in path order. One stat per photo (tens of milliseconds for 20,000 on a local disk).
- */
-export function changedSinceImport(data: TrainingData): NamedPhoto[] {
-  const named: NamedPhoto[] = [];
-  for (const item of data.items) {
-    const file = data.files.get(item.imageId)!;
-    const reason = fileChange(file);
-    if (reason) named.push({ imageId: item.imageId, relPath: file.relPath, reason });
-  }
-  return named.sort((a, b) => a.relPath.localeCompare(b.relPath));
-}
-
 /**
  * The snapshot's photos that failed to embed (`failures` by content hash, as the embedder
  * reports them), named with the embedder's reason, in path order.
@@ -215,7 +149,7 @@ export function namedFailures(data: TrainingData, failures: { id: string; messag
     .filter((item) => reasons.has(item.contentHash))
     .map((item) => ({
       imageId: item.imageId,
-      relPath: data.files.get(item.imageId)!.relPath,
+      relPath: data.relPaths.get(item.imageId)!,
       reason: reasons.get(item.contentHash)!,
     }))
     .sort((a, b) => a.relPath.localeCompare(b.relPath));

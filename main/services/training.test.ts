@@ -26,8 +26,8 @@ afterAll(() => {
 });
 
 describe('training', () => {
-  it('judges a project without a split as training would split it, changing nothing', () => {
-    const preflight = app.training.preflight(projectId);
+  it('judges a project without a split as training would split it, changing nothing', async () => {
+    const preflight = await app.training.preflight(projectId);
     expect(preflight.canTrain).toBe(true);
     expect(preflight.warnings.map((w) => w.code)).toEqual(['NO_SPLIT']);
     expect(app.splits.summary(projectId).unassigned).toBe(90);

@@ -17,6 +17,7 @@ import { writeRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore, ItemPrediction } from './experiments';
 import type { ImageService } from './images';
 import { requireProject } from './lookups';
+import { unavailablePhotosWarning } from './photo-availability';
 import type { SplitService } from './splits';
 import { collectTrainingData, namedFailures, type TrainingData, trainingWarnings } from './training-data';
 import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
@@ -89,8 +90,11 @@ export class TrainingService {
     private readonly backbones: BackboneService,
   ) {}
 
-  /** The warnings a run would start with, judged on the split it would use; changes nothing. */
-  preflight(projectId: Id, partial?: Partial<TrainConfig>): TrainingPreflight {
+  /**
+   * The warnings a run would start with, judged on the split it would use, plus the photos whose
+   * file changed or went away since their import; changes nothing.
+   */
+  async preflight(projectId: Id, partial?: Partial<TrainConfig>): Promise<TrainingPreflight> {
     requireProject(this.ctx.db, projectId);
     const config = mergeConfig(partial);
     this.backbones.spec(config.backboneId);
@@ -98,6 +102,8 @@ export class TrainingService {
     const warnings = this.splits.whatIfAssigned(projectId, config.seed, () =>
       trainingWarnings(this.ctx, projectId, collectTrainingData(this.ctx, projectId)),
     );
+    const unavailable = await unavailablePhotosWarning(this.ctx, projectId);
+    if (unavailable) warnings.push(unavailable);
     if (unassigned > 0) {
       warnings.push({
         level: 'info',

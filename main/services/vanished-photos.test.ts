@@ -23,8 +23,8 @@ beforeEach(async () => {
 afterEach(() => env.cleanup());
 
 describe('photos that vanish or break between import and training', () => {
-  it('are named with their reason in the preflight', () => {
-    const warning = app.training.preflight(projectId).warnings.find((w) => w.code === 'PHOTOS_UNAVAILABLE');
+  it('are named with their reason in the preflight', async () => {
+    const warning = (await app.training.preflight(projectId)).warnings.find((w) => w.code === 'PHOTOS_UNAVAILABLE');
     expect(warning?.message).toMatch(/^2 photos changed or went away since they were imported/);
     expect(warning?.photos).toEqual([
       {
