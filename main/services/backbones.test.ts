@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalisationPreset } from '../../common/training';
-import { floatClassifier } from '../ml/onnx/onnx-fixtures';
+import { floatClassifier, pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
 import { createHandlers, dispatch } from './handlers';
 import { tempGraftApp } from './test-app';
 
@@ -77,5 +77,15 @@ describe('importing a backbone through the contract', () => {
       message: expect.stringContaining('net.onnx'),
     });
     expect(env.app.backbones.list().some((b) => b.source === 'imported')).toBe(false);
+  });
+
+  it('refuses a model declaring a huge input with its own code, naming the model, before running it', async () => {
+    const folder = path.join(env.dir, 'giant');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'giant.onnx'), pooledFeatureModel([1, 3, 100000, 100000]));
+    await expect(call('backbones:import', { location: env.app.locations.register(folder) })).rejects.toMatchObject({
+      code: 'MODEL_INPUT_TOO_LARGE',
+      message: expect.stringContaining('“giant” asks for 100000×100000-pixel photos'),
+    });
   });
 });
