@@ -154,6 +154,30 @@ export class LibraryPage {
     await expect(this.unlabelledCount).toHaveText(String(counts.unlabelled));
   }
 
+  /** Narrows the grid to one class (by id) and/or one split; the other half of the filter stays. */
+  async chooseClass(classId: string): Promise<void> {
+    await this.page.getByTestId('filter-class').selectOption(classId);
+  }
+
+  async chooseSplit(split: 'train' | 'val' | 'test' | ''): Promise<void> {
+    await this.page.getByTestId('filter-split').selectOption(split);
+  }
+
+  /** Generates a split with the panel's settings, replacing earlier ones if asked to confirm. */
+  async generateSplit(): Promise<void> {
+    await this.page.getByTestId('split-generate').click();
+    const replace = this.page.getByTestId('split-replace-all');
+    if (await replace.isVisible()) await replace.click();
+  }
+
+  /** Train / val / test counts of one class in the splits panel. */
+  async splitCounts(classId: string): Promise<{ train: number; val: number; test: number }> {
+    const cells = this.page.locator(`[data-testid="split-row"][data-class-id="${classId}"] td`);
+    await expect(cells).toHaveCount(3);
+    const [train, val, test] = (await cells.allTextContents()).map((t) => Number(t.replace(/\D/g, '')));
+    return { train, val, test };
+  }
+
   async expectShown(count: number): Promise<void> {
     await expect(this.shownCount).toHaveText(`${count} shown`);
   }

@@ -81,6 +81,9 @@ test('label a folder of photos and keep every label across a reload and a restar
     await expect(library.importProgress).toHaveCount(0);
     await library.expectFilterCounts({ all: okCount, unlabelled: okCount, problems: brokenCount });
     await library.expectShown(okCount);
+    await expect(page.getByTestId('problems-left-out')).toHaveText(
+      `${brokenCount} unreadable or missing files not shown here (see Problems)`,
+    );
     await library.dismissImportSummary();
   });
 
@@ -188,6 +191,48 @@ test('label a folder of photos and keep every label across a reload and a restar
     await library.expectShown(1);
     await expect(library.thumbs).toHaveCount(1);
     await expect(library.thumb(odd[4])).toHaveAttribute('data-class-id', '');
+  });
+
+  await test.step('a refusal shows as a notice that covers no control', async () => {
+    await page.getByTestId('new-class-name').fill('beach');
+    await page.getByTestId('add-class').click();
+    const notice = page.getByTestId('notice');
+    await expect(notice).toHaveAttribute('data-code', 'NAME_TAKEN');
+    const box = await notice.boundingBox();
+    expect(box).not.toBeNull();
+    for (const control of await page.locator('button:visible, input:visible, select:visible').all()) {
+      if (await control.evaluate((el) => el.closest('[data-testid="notice"]') !== null)) continue;
+      const other = await control.boundingBox();
+      if (!box || !other || other.width === 0) continue;
+      const overlaps =
+        other.x < box.x + box.width &&
+        box.x < other.x + other.width &&
+        other.y < box.y + box.height &&
+        box.y < other.y + other.height;
+      expect(overlaps, `the notice covers ${await control.evaluate((el) => el.outerHTML.slice(0, 80))}`).toBe(false);
+    }
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(notice).toHaveCount(0);
+    await page.getByTestId('new-class-name').fill('');
+  });
+
+  await test.step('Class and Split filters combine: beach photos in val', async () => {
+    await library.showFilter('all');
+    await library.generateSplit();
+    const beachSplit = await library.splitCounts(ids.beach);
+    expect(beachSplit.train + beachSplit.val + beachSplit.test).toBe(70);
+    await expect(page.getByTestId('split-source-generated')).toBeVisible();
+    await library.chooseClass(ids.beach);
+    await library.expectShown(70);
+    await library.chooseSplit('val');
+    await library.expectShown(beachSplit.val);
+    await expect(page.getByTestId('filter-class')).toHaveValue(ids.beach);
+    const shown = await library.gridLabels(beachSplit.val);
+    expect(new Set(Object.values(shown))).toEqual(new Set([ids.beach]));
+    await library.chooseSplit('');
+    await library.expectShown(70);
+    await library.showFilter('all');
+    await library.expectShown(okCount);
   });
 
   const expected: GridLabels = {};
