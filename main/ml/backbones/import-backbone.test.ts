@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Embedder } from '../embedding/embedder';
 import { floatClassifier, pooledFeatureModel } from '../onnx/onnx-fixtures';
 import { randomiseWeights, saveArtifacts } from '../onnx/parity-support';
+import { readTfjsFolder } from '../tfjs/tfjs-artifacts';
 import type { BackboneSpec } from './backbone-spec';
 import { importOnnxBackbone, importTfjsBackbone, retapImportedBackbone } from './import-backbone';
 import { MAX_INPUT_SIDE } from './input-size';
@@ -175,6 +176,19 @@ describe('files an imported model names', () => {
     fs.mkdirSync(linkedJson);
     fs.symlinkSync(path.join(folder, 'model.json'), path.join(linkedJson, 'model.json'));
     await expect(importTfjsBackbone(linkedJson, dataDir)).rejects.toMatchObject(refused('model.json'));
+  });
+
+  it('bounds the bytes of all shards together: a manifest naming one shard many times is refused', async () => {
+    const folder = path.join(dir, 'repeated-shard');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'w.bin'), Buffer.alloc(2 ** 20));
+    const weightsManifest = [{ paths: Array(20).fill('w.bin'), weights: [] }];
+    fs.writeFileSync(path.join(folder, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest }));
+    await expect(readTfjsFolder(folder, 'model.json', 10 * 2 ** 20)).rejects.toMatchObject({
+      reason: 'TOO_LARGE',
+      message: expect.stringContaining('w.bin'),
+    });
+    expect((await readTfjsFolder(folder, 'model.json', 20 * 2 ** 20)).groupData[0].byteLength).toBe(20 * 2 ** 20);
   });
 
   it('refuses an .onnx file linked outside its folder, and a device', async () => {

@@ -38,9 +38,14 @@ function isInside(root: string, target: string): boolean {
  * @param folder the folder the person chose (links in its own path are fine: it is resolved first)
  * @param relPath the name the model gives, relative to `folder`
  * @throws ModelFileRefused when the real path leaves the folder, is not a regular file (device,
- *   FIFO, socket, folder), is a link loop, is missing or is larger than MAX_MODEL_FILE_BYTES
+ *   FIFO, socket, folder), is a link loop, is missing or is larger than `maxBytes`
+ *   (default MAX_MODEL_FILE_BYTES; a caller reading several files passes what is left of its budget)
  */
-export async function readFileInside(folder: string, relPath: string): Promise<Uint8Array> {
+export async function readFileInside(
+  folder: string,
+  relPath: string,
+  maxBytes = MAX_MODEL_FILE_BYTES,
+): Promise<Uint8Array> {
   const root = await fs.realpath(folder).catch(() => {
     throw new ModelFileRefused('MISSING', relPath, `The model folder ${folder} does not exist.`);
   });
@@ -80,11 +85,11 @@ export async function readFileInside(folder: string, relPath: string): Promise<U
         `${relPath} in ${root} is not a regular file (a folder, device, FIFO or socket).`,
       );
     }
-    if (stat.size > MAX_MODEL_FILE_BYTES) {
+    if (stat.size > maxBytes) {
       throw new ModelFileRefused(
         'TOO_LARGE',
         relPath,
-        `${relPath} in ${root} is ${(stat.size / 2 ** 30).toFixed(1)} GiB; a model file may be at most 2 GiB.`,
+        `${relPath} in ${root} would take the model past ${(maxBytes / 2 ** 20).toFixed(0)} MiB; a model may hold at most 2 GiB.`,
       );
     }
     const bytes = new Uint8Array(stat.size);

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { readFileInside } from './confined-file';
+import { MAX_MODEL_FILE_BYTES, readFileInside } from './confined-file';
 import { extractUmdExports, type JsValue } from './js-literal';
 
 export type WeightDtype = 'float32' | 'int32' | 'bool';
@@ -183,13 +183,18 @@ function shardName(p: string): string {
 
 /**
  * A TF.js model folder: model.json beside its shard files. Every file read must really be a
- * regular file inside the folder (links are resolved first; see readFileInside).
+ * regular file inside the folder (links are resolved first; see readFileInside), and all the
+ * shards together may hold at most `maxBytes` (default MAX_MODEL_FILE_BYTES).
  * @throws ModelFileRefused for a file outside the folder, not regular, missing or too large;
  *   TfjsModelError for a model.json Graft cannot use
  */
-export async function readTfjsFolder(dir: string, modelFile = 'model.json'): Promise<TfjsArtifacts> {
+export async function readTfjsFolder(
+  dir: string,
+  modelFile = 'model.json',
+  maxBytes = MAX_MODEL_FILE_BYTES,
+): Promise<TfjsArtifacts> {
   const root = path.resolve(dir);
-  const text = Buffer.from(await readFileInside(root, modelFile)).toString('utf8');
+  const text = Buffer.from(await readFileInside(root, modelFile, maxBytes)).toString('utf8');
   let json: JsValue;
   try {
     json = JSON.parse(text) as JsValue;
@@ -198,9 +203,15 @@ export async function readTfjsFolder(dir: string, modelFile = 'model.json'): Pro
   }
   const model = parseModelJson(json);
   const groupData: Uint8Array[] = [];
+  let read = 0;
   for (const group of model.weightsManifest) {
     const parts: Uint8Array[] = [];
-    for (const p of group.paths) parts.push(await readFileInside(root, shardName(p)));
+    for (const p of group.paths) {
+      // One budget for the whole model: a manifest naming a shard a thousand times stays bounded.
+      const part = await readFileInside(root, shardName(p), maxBytes - read);
+      read += part.byteLength;
+      parts.push(part);
+    }
     groupData.push(concat(parts));
   }
   return { model, groupData };
