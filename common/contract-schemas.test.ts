@@ -86,7 +86,9 @@ describe('per-call argument schemas', () => {
     const model = { kind: 'experiment', experimentId: 1 };
     expect(refusal(() => parseCallArgs('predict:photos', { model, photos: [] })).code).toBe('BAD_REQUEST');
     const notBase64 = { model, photos: [{ name: 'a.jpg', dataBase64: '%%%' }] };
-    expect(refusal(() => parseCallArgs('predict:photos', notBase64)).code).toBe('BAD_REQUEST');
+    expect(refusal(() => parseCallArgs('predict:photos', notBase64)).message).toContain(
+      'photos.0.dataBase64: must be the photo’s bytes in base64',
+    );
     const ok = { model, photos: [{ name: 'a.jpg', dataBase64: btoa('photo') }] };
     expect(parseCallArgs('predict:photos', ok).photos).toHaveLength(1);
   });

@@ -180,7 +180,14 @@ export const CALL_SCHEMAS = {
   'predict:photos': z.object({
     model: predictModel,
     photos: z
-      .array(z.object({ name, dataBase64: z.base64().max(MAX_PHOTO_BASE64_CHARS) }))
+      .array(
+        z.object({
+          name,
+          dataBase64: z
+            .base64({ error: 'must be the photo’s bytes in base64' })
+            .max(MAX_PHOTO_BASE64_CHARS, { error: 'is a photo larger than 30 MiB; predict its folder instead' }),
+        }),
+      )
       .min(1)
       .max(MAX_UPLOAD_PHOTOS),
     topK,
