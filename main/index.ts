@@ -27,7 +27,7 @@ electronApp.whenReady().then(() => {
   });
   registerIpc(handlers, graft.ctx.events, () => mainWindow?.webContents ?? null);
 
-  mainWindow = new BrowserWindow(windowOptions(path.join(root, 'preload', 'index.cjs')));
+  mainWindow = new BrowserWindow(windowOptions(path.join(root, 'preload', 'index.cjs'), path.join(root, 'icon.png')));
   mainWindow.once('ready-to-show', () => mainWindow?.show());
   mainWindow.on('closed', () => {
     mainWindow = null;

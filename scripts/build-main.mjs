@@ -1,4 +1,5 @@
 // Bundles the node side (Electron main, preload, CLI) with esbuild; npm packages stay external.
+import { copyFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -24,3 +25,6 @@ await Promise.all([
   // The sandboxed preload may require only 'electron': everything else is bundled in.
   build({ ...common, entryPoints: ['preload/index.ts'], outfile: 'dist/preload/index.cjs', external: ['electron'] }),
 ]);
+
+// The window's icon, beside the bundles (electron-builder packs dist/ only; installers take theirs from resources/).
+copyFileSync('resources/icon.png', 'dist/icon.png');

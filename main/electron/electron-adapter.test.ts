@@ -94,7 +94,7 @@ describe('Electron IPC adapter', () => {
 
 describe('window options', () => {
   it('follow the Electron security checklist', () => {
-    const prefs = windowOptions('/app/preload.cjs').webPreferences!;
+    const prefs = windowOptions('/app/preload.cjs', '/app/icon.png').webPreferences!;
     expect(prefs).toMatchObject({
       contextIsolation: true,
       sandbox: true,
@@ -106,6 +106,10 @@ describe('window options', () => {
       webviewTag: false,
       preload: '/app/preload.cjs',
     });
+  });
+
+  it('show the app icon the build copies beside the bundle', () => {
+    expect(windowOptions('/app/preload.cjs', '/app/icon.png').icon).toBe('/app/icon.png');
   });
 });
 

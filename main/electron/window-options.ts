@@ -4,9 +4,14 @@ import type { BrowserWindowConstructorOptions } from 'electron';
 export const APP_SCHEME = 'graft-app';
 export const APP_ORIGIN = `${APP_SCHEME}://app`;
 
-/** Window settings per the Electron security checklist (CONVENTIONS §5). Pure, so a unit test can read them. */
-export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+/**
+ * Window settings per the Electron security checklist (CONVENTIONS §5). Pure, so a unit test can
+ * read them. `iconPath`: the app's PNG icon (resources/icon.png, copied to dist/ by the build),
+ * shown in the title bar and task bar on Linux and Windows.
+ */
+export function windowOptions(preloadPath: string, iconPath: string): BrowserWindowConstructorOptions {
   return {
+    icon: iconPath,
     width: 1280,
     height: 820,
     minWidth: 900,
