@@ -1,15 +1,22 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// A fresh clone, made in a temporary folder: the sources and bin/graft.cjs without dist/.
+// A fresh clone, made in a temporary folder: every file git tracks or would track, no dist/.
 const repo = path.resolve(__dirname, '..', '..');
 const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-clone-'));
 beforeAll(() => {
-  for (const part of ['bin', 'main', 'common', 'preload', 'scripts', 'package.json'])
-    fs.cpSync(path.join(repo, part), path.join(clone, part), { recursive: true });
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
+  for (const file of listed.split('\0').filter(Boolean)) {
+    if (!fs.existsSync(path.join(repo, file))) continue; // deleted in the working tree
+    fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+    fs.copyFileSync(path.join(repo, file), path.join(clone, file));
+  }
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(clone, 'node_modules'));
 });
 afterAll(() => fs.rmSync(clone, { recursive: true, force: true }));
