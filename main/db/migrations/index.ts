@@ -3,6 +3,13 @@ import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-experiments';
 import { migration0003 } from './0003-exports';
 import { migration0004 } from './0004-folder-labels';
+import { migration0005 } from './0005-dataset-health';
 
 /** Every migration in order; a new schema change is a new numbered file added here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+];
