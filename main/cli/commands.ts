@@ -67,6 +67,10 @@ export async function importCommand(
     for (const problem of app.images.problems(project.id)) {
       io.out(`  ! ${problem.relPath}: ${problem.error}`);
     }
+    for (const entry of summary.skipped) io.out(`  - ${entry.relPath}: ${entry.message}`);
+    const unlisted = summary.skippedTotal - summary.skipped.length;
+    if (unlisted > 0) io.out(`  - and ${unlisted} more not read as photos`);
+    if (summary.hidden > 0) io.out(`  (${summary.hidden} hidden ${summary.hidden === 1 ? 'file' : 'files'} left out)`);
     return summary;
   } finally {
     unsubscribe();
