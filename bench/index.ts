@@ -2,6 +2,7 @@
 import { runBackbonesBench } from './backbones';
 import { benchCrash } from './crash';
 import { benchFinetune } from './finetune';
+import { benchGridScroll } from './grid-scroll';
 import { benchImport } from './import';
 import { benchPredict } from './predict';
 import { benchResponsiveness } from './responsiveness';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   responsiveness: benchResponsiveness,
   crash: benchCrash,
   finetune: benchFinetune,
+  'grid-scroll': benchGridScroll,
 };
 
 const [name, ...args] = process.argv.slice(2);
