@@ -1,7 +1,7 @@
 // One operation of the crash bench (bench/crash.ts), run in a process of its own so the bench
 // can kill -9 it: `node --require tsx/cjs bench/crash-child.ts <phase> <dataDir> <json args>`.
-// Prints READY when the operation has started, `ACK <imageId> <classId>` after each label call
-// returns (the label is then acknowledged to the person), and DONE when the operation ended.
+// Prints READY when the operation has started, `CALL <classId> <imageIds>` before each label call
+// and ACK when it returned (the labels are then acknowledged to the person), DONE when it ended.
 import { GraftApp } from '../main/services/graft-app';
 
 export type CrashPhase = 'import' | 'labels' | 'train-embedding' | 'train-head' | 'export' | 'predict';
@@ -45,8 +45,10 @@ async function labellingBursts(app: GraftApp, args: CrashChildArgs): Promise<voi
       () => images[Math.floor(random() * images.length)],
     );
     const classId = classes[Math.floor(random() * classes.length)];
+    // Said before the call, so the bench knows which labels a kill inside it may have changed.
+    process.stdout.write(`CALL ${classId} ${burst.join(',')}\n`);
     app.labels.assign(args.projectId, burst, classId);
-    for (const imageId of burst) process.stdout.write(`ACK ${imageId} ${classId}\n`);
+    process.stdout.write('ACK\n');
     // A person's pace is far slower; a short pause lets the kill land between and inside calls.
     await new Promise((resolve) => setTimeout(resolve, random() * 4));
   }

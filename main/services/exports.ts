@@ -104,8 +104,13 @@ export class ExportService {
     for (const row of rows) {
       const dir = path.dirname(row.path);
       const prefix = `${path.basename(row.path)}.graft-partial-`;
+      const replaced = `${path.basename(row.path)}.graft-old-`;
       for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
         if (name.startsWith(prefix)) removeQuietly(path.join(dir, name));
+        // Cut off while swapping folders (replaceFolder): the earlier export goes back in place
+        // if the new one never arrived, and is removed if it did.
+        else if (name.startsWith(replaced) && !fs.existsSync(row.path)) fs.renameSync(path.join(dir, name), row.path);
+        else if (name.startsWith(replaced)) removeQuietly(path.join(dir, name));
       }
       ctx.db
         .prepare(

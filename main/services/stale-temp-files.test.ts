@@ -38,3 +38,36 @@ describe('start-up sweep of temporary files', () => {
     expect([staleThumb, staleModel, path.dirname(partialRun)].filter(exists)).toEqual([]);
   });
 });
+
+describe('start-up after a kill while an export replaced an earlier one', () => {
+  function cutOffExport(target: string): void {
+    const app = new GraftApp({ dataDir: path.join(dir, 'data') });
+    const db = app.ctx.db;
+    db.prepare(`INSERT OR IGNORE INTO projects (id, name, created_at) VALUES (1, 'P', 'now')`).run();
+    db.prepare(
+      `INSERT OR IGNORE INTO experiments (id, project_id, name, status, backbone_id, technique, config, snapshot, started_at)
+       VALUES (1, 1, 'run', 'finished', 'b', 'head', '{}', '{}', 'now')`,
+    ).run();
+    db.prepare(
+      `INSERT INTO exports (experiment_id, format, path, status, created_at) VALUES (1, 'onnx', ?, 'running', 'now')`,
+    ).run(target);
+    app.close();
+  }
+
+  it('puts the earlier export back when the new one never arrived, and removes it when it did', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-sweep-'));
+    const target = path.join(dir, 'out', 'model');
+    const earlier = write(path.join(`${target}.graft-old-1a2b3c4d`, 'model.onnx'), 'earlier');
+    cutOffExport(target);
+    new GraftApp({ dataDir: path.join(dir, 'data') }).close();
+    expect(fs.readFileSync(path.join(target, 'model.onnx'), 'utf8')).toBe('earlier');
+    expect(fs.existsSync(path.dirname(earlier))).toBe(false);
+
+    const stale = write(path.join(`${target}.graft-old-5e6f7a8b`, 'model.onnx'), 'stale');
+    cutOffExport(target);
+    const app = new GraftApp({ dataDir: path.join(dir, 'data') });
+    app.close();
+    expect(fs.readFileSync(path.join(target, 'model.onnx'), 'utf8')).toBe('earlier');
+    expect(fs.existsSync(path.dirname(stale))).toBe(false);
+  });
+});
