@@ -146,11 +146,11 @@ describe('ONNX export', () => {
   });
 
   it('re-exporting into the same folder replaces its history row, so Predict lists the model once', async () => {
-    const options = { format: 'onnx' as const, location: out, folderName: 'colours-again', rawInput: false };
-    const first = await app.exports.start(experimentId, { ...options, overwrite: false }).done;
-    const failedAttempt = () => app.exports.start(experimentId, { ...options, overwrite: false });
-    expect(failedAttempt).toThrow(/already exists/);
-    const second = await app.exports.start(experimentId, { ...options, rawInput: true, overwrite: true }).done;
+    // The folder of the first test's export (its file was damaged by the test above).
+    const first = app.exports.list(experimentId).find((e) => e.path.endsWith('colours-onnx'))!;
+    const options = { format: 'onnx' as const, location: out, folderName: 'colours-onnx', rawInput: true };
+    expect(() => app.exports.start(experimentId, { ...options, overwrite: false })).toThrow(/already exists/);
+    const second = await app.exports.start(experimentId, { ...options, overwrite: true }).done;
     expect(second.status).toBe('passed');
     const rows = app.exports.list(experimentId).filter((e) => e.path === second.path);
     expect(rows.map((e) => e.id)).toEqual([second.id]);
@@ -164,7 +164,7 @@ describe('ONNX export', () => {
       { name: 'x.jpg', dataBase64: bytes },
     ]);
     expect(result.error).toBeNull();
-  });
+  }, 180_000);
 
   it('refuses to overwrite without confirmation, and an unwritable destination leaves nothing behind', async () => {
     expect(() =>
@@ -246,7 +246,8 @@ describe('TF.js export', () => {
     expect(record.parity!.photos).toBeGreaterThanOrEqual(50);
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
     expect(fs.readdirSync(record.path)).toContain('model.json');
-  });
+    // A training run and an export that runs two views per photo: minutes on a busy 2-vCPU machine.
+  }, 240_000);
 });
 
 describe('batch predict', () => {
