@@ -56,6 +56,15 @@ function describeValue<K extends keyof TrainConfig>(key: K, value: TrainConfig[K
   }
 }
 
+/** One setting with a person's label and value; an unknown key shows as it is. */
+export function describeSetting(key: string, value: unknown, modelName?: string): Omit<DescribedSetting, 'key'> {
+  const known = key as keyof TrainConfig;
+  return {
+    label: LABELS[known] ?? SETTINGS.find((s) => s.key === key)?.label ?? key,
+    value: describeValue(known, value as TrainConfig[typeof known], modelName),
+  };
+}
+
 /**
  * Every setting of `config` with a person's label and value, model first; `modelName` is the
  * backbone's name where it is known (else its id shows).
@@ -63,11 +72,5 @@ function describeValue<K extends keyof TrainConfig>(key: K, value: TrainConfig[K
 export function describeConfig(config: TrainConfig, modelName: string | undefined): DescribedSetting[] {
   const order: (keyof TrainConfig)[] = ['backboneId', 'technique', ...SETTINGS.map((s) => s.key)];
   const keys = [...order, ...(Object.keys(config) as (keyof TrainConfig)[]).filter((k) => !order.includes(k))];
-  return keys
-    .filter((key) => key in config)
-    .map((key) => ({
-      key,
-      label: LABELS[key] ?? SETTINGS.find((s) => s.key === key)?.label ?? key,
-      value: describeValue(key, config[key], modelName),
-    }));
+  return keys.filter((key) => key in config).map((key) => ({ key, ...describeSetting(key, config[key], modelName) }));
 }

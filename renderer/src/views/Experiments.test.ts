@@ -55,7 +55,7 @@ describe('Experiments', () => {
     expect(api.argsOf('experiments:compare')).toEqual([{ a: runs[0], b: runs[1] }]);
     const config = within(view).getAllByTestId('compare-config-row');
     expect(config.map((r) => r.dataset.key)).toEqual(['seed']);
-    expect(config[0].textContent).toMatch(/seed\s*1\s*2/);
+    expect(config[0].textContent).toMatch(/^Seed\s*1\s*2$/);
     expect(
       within(view)
         .getAllByTestId('compare-metric-row')
