@@ -81,7 +81,7 @@ export function checkNodesAtOpset(nodes: NodeProto[], opset: number, part: strin
   }
   for (const n of nodes) {
     const op = n.opType ?? '';
-    const since = SAME_MEANING_SINCE[op];
+    const since = Object.hasOwn(SAME_MEANING_SINCE, op) ? SAME_MEANING_SINCE[op] : undefined;
     if ((n.domain ?? '') !== '' || since === undefined || since > opset) {
       throw new ExportError(
         'EXPORT_UNSUPPORTED',

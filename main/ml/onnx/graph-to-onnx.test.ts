@@ -307,4 +307,13 @@ describe('graphModelToOnnx', () => {
     expect(() => graphModelToOnnx(g.artifacts(), { outputs: ['resized'] })).toThrow(UnsupportedOpError);
     expect(() => graphModelToOnnx(g.artifacts(), { outputs: ['resized'] })).toThrow(/ResizeBilinear/);
   });
+
+  it('takes op names from the file as names only: toString, constructor and __proto__ are unsupported ops', () => {
+    for (const op of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const g = new GraphFixture();
+      const x = g.placeholder('x', [-1, 4, 4, 3]);
+      g.op('odd', op, [x]);
+      expect(() => graphModelToOnnx(g.artifacts(), { outputs: ['odd'] }), op).toThrow(UnsupportedOpError);
+    }
+  });
 });

@@ -238,8 +238,9 @@ class GraphConverter {
     }
     if (ALIAS_OPS.has(node.op)) return ins[0];
     const wrap = (val: Val): Operand => ({ kind: 'val', val });
-    if (node.op in UNARY_OPS) return wrap(this.unary(node, this.val(node, ins[0]), UNARY_OPS[node.op]));
-    if (node.op in BINARY_OPS) return wrap(this.binary(node, ins[0], ins[1], BINARY_OPS[node.op]));
+    // Own properties only: an op named "toString" in a model file must not find Object.prototype's.
+    if (Object.hasOwn(UNARY_OPS, node.op)) return wrap(this.unary(node, this.val(node, ins[0]), UNARY_OPS[node.op]));
+    if (Object.hasOwn(BINARY_OPS, node.op)) return wrap(this.binary(node, ins[0], ins[1], BINARY_OPS[node.op]));
     switch (node.op) {
       case 'Relu6':
         return wrap(this.clip(this.val(node, ins[0]), 0, 6, this.out(node)));

@@ -122,7 +122,7 @@ function propagateTypes(n: NodeProto, types: Map<string, number>): void {
   let t: number | undefined;
   if (op === 'DequantizeLinear') t = ElemType.FLOAT;
   else if (op === 'QuantizeLinear') t = typeOf(2) ?? ElemType.UINT8;
-  else if (op in OUTPUT_ZERO_POINT_INPUT)
+  else if (Object.hasOwn(OUTPUT_ZERO_POINT_INPUT, op))
     t = typeOf(OUTPUT_ZERO_POINT_INPUT[op]) ?? (op === 'QGemm' ? ElemType.FLOAT : ElemType.UINT8);
   else if (op === 'MatMulInteger' || op === 'ConvInteger') t = ElemType.INT32;
   else if (INT64_OUTPUT_OPS.has(op)) t = ElemType.INT64;
