@@ -32,6 +32,11 @@ export interface AppInfo {
   transport: 'electron' | 'host';
   dataDir: string;
   schemaVersion: number;
+  /**
+   * Set when Graft started on a full disk: the data opened read-only (changes fail with DISK_FULL
+   * until space is freed and Graft restarted). The renderer shows `message` as a banner.
+   */
+  readOnly: { code: 'DISK_FULL'; message: string } | null;
 }
 
 export interface ProjectSummary {

@@ -1,6 +1,7 @@
-import type { PickResult } from '../../common/contract';
+import type { AppInfo, PickResult } from '../../common/contract';
+import { isDiskFull } from '../../common/errors';
 import { dataPaths } from '../data-dir';
-import { type Db, openDatabase, schemaVersion } from '../db/connection';
+import { schemaVersion, startDatabase } from '../db/connection';
 import { BackboneService } from './backbones';
 import { ClassService } from './classes';
 import { openClassifier } from './classifiers';
@@ -46,15 +47,29 @@ export class GraftApp {
   readonly training: TrainingService;
   readonly exports: ExportService;
   readonly prediction: PredictionService;
+  /** Set when the data opened on a full disk: see startDatabase. */
+  readonly readOnly: AppInfo['readOnly'];
 
   constructor(options: GraftAppOptions) {
     const paths = dataPaths(options.dataDir);
-    const db: Db = openDatabase(paths.database);
+    const { db, diskFull } = startDatabase(paths.database);
     this.ctx = { db, paths, events: new EventBus(), now: () => new Date().toISOString() };
-    JobStore.markInterrupted(this.ctx);
-    ExperimentStore.markInterrupted(this.ctx);
-    ExportService.markInterrupted(this.ctx);
+    this.readOnly = diskFull
+      ? {
+          code: 'DISK_FULL',
+          message:
+            'The disk is full, so Graft opened your data read-only: you can look, but nothing can be changed. Free some space and restart Graft.',
+        }
+      : null;
     sweepStaleTempFiles(paths.root);
+    try {
+      JobStore.markInterrupted(this.ctx);
+      ExperimentStore.markInterrupted(this.ctx);
+      ExportService.markInterrupted(this.ctx);
+    } catch (err) {
+      // On a full disk the cut-off jobs stay as they are until a start with room marks them.
+      if (!isDiskFull(err)) throw err;
+    }
     this.projects = new ProjectService(this.ctx);
     this.folders = new FolderService(this.ctx);
     this.picker = new FolderPicker(options.pickerStartDir);

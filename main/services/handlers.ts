@@ -28,6 +28,7 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
       transport: info.transport,
       dataDir: app.ctx.paths.root,
       schemaVersion: app.schemaVersion,
+      readOnly: app.readOnly,
     }),
 
     'projects:list': () => app.projects.list(),

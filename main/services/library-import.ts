@@ -6,7 +6,7 @@ import {
   MAX_CLASS_LEVEL,
   type SkippedEntry,
 } from '../../common/contract';
-import { GraftError } from '../../common/errors';
+import { GraftError, isDiskFull } from '../../common/errors';
 import { describeLayout, type FolderLayout, folderLabel, unlabelledReason } from '../../common/folder-layout';
 import { asPhotoError, inspectPhoto, orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ClassService } from './classes';
@@ -179,11 +179,9 @@ export class LibraryImporter {
       }
     } catch (err) {
       status = 'failed';
-      const code = (err as { code?: string }).code;
-      error =
-        code === 'ENOSPC'
-          ? 'The disk is full: thumbnails could not be written. Free some space and scan the folder again; nothing already imported was lost.'
-          : `The import stopped: ${(err as Error).message}`;
+      error = isDiskFull(err)
+        ? 'The disk is full: the import stopped. Free some space and scan the folder again; nothing already imported was lost.'
+        : `The import stopped: ${(err as Error).message}`;
     }
     const summary: ImportSummary = {
       jobId: state.jobId,
@@ -216,8 +214,11 @@ export class LibraryImporter {
 
     let next = 0;
     let done = 0;
+    // The first failure (a full disk) stops every worker before the job is recorded as failed:
+    // none may go on writing rows for a job that is over.
+    let failure: { error: unknown } | null = null;
     const worker = async () => {
-      while (next < files.length && !state.controller.signal.aborted) {
+      while (next < files.length && !state.controller.signal.aborted && !failure) {
         const file = files[next++];
         const outcome = await this.importOne(state, file, existing.get(file.relPath));
         state.counts.scanned++;
@@ -228,7 +229,14 @@ export class LibraryImporter {
         this.progress(state, 'importing', done, files.length, done === 1 || done === files.length);
       }
     };
-    await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker));
+    await Promise.all(
+      Array.from({ length: IMPORT_CONCURRENCY }, () =>
+        worker().catch((error: unknown) => {
+          failure ??= { error };
+        }),
+      ),
+    );
+    if (failure) throw (failure as { error: unknown }).error;
   }
 
   private async importOne(state: RunState, file: WalkedFile, known: ExistingImage | undefined): Promise<Outcome> {
@@ -247,7 +255,8 @@ export class LibraryImporter {
       await writeThumbnail(this.ctx.paths.thumbnails, bytes.contentHash, await orientedPhoto(bytes.buffer));
       return this.recordReadable(state, file, known, bytes, info.width, info.height);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ENOSPC') throw err;
+      // A full disk (thumbnail or database write) is never the photo's fault: the import stops.
+      if (isDiskFull(err)) throw err;
       const problem = asPhotoError(err, bytes?.buffer);
       this.recordUnreadable(state, file, known, bytes, problem.code, problem.message);
       return 'unreadable';

@@ -455,7 +455,13 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   });
 
   const handlers: Handlers = {
-    'app:info': () => ({ version: '0.0.0-fake', transport: 'host', dataDir: '/fake/data', schemaVersion: 1 }),
+    'app:info': () => ({
+      version: '0.0.0-fake',
+      transport: 'host',
+      dataDir: '/fake/data',
+      schemaVersion: 1,
+      readOnly: null,
+    }),
 
     'projects:list': () =>
       projects
