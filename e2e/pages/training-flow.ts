@@ -59,7 +59,15 @@ export async function trainWithDefaults(page: Page): Promise<ChartStep[]> {
   await expect(train.lossChart).toHaveAttribute('data-epochs', String(epochs));
   await expect(train.accuracyChart).toHaveAttribute('data-epochs', String(epochs));
   await expect(train.lossChart.getByRole('img')).toHaveAccessibleName(
-    /^Loss at epoch \d+: Train loss \d+\.\d{3}, Val loss \d+\.\d{3}$/,
+    /^Loss at epoch \d+: Train loss \d+\.\d{3}, Val loss \d+\.\d{3}\. Epoch \d+ kept \(lowest validation loss\)$/,
   );
+  // The banner states the score; both charts mark the epoch the model keeps.
+  await expect(train.outcome.getByTestId('train-accuracy')).toHaveText(
+    /^\d+\.\d% accuracy on \d+ (test photos \(validation \d+\.\d%\)|validation photos \(no test photos\))\.$/,
+  );
+  const kept = await train.lossChart.getAttribute('data-kept');
+  expect(Number(kept)).toBeGreaterThanOrEqual(1);
+  expect(Number(kept)).toBeLessThanOrEqual(epochs);
+  await expect(train.accuracyChart).toHaveAttribute('data-kept', kept ?? '');
   return steps;
 }
