@@ -4,6 +4,7 @@ import { migration0002 } from './0002-experiments';
 import { migration0003 } from './0003-exports';
 import { migration0004 } from './0004-folder-labels';
 import { migration0005 } from './0005-dataset-health';
+import { migration0006 } from './0006-domains';
 
 /** Every migration in order; a new schema change is a new numbered file added here. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0003,
   migration0004,
   migration0005,
+  migration0006,
 ];
