@@ -8,7 +8,7 @@ describe('ThumbnailQueue', () => {
   it('loads a few at a time, the newest request first', () => {
     const queue = new ThumbnailQueue(2);
     const imgs = images(5);
-    imgs.forEach((img, i) => queue.request(img, `/media/${i}/thumb`));
+    for (const [i, img] of imgs.entries()) queue.request(img, `/media/${i}/thumb`);
     // The first two started at once; of the three waiting, the newest (4) goes next.
     expect(srcs(imgs)).toEqual(['/media/0/thumb', '/media/1/thumb', null, null, null]);
     imgs[0].dispatchEvent(new Event('load'));
