@@ -5,6 +5,7 @@ import { migration0003 } from './0003-exports';
 import { migration0004 } from './0004-folder-labels';
 import { migration0005 } from './0005-dataset-health';
 import { migration0006 } from './0006-domains';
+import { migration0007 } from './0007-label-suggestions';
 
 /** Every migration in order; a new schema change is a new numbered file added here. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0004,
   migration0005,
   migration0006,
+  migration0007,
 ];
