@@ -1,7 +1,7 @@
 // Shared set-up for component tests: a fake Graft and the context the App would provide.
 
 import { fireEvent, screen, waitFor } from '@testing-library/svelte';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { createFakeApi, type FakeApi, type FakeApiOptions } from './lib/api/fake-api';
 import { type AppContext, appContextMap } from './lib/context';
 import { Notices } from './lib/state/notices.svelte';
@@ -36,4 +36,17 @@ export async function pickLocation(buttonTestid: string, trail: string[]): Promi
   }
   await fireEvent.click(screen.getByTestId('picker-choose'));
   await waitFor(() => expect(screen.queryByTestId('folder-picker')).toBeNull());
+}
+
+/**
+ * jsdom has no layout: gives the photo grid's viewport a window's size (1200×800 px: 9 columns
+ * of 132 px cells). Undo with `vi.restoreAllMocks()`.
+ */
+export function sizeGridViewport(): void {
+  const size = (px: number) =>
+    function (this: HTMLElement) {
+      return this.dataset.testid === 'thumbnail-grid' ? px : 0;
+    };
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockImplementation(size(1200));
+  vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockImplementation(size(800));
 }

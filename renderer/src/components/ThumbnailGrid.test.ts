@@ -4,6 +4,7 @@ import type { ImageRow } from '../../../common/contract';
 import { createFakeApi } from '../lib/api/fake-api';
 import { appContextMap } from '../lib/context';
 import { Notices } from '../lib/state/notices.svelte';
+import { sizeGridViewport } from '../test-utils';
 import ThumbnailGrid from './ThumbnailGrid.svelte';
 
 const ROWS: ImageRow[] = Array.from({ length: 20_000 }, (_, i) => ({
@@ -27,15 +28,7 @@ function renderGrid(onpick = vi.fn()) {
 }
 
 describe('ThumbnailGrid', () => {
-  // jsdom has no layout: give the grid's viewport the size of a typical window.
-  beforeEach(() => {
-    const size = (px: number) =>
-      function (this: HTMLElement) {
-        return this.dataset.testid === 'thumbnail-grid' ? px : 0;
-      };
-    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockImplementation(size(1200));
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockImplementation(size(800));
-  });
+  beforeEach(sizeGridViewport);
   afterEach(() => vi.restoreAllMocks());
 
   it('renders only a window of cells for 20,000 photos', () => {

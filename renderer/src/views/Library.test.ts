@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FakeApiOptions } from '../lib/api/fake-api';
-import { startTestApp } from '../test-utils';
+import { sizeGridViewport, startTestApp } from '../test-utils';
 import Library from './Library.svelte';
 
 const thumbs = () => screen.getAllByTestId('thumb');
@@ -371,15 +371,7 @@ describe('Library filters', () => {
 });
 
 describe('Library scroll position per filter', () => {
-  // jsdom has no layout: give the grid's viewport a window's size (9 columns of 132 px cells).
-  beforeEach(() => {
-    const size = (px: number) =>
-      function (this: HTMLElement) {
-        return this.dataset.testid === 'thumbnail-grid' ? px : 0;
-      };
-    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockImplementation(size(1200));
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockImplementation(size(800));
-  });
+  beforeEach(sizeGridViewport);
   afterEach(() => vi.restoreAllMocks());
 
   it('opens a class filter at the top and returns to where the person was under All', async () => {
