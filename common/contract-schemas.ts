@@ -195,6 +195,13 @@ export const CALL_SCHEMAS = {
   'predict:images': z.object({ model: predictModel, imageIds: ids, topK }),
   'predict:batchStart': z.object({ model: predictModel, source: token, destination: token, topK }),
   'predict:batchCancel': byJob,
+
+  'health:report': z.object({ projectId: id, backboneId: token.optional() }),
+  'health:check': z.object({ projectId: id, backboneId: token.optional() }),
+  'health:cancel': byJob,
+  'health:keep': z.object({ projectId: id, findingKey: token }),
+  'health:exclude': z.object({ projectId: id, imageIds: ids, excluded: z.boolean() }),
+  'dataset:export': z.object({ projectId: id, location: token, folderName: fileName }),
 } satisfies { [K in CallName]: z.ZodType };
 
 type Schemas = typeof CALL_SCHEMAS;

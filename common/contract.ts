@@ -2,6 +2,7 @@
 // Every call and every pushed event that crosses a transport (Electron IPC or the
 // headless host's HTTP + SSE) is named here; nothing else crosses.
 
+import type { DatasetExportSummary, HealthFinished, HealthProgress, HealthReport } from './health';
 import type {
   BackboneImportResult,
   BackboneInfo,
@@ -423,6 +424,18 @@ export interface Calls {
     { jobId: Id }
   >;
   'predict:batchCancel': Call<{ jobId: Id }, { cancelling: boolean }>;
+
+  /** Dataset health from cached hashes and embeddings (default backbone unless named). */
+  'health:report': Call<{ projectId: Id; backboneId?: string }, HealthReport>;
+  /** Computes the missing hashes and embeddings; `health:progress`, then `health:finished`. */
+  'health:check': Call<{ projectId: Id; backboneId?: string }, { jobId: Id }>;
+  'health:cancel': Call<{ jobId: Id }, { cancelling: boolean }>;
+  /** Keep a finding and stop warning about it. */
+  'health:keep': Call<{ projectId: Id; findingKey: string }, { kept: true }>;
+  /** Leave photos out of training (`excluded: false` takes them back). */
+  'health:exclude': Call<{ projectId: Id; imageIds: Id[]; excluded: boolean }, { changed: number }>;
+  /** The labelled set as an ImageFolder tree `split/class/file` plus CSV and JSON manifests, in a new sub-folder. */
+  'dataset:export': Call<{ projectId: Id; location: string; folderName: string }, DatasetExportSummary>;
 }
 
 export interface Events {
@@ -438,6 +451,8 @@ export interface Events {
   'export:finished': { exportId: Id; experimentId: Id; status: ExportRecord['status'] };
   'predict:progress': BatchPredictProgress;
   'predict:finished': BatchPredictSummary;
+  'health:progress': HealthProgress;
+  'health:finished': HealthFinished;
 }
 
 export type CallName = keyof Calls;
@@ -510,6 +525,12 @@ export const CALL_NAMES = [
   'predict:images',
   'predict:batchStart',
   'predict:batchCancel',
+  'health:report',
+  'health:check',
+  'health:cancel',
+  'health:keep',
+  'health:exclude',
+  'dataset:export',
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [
@@ -524,6 +545,8 @@ export const EVENT_NAMES = [
   'export:finished',
   'predict:progress',
   'predict:finished',
+  'health:progress',
+  'health:finished',
 ] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

@@ -11,6 +11,7 @@ import { ExperimentStore } from './experiments';
 import { ExportService } from './exports';
 import { FolderPicker, type PickPurpose } from './folder-picker';
 import { FolderService } from './folders';
+import { HealthService } from './health/health-service';
 import { ImageService } from './images';
 import { JobStore } from './jobs';
 import { LabelService } from './labels';
@@ -47,6 +48,7 @@ export class GraftApp {
   readonly training: TrainingService;
   readonly exports: ExportService;
   readonly prediction: PredictionService;
+  readonly health: HealthService;
   /** Set when the data opened on a full disk: see startDatabase. */
   readonly readOnly: AppInfo['readOnly'];
 
@@ -84,6 +86,7 @@ export class GraftApp {
     this.training = new TrainingService(this.ctx, this.experiments, this.splits, this.images, this.backbones);
     this.exports = new ExportService(this.ctx, this.experiments, this.images, this.backbones);
     this.prediction = new PredictionService(this.ctx, this.images, (model) => openClassifier(this, model));
+    this.health = new HealthService(this.ctx, this.splits, this.images, this.backbones, this.sameContent);
   }
 
   /** What a chosen folder becomes: a project's photo folder, or a location token. */

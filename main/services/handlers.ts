@@ -3,6 +3,7 @@ import { parseCallArgs } from '../../common/contract-schemas';
 import { GraftError } from '../../common/errors';
 import { APP_VERSION } from '../version';
 import { modelInFolder } from './backbones';
+import { exportDataset } from './dataset-export';
 import type { PickPurpose } from './folder-picker';
 import type { GraftApp } from './graft-app';
 import { previewImport } from './import-preview';
@@ -149,6 +150,17 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
       ).jobId,
     }),
     'predict:batchCancel': (a) => ({ cancelling: app.prediction.cancelBatch(a.jobId) }),
+
+    'health:report': (a) => app.health.report(a.projectId, a.backboneId),
+    'health:check': (a) => ({ jobId: app.health.check(a.projectId, a.backboneId).jobId }),
+    'health:cancel': (a) => ({ cancelling: app.health.cancel(a.jobId) }),
+    'health:keep': (a) => {
+      app.health.keep(a.projectId, a.findingKey);
+      return { kept: true };
+    },
+    'health:exclude': (a) => ({ changed: app.health.setExcluded(a.projectId, a.imageIds, a.excluded) }),
+    'dataset:export': (a) =>
+      exportDataset(app.ctx, app.splits, app.images, a.projectId, app.locations.resolve(a.location), a.folderName),
   };
 }
 

@@ -25,7 +25,8 @@ export interface TrainingData {
 
 /**
  * The labelled, readable photos of a project with their split, as a training run will see them.
- * Photos whose content is in a label conflict (or was excluded when resolving one) are left out.
+ * Photos whose content is in a label conflict (or was excluded when resolving one) are left out,
+ * and so are photos a person left out of training (dataset health's exclude fix).
  */
 export function collectTrainingData(ctx: ServiceContext, projectId: Id): TrainingData {
   const classes = ctx.db
@@ -35,7 +36,9 @@ export function collectTrainingData(ctx: ServiceContext, projectId: Id): Trainin
     .prepare(
       `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.class_id AS classId, s.split
        FROM images i JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
-       WHERE i.project_id = ? AND i.status = 'ok' ORDER BY i.content_hash`,
+       WHERE i.project_id = ? AND i.status = 'ok'
+         AND NOT EXISTS (SELECT 1 FROM training_exclusions x WHERE x.image_id = i.id)
+       ORDER BY i.content_hash`,
     )
     .all(projectId) as { imageId: Id; contentHash: string; relPath: string; classId: Id; split: Split }[];
   const excluded = conflictedContent(ctx, projectId);

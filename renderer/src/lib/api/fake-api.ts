@@ -29,9 +29,11 @@ import type {
 import { parseCallArgs } from '../../../../common/contract-schemas';
 import { GraftError } from '../../../../common/errors';
 import { classNameKey, describeLayout, folderLabel, unlabelledReason } from '../../../../common/folder-layout';
+import type { HealthFinding } from '../../../../common/health';
 import { EventHub } from './event-hub';
 import { createFakeBackbones } from './fake-backbones';
 import { createFakeExports, type FakeLocation } from './fake-exports';
+import { createFakeHealth } from './fake-health';
 import { createFakeTraining } from './fake-training';
 
 /** A folder on the fake disk the picker browses and imports read. */
@@ -63,6 +65,8 @@ export interface FakeApiOptions {
   trainingFailure?: string;
   /** Milliseconds between the steps of an import, an export or a batch prediction. */
   jobStepMs?: number;
+  /** Dataset health findings by project name (the fake cannot find any itself). */
+  healthFindings?: Record<string, HealthFinding[]>;
 }
 
 export interface FakeApi extends GraftApi {
@@ -778,6 +782,13 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
 
     'locations:pick': () => openPicker({ kind: 'location' }),
     ...fakeExports.handlers,
+    ...createFakeHealth({
+      findings: options.healthFindings ?? {},
+      projectName: (projectId) => projects.find((p) => p.id === projectId)?.name ?? '',
+      labelledCount: (projectId) => imagesOf(projectId).filter((i) => i.status === 'ok' && i.classId !== null).length,
+      dispatch: (event, payload) => hub.dispatch(event, payload),
+      newId,
+    }),
   };
 
   function seed(seedProject: FakeProjectSeed) {
