@@ -91,7 +91,8 @@ export async function saveHead(model: tf.LayersModel): Promise<HeadArtifacts> {
   };
 }
 
-async function loadHead(artifacts: HeadArtifacts): Promise<tf.LayersModel> {
+/** A saved head as a LayersModel (the caller disposes it). */
+export async function loadHead(artifacts: HeadArtifacts): Promise<tf.LayersModel> {
   await initTfjs();
   const { weightData } = artifacts;
   const buffer = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength);
