@@ -195,7 +195,8 @@ export async function benchCrash(argv: string[]): Promise<void> {
       const phase = PHASES[(trial - 1) % PHASES.length];
       const dir = path.join(scratch, `trial-${trial}`);
       const { dataDir, args } = trialCopy(base, dir, phase);
-      const delay = Math.round(random() * 0.9 * (durations.get(phase) ?? 0));
+      // Within the first 75% of the uninterrupted duration: most kills land while work is under way.
+      const delay = Math.round(random() * 0.75 * (durations.get(phase) ?? 0));
       const child = startChild(phase, dataDir, { ...args, seed: seed * 1000 + trial });
       await child.ready;
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -224,7 +225,8 @@ export async function benchCrash(argv: string[]): Promise<void> {
       );
     }
     console.log(
-      `\n${trials} trials, ${failures.length} failures (seed ${seed}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min)`,
+      `\n${trials} trials (${trials - [...perPhase.values()].reduce((n, s) => n + s.finishedFirst, 0)} killed mid-operation), ` +
+        `${failures.length} failures (seed ${seed}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min)`,
     );
     for (const f of failures) console.log(`FAILURE ${f}`);
     console.log(`Reproduce: npm run bench -- crash ${trials} ${seed}`);
