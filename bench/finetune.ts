@@ -88,7 +88,7 @@ function kernelFigures(): void {
   const ms = medianTimesMs(rows.map(([, f]) => f));
   console.log(`\nKernels on ${tf.getBackend()}: [${m} x ${ci}] x [${m} x ${co}] (block_16 expand, batch ${BATCH})`);
   console.log('| operation | median ms | GFLOP/s |\n|---|---|---|');
-  rows.forEach(([name], i) => console.log(`| ${name} | ${ms[i].toFixed(1)} | ${gflops(ms[i])} |`));
+  for (const [i, [name]] of rows.entries()) console.log(`| ${name} | ${ms[i].toFixed(1)} | ${gflops(ms[i])} |`);
   tf.dispose([x, dy, w]);
 }
 
