@@ -4,8 +4,8 @@
 // conv or depthwise conv throws "Cannot find registered kernel" there.
 //
 // Speed: wasm is fast at forward convolutions (XNNPACK) and at matMul in the plain layout
-// (A[m,k] @ B[k,n]); its matMul with transposeA/transposeB runs about 10x slower, and its own
-// Conv2DBackpropInput at a fraction of its Conv2D (bench/finetune.ts measures these). So each
+// (A[m,k] @ B[k,n]); its matMul with transposeA/transposeB ran 1.3-10x slower, and its own
+// Conv2DBackpropInput at a fraction of its Conv2D (bench/finetune.ts, docs/BENCHMARKS.md). So each
 // gradient here is a plain matMul or a forward (depthwise) convolution with explicit transposes,
 // and Conv2DBackpropInput of a 1x1 stride-1 convolution (the expand and project convolutions of
 // inverted-residual blocks) is replaced by a forward Conv2D with the filter's channels swapped;
