@@ -195,6 +195,10 @@ export const CALL_SCHEMAS = {
   'predict:images': z.object({ model: predictModel, imageIds: ids, topK }),
   'predict:batchStart': z.object({ model: predictModel, source: token, destination: token, topK }),
   'predict:batchCancel': byJob,
+  'suggestions:compute': z.object({ experimentId: id }),
+  'suggestions:cancel': byJob,
+  'suggestions:list': z.object({ projectId: id }),
+  'suggestions:accept': z.object({ projectId: id, imageIds: ids }),
 
   'health:report': z.object({ projectId: id, backboneId: token.optional() }),
   'health:check': z.object({ projectId: id, backboneId: token.optional() }),

@@ -21,6 +21,7 @@ import type {
   TrainingPreflight,
   TrainingProgress,
 } from './training';
+import type { LabelSuggestion, SuggestionsFinished, SuggestionsProgress } from './suggestions';
 
 export type Id = number;
 
@@ -425,6 +426,14 @@ export interface Calls {
   >;
   'predict:batchCancel': Call<{ jobId: Id }, { cancelling: boolean }>;
 
+  /** Suggests a class for each unlabelled photo with a finished run's model (replacing earlier suggestions); `suggestions:progress`, then `suggestions:finished`. */
+  'suggestions:compute': Call<{ experimentId: Id }, { jobId: Id }>;
+  'suggestions:cancel': Call<{ jobId: Id }, { cancelling: boolean }>;
+  /** The suggestions of photos that are still unlabelled. */
+  'suggestions:list': Call<{ projectId: Id }, LabelSuggestion[]>;
+  /** Each photo takes its suggested class as its label (origin `suggested`), one undoable action; photos labelled meanwhile are left alone. */
+  'suggestions:accept': Call<{ projectId: Id; imageIds: Id[] }, LabelChangeResult>;
+
   /** Dataset health from cached hashes and embeddings (default backbone unless named). */
   'health:report': Call<{ projectId: Id; backboneId?: string }, HealthReport>;
   /** Computes the missing hashes and embeddings; `health:progress`, then `health:finished`. */
@@ -451,6 +460,8 @@ export interface Events {
   'export:finished': { exportId: Id; experimentId: Id; status: ExportRecord['status'] };
   'predict:progress': BatchPredictProgress;
   'predict:finished': BatchPredictSummary;
+  'suggestions:progress': SuggestionsProgress;
+  'suggestions:finished': SuggestionsFinished;
   'health:progress': HealthProgress;
   'health:finished': HealthFinished;
 }
@@ -525,6 +536,10 @@ export const CALL_NAMES = [
   'predict:images',
   'predict:batchStart',
   'predict:batchCancel',
+  'suggestions:compute',
+  'suggestions:cancel',
+  'suggestions:list',
+  'suggestions:accept',
   'health:report',
   'health:check',
   'health:cancel',
@@ -545,6 +560,8 @@ export const EVENT_NAMES = [
   'export:finished',
   'predict:progress',
   'predict:finished',
+  'suggestions:progress',
+  'suggestions:finished',
   'health:progress',
   'health:finished',
 ] as const satisfies readonly EventName[];

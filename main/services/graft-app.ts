@@ -22,6 +22,7 @@ import { ProjectService } from './projects';
 import { SameContentService } from './same-content';
 import { SplitService } from './splits';
 import { sweepStaleTempFiles } from './stale-temp-files';
+import { SuggestionService } from './suggestions';
 import { TrainingService } from './training';
 
 export interface GraftAppOptions {
@@ -49,6 +50,7 @@ export class GraftApp {
   readonly exports: ExportService;
   readonly prediction: PredictionService;
   readonly health: HealthService;
+  readonly suggestions: SuggestionService;
   /** Set when the data opened on a full disk: see startDatabase. */
   readonly readOnly: AppInfo['readOnly'];
 
@@ -86,6 +88,7 @@ export class GraftApp {
     this.training = new TrainingService(this.ctx, this.experiments, this.splits, this.images, this.backbones);
     this.exports = new ExportService(this.ctx, this.experiments, this.images, this.backbones);
     this.prediction = new PredictionService(this.ctx, this.images, (model) => openClassifier(this, model));
+    this.suggestions = new SuggestionService(this.ctx, this.experiments, this.backbones, this.images, this.labels);
     this.health = new HealthService(this.ctx, this.splits, this.images, this.backbones, this.sameContent);
   }
 

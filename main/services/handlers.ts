@@ -150,6 +150,10 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
       ).jobId,
     }),
     'predict:batchCancel': (a) => ({ cancelling: app.prediction.cancelBatch(a.jobId) }),
+    'suggestions:compute': (a) => ({ jobId: app.suggestions.start(a.experimentId).jobId }),
+    'suggestions:cancel': (a) => ({ cancelling: app.suggestions.cancel(a.jobId) }),
+    'suggestions:list': (a) => app.suggestions.list(a.projectId),
+    'suggestions:accept': (a) => app.suggestions.accept(a.projectId, a.imageIds),
 
     'health:report': (a) => app.health.report(a.projectId, a.backboneId),
     'health:check': (a) => ({ jobId: app.health.check(a.projectId, a.backboneId).jobId }),

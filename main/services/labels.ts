@@ -21,12 +21,30 @@ export class LabelService {
   constructor(private readonly ctx: ServiceContext) {}
 
   assign(projectId: Id, imageIds: Id[], classId: Id | null): LabelChangeResult {
-    requireProject(this.ctx.db, projectId);
     if (!Array.isArray(imageIds) || imageIds.some((id) => !Number.isInteger(id))) {
       throw new GraftError('BAD_REQUEST', 'imageIds must be a list of image ids.');
     }
-    if (classId !== null && requireClass(this.ctx.db, classId).projectId !== projectId) {
-      throw new GraftError('BAD_REQUEST', 'That class belongs to another project.');
+    return this.assignEach(
+      projectId,
+      [...new Set(imageIds)].map((imageId) => ({ imageId, classId })),
+      'user',
+    );
+  }
+
+  /**
+   * Gives each photo its own class (null removes the label) in one undoable action, recording
+   * `origin` ('suggested' when a person accepts the model's suggestions).
+   */
+  assignEach(
+    projectId: Id,
+    wanted: { imageId: Id; classId: Id | null }[],
+    origin: 'user' | 'suggested',
+  ): LabelChangeResult {
+    requireProject(this.ctx.db, projectId);
+    for (const classId of new Set(wanted.map((w) => w.classId))) {
+      if (classId !== null && requireClass(this.ctx.db, classId).projectId !== projectId) {
+        throw new GraftError('BAD_REQUEST', 'That class belongs to another project.');
+      }
     }
     const db = this.ctx.db;
     const changed = db.transaction(() => {
@@ -35,7 +53,7 @@ export class LabelService {
          FROM images i LEFT JOIN labels l ON l.image_id = i.id WHERE i.id = ? AND i.project_id = ?`,
       );
       const rows: ChangeRow[] = [];
-      for (const imageId of new Set(imageIds)) {
+      for (const { imageId, classId } of wanted) {
         const row = current.get(imageId, projectId) as
           | { imageId: Id; classId: Id | null; origin: string | null }
           | undefined;
@@ -53,7 +71,7 @@ export class LabelService {
       );
       for (const r of rows) {
         record.run(projectId, batch, r.imageId, r.oldClassId, r.oldOrigin, r.newClassId);
-        this.write(r.imageId, r.newClassId, 'user');
+        this.write(r.imageId, r.newClassId, origin);
       }
       db.prepare('DELETE FROM label_changes WHERE project_id = ? AND batch_id <= ?').run(
         projectId,

@@ -34,6 +34,7 @@ import { EventHub } from './event-hub';
 import { createFakeBackbones } from './fake-backbones';
 import { createFakeExports, type FakeLocation } from './fake-exports';
 import { createFakeHealth } from './fake-health';
+import { createFakeSuggestions, type FakeSuggestionSeed } from './fake-suggestions';
 import { createFakeTraining } from './fake-training';
 
 /** A folder on the fake disk the picker browses and imports read. */
@@ -67,6 +68,8 @@ export interface FakeApiOptions {
   jobStepMs?: number;
   /** Dataset health findings by project name (the fake cannot find any itself). */
   healthFindings?: Record<string, HealthFinding[]>;
+  /** Label suggestions by project name (the fake runs no model). */
+  suggestions?: Record<string, FakeSuggestionSeed[]>;
 }
 
 export interface FakeApi extends GraftApi {
@@ -786,6 +789,16 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       findings: options.healthFindings ?? {},
       projectName: (projectId) => projects.find((p) => p.id === projectId)?.name ?? '',
       labelledCount: (projectId) => imagesOf(projectId).filter((i) => i.status === 'ok' && i.classId !== null).length,
+      dispatch: (event, payload) => hub.dispatch(event, payload),
+      newId,
+    }),
+    ...createFakeSuggestions({
+      suggestions: options.suggestions ?? {},
+      projectName: (projectId) => projects.find((p) => p.id === projectId)?.name ?? '',
+      projectOfExperiment: (experimentId) => handlers['experiments:get']({ experimentId }).projectId,
+      images: imagesOf,
+      classes: classesOf,
+      assign: (projectId, imageIds, classId) => handlers['labels:assign']({ projectId, imageIds, classId }),
       dispatch: (event, payload) => hub.dispatch(event, payload),
       newId,
     }),
