@@ -1,4 +1,6 @@
 // npm run bench -- <name> [args]: benchmarks that print their figures (not part of npm test).
+import { benchActiveLearning } from './active-learning';
+import { benchAdaptation } from './adaptation';
 import { runBackbonesBench } from './backbones';
 import { benchCrash } from './crash';
 import { benchFinetune } from './finetune';
@@ -17,6 +19,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   crash: benchCrash,
   finetune: benchFinetune,
   'grid-scroll': benchGridScroll,
+  scale: benchScale,
+  'active-learning': benchActiveLearning,
+  adaptation: benchAdaptation,
+  health: benchHealth,
 };
 
 const [name, ...args] = process.argv.slice(2);
