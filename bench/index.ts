@@ -1,6 +1,5 @@
 // npm run bench -- <name> [args]: benchmarks that print their figures (not part of npm test).
 import { benchActiveLearning } from './active-learning';
-import { benchAdaptation } from './adaptation';
 import { runBackbonesBench } from './backbones';
 import { benchCrash } from './crash';
 import { benchFinetune } from './finetune';
@@ -19,10 +18,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   crash: benchCrash,
   finetune: benchFinetune,
   'grid-scroll': benchGridScroll,
-  scale: benchScale,
   'active-learning': benchActiveLearning,
-  adaptation: benchAdaptation,
-  health: benchHealth,
 };
 
 const [name, ...args] = process.argv.slice(2);
