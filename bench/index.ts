@@ -4,6 +4,7 @@ import { runBackbonesBench } from './backbones';
 import { benchCrash } from './crash';
 import { benchFinetune } from './finetune';
 import { benchGridScroll } from './grid-scroll';
+import { benchHealth } from './health';
 import { benchImport } from './import';
 import { benchPredict } from './predict';
 import { benchResponsiveness } from './responsiveness';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   finetune: benchFinetune,
   'grid-scroll': benchGridScroll,
   'active-learning': benchActiveLearning,
+  health: benchHealth,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -79,6 +79,22 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
       options: { model: { type: 'string' }, csv: { type: 'string' }, top: { type: 'string' } },
     },
   ],
+  [
+    'health',
+    {
+      usage: 'health --project NAME [--backbone NAME|ID]',
+      summary: 'check a project for label conflicts, leakage, near copies, likely mislabels and odd photos',
+      options: { project: { type: 'string' }, backbone: { type: 'string' } },
+    },
+  ],
+  [
+    'dataset-export',
+    {
+      usage: 'dataset-export --project NAME --out DIR',
+      summary: 'write the labelled photos as DIR/split/class/file with CSV and JSON manifests',
+      options: { project: { type: 'string' }, out: { type: 'string' } },
+    },
+  ],
   ['backbones', { usage: 'backbones', summary: 'list the available backbones by name and id', options: {} }],
   [
     'backbone',

@@ -6,6 +6,7 @@ import { backboneImportCommand } from './backbone-command';
 import { COMMANDS, commandUsage, globalUsage } from './command-table';
 import { importCommand, serveCommand } from './commands';
 import { exportCommand, predictCommand } from './export-predict-commands';
+import { datasetExportCommand, healthCommand } from './health-commands';
 import { experimentsCommand, projectsCommand, showCommand } from './listing-commands';
 import {
   type CommandLine,
@@ -88,6 +89,16 @@ async function dispatch(line: Run, app: GraftApp, io: CliIo): Promise<number> {
         inputs: line.positionals,
         csv: textOption(line, 'csv'),
         topK: wholeNumberOption(line, 'top', { min: 1, max: 1000 }) ?? 3,
+      });
+    case 'health':
+      return healthCommand(app, io, {
+        project: requiredOption(line, 'project'),
+        backbone: textOption(line, 'backbone'),
+      });
+    case 'dataset-export':
+      return datasetExportCommand(app, io, {
+        project: requiredOption(line, 'project'),
+        out: requiredOption(line, 'out'),
       });
     case 'backbones':
       for (const b of app.backbones.list()) {

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { distinctPhoto, nearCopy, writePhoto } from '../../e2e/fixtures/health-corpus';
+import { run } from './index';
+import type { CliIo } from './terminal-text';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-cli-health-'));
+const data = ['--data-dir', path.join(dir, 'data')];
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function graft(...argv: string[]) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const io: CliIo = { out: (l) => stdout.push(typeof l === 'string' ? l : l.join('\t')), err: (l) => stderr.push(l) };
+  const code = await run([...argv, ...data], io);
+  return { code, stdout, stderr };
+}
+
+describe('graft health and graft dataset-export', () => {
+  it('prints a planted leak with its photos, exits 1 on it, and exports the labelled set', async () => {
+    const photos = path.join(dir, 'photos');
+    for (let i = 0; i < 5; i++) {
+      await writePhoto(photos, `train/red/r${i}.jpg`, await distinctPhoto(i + 1, [230, 40, 40]));
+      await writePhoto(photos, `train/blue/b${i}.jpg`, await distinctPhoto(i + 11, [40, 40, 230]));
+    }
+    await writePhoto(photos, 'val/red/r-copy.jpg', await nearCopy(await distinctPhoto(1, [230, 40, 40]), 'reencode'));
+    await writePhoto(photos, 'val/blue/b-val.jpg', await distinctPhoto(30, [40, 40, 230]));
+    expect((await graft('import', '--project', 'Colours', photos, '--labels-from-folders')).code).toBe(0);
+
+    const health = await graft('health', '--project', 'Colours');
+    const text = health.stdout.join('\n');
+    expect(health.code).toBe(1);
+    expect(text).toMatch(/^Dataset health of “Colours”: 12 labelled photos/m);
+    expect(text).toMatch(/\[error\] leakage: 2 near copies in training and val/);
+    expect(text).toContain('- train/red/r0.jpg  (red, train');
+    expect(text).toContain('- val/red/r-copy.jpg  (red, val');
+
+    const out = path.join(dir, 'exported');
+    const exported = await graft('dataset-export', '--project', 'Colours', '--out', out);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout[0]).toMatch(/^Exported 12 photos of “Colours” to .*exported \(12 hard links, 0 copies\)/);
+    expect(fs.readdirSync(path.join(out, 'val')).sort()).toEqual(['blue', 'red']);
+
+    const missing = await graft('health', '--project', 'Nope');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr.join('\n')).toMatch(/no project named “Nope”/);
+  });
+});
