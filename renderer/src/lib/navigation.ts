@@ -2,6 +2,7 @@
 export const NAV_ITEMS = [
   { id: 'projects', label: 'Projects', needsProject: false },
   { id: 'library', label: 'Library', needsProject: true },
+  { id: 'health', label: 'Health', needsProject: true },
   { id: 'train', label: 'Train', needsProject: true },
   { id: 'experiments', label: 'Experiments', needsProject: true },
   { id: 'evaluate', label: 'Evaluate', needsProject: true },
