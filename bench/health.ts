@@ -18,7 +18,7 @@ import { PREPROCESSING_VERSION } from '../main/ml/preprocess';
 import { SqliteEmbeddingCache } from '../main/services/embedding-store';
 import type { GraftApp as GraftAppType } from '../main/services/graft-app';
 import { GraftApp } from '../main/services/graft-app';
-import { NEAR_DUPLICATE_BITS } from '../main/services/health/health-findings';
+import { NEAR_DUPLICATE_BITS, NEAR_DUPLICATE_COSINE, unitEmbeddings } from '../main/services/health/health-findings';
 import { HYMENOPTERA_DIR, SHARED_BACKBONES_DIR } from './hymenoptera';
 
 const PACS_PHOTO_DIR = path.resolve(__dirname, '..', '..', 'shared', 'datasets', 'pacs', 'photo');
@@ -89,6 +89,51 @@ function nearCopySweep(app: GraftAppType, byPath: Map<string, { hash: string }>,
   console.log(`  copy-to-original distance by kind: ${byKind.join(', ')}`);
 }
 
+/** Centred cosine of planted copies vs of look-alike originals (dHash ≤ NEAR_DUPLICATE_BITS), per backbone. */
+async function cosineSweep(
+  app: GraftAppType,
+  backboneId: string,
+  label: string,
+  byPath: Map<string, { hash: string }>,
+  planted: Map<string, string>,
+): Promise<void> {
+  const prepared = await app.backbones.prepare(backboneId);
+  const cache = new SqliteEmbeddingCache(app.ctx.db);
+  const vectors = new Map<string, Float32Array>();
+  for (const { hash } of byPath.values()) {
+    const key = {
+      contentHash: hash,
+      backboneId: prepared.embeddingModelId,
+      preprocessingVersion: PREPROCESSING_VERSION,
+      view: 'original' as const,
+    };
+    const v = cache.get(key);
+    if (v) vectors.set(hash, v);
+  }
+  const unit = unitEmbeddings(vectors);
+  const cos = (p: string, q: string) => {
+    const a = unit.get(byPath.get(p)!.hash)!;
+    const b = unit.get(byPath.get(q)!.hash)!;
+    let dot = 0;
+    for (let d = 0; d < a.length; d++) dot += a[d] * b[d];
+    return dot;
+  };
+  const hashOf = app.ctx.db.prepare('SELECT dhash FROM perceptual_hashes WHERE content_hash = ?');
+  const originals = [...byPath.keys()].filter((p) => !planted.has(p));
+  const candidates = nearHashPairs(
+    originals.map((p) => (hashOf.get(byPath.get(p)!.hash) as { dhash: string }).dhash),
+    NEAR_DUPLICATE_BITS,
+  ).map(({ a, b }) => cos(originals[a], originals[b]));
+  const copies = [...planted].map(([c, o]) => cos(c, o));
+  const line = [0.8, 0.85, 0.9, 0.95]
+    .map(
+      (t) =>
+        `≥ ${t}: copies ${copies.filter((x) => x >= t).length}/${copies.length}, original pairs ${candidates.filter((x) => x >= t).length}/${candidates.length}`,
+    )
+    .join('; ');
+  console.log(`  centred cosine, ${label} (dHash ≤ ${NEAR_DUPLICATE_BITS} candidates): ${line}`);
+}
+
 async function mislabelRun(app: GraftAppType, projectId: number, backboneId: string, seed: number) {
   await app.health.check(projectId, backboneId).done;
   const train = app.ctx.db
@@ -156,6 +201,7 @@ async function datasetRun(set: Dataset, root: string): Promise<void> {
       );
     }
     nearCopySweep(app, byPath, planted);
+    for (const [label, id] of backbones) await cosineSweep(app, id, label, byPath, planted);
     const report = await app.health.report(projectId);
     const groups = report.findings.filter((f) => f.kind === 'leakage' || f.kind === 'near-duplicate');
     const found = [...planted].filter(([copy, original]) =>
@@ -163,7 +209,19 @@ async function datasetRun(set: Dataset, root: string): Promise<void> {
     ).length;
     const falseGroups = groups.filter((g) => g.photos.filter((p) => !planted.has(p.relPath)).length >= 2);
     console.log(
-      `  health report at NEAR_DUPLICATE_BITS = ${NEAR_DUPLICATE_BITS}: ${found}/${PLANTED} planted copies listed as leakage with their original; ${falseGroups.length} findings pair two originals${falseGroups.length ? `: ${falseGroups.map((g) => g.photos.map((p) => p.relPath).join(' ~ ')).join('; ')}` : ''}`,
+      `  health report (bundled default) at ${NEAR_DUPLICATE_BITS} bits, cosine ≥ ${NEAR_DUPLICATE_COSINE}: ${found}/${PLANTED} planted copies listed as leakage with their original; ${falseGroups.length} findings pair two originals${
+        falseGroups.length
+          ? `: ${falseGroups
+              .slice(0, 5)
+              .map((g) =>
+                g.photos
+                  .slice(0, 4)
+                  .map((p) => p.relPath)
+                  .join(' ~ '),
+              )
+              .join('; ')}`
+          : ''
+      }`,
     );
   } finally {
     app.close();

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../common/seeded-random';
+import { type FindingInputs, healthFindings } from './health-findings';
+import type { HealthPhotoRow } from './health-photos';
+
+const CLASSES = [
+  { id: 1, name: 'cats' },
+  { id: 2, name: 'dogs' },
+];
+
+/** 40 photos, 20 per class, with clustered 8-d embeddings and distinct dHashes. */
+function inputs(): FindingInputs {
+  const random = seededRandom(5);
+  const photos: HealthPhotoRow[] = [];
+  const vectors = new Map<string, Float32Array>();
+  const hashes = new Map<string, string>();
+  for (let i = 0; i < 40; i++) {
+    const classId = i < 20 ? 1 : 2;
+    const contentHash = `h${i}`;
+    photos.push({
+      imageId: i + 1,
+      contentHash,
+      relPath: `p${i}.jpg`,
+      classId,
+      className: classId === 1 ? 'cats' : 'dogs',
+      split: i % 5 === 0 ? 'val' : 'train',
+      origin: 'user',
+      width: 640,
+      height: 480,
+    });
+    vectors.set(
+      contentHash,
+      Float32Array.from({ length: 8 }, (_, d) => (d % 2 === classId - 1 ? 2 : 0) + random() - 0.5),
+    );
+    // Hashes far apart: each photo sets a different run of 16 bits.
+    hashes.set(contentHash, (BigInt(i * 7919 + 1) * 0x9e3779b97f4a7c15n).toString(16).padStart(16, '0').slice(-16));
+  }
+  return { photos, conflicts: [], hashes, vectors, classes: CLASSES };
+}
+
+const kinds = (f: { kind: string }[]) => f.map((x) => x.kind);
+
+describe('health findings', () => {
+  it('finds nothing on clean, balanced, distinct photos', () => {
+    expect(healthFindings(inputs(), new Set())).toEqual([]);
+  });
+
+  it('a flipped label is a likely mislabel suggesting the other class; keeping it hides it', () => {
+    const data = inputs();
+    data.photos[3] = { ...data.photos[3], classId: 2, className: 'dogs' };
+    const [found] = healthFindings(data, new Set());
+    expect(found).toMatchObject({ kind: 'likely-mislabel', suggestedClassId: 1, key: 'likely-mislabel:4:2' });
+    expect(healthFindings(data, new Set([found.key]))).toEqual([]);
+  });
+
+  it('equal dHashes are near copies only when the embeddings agree', () => {
+    const data = inputs();
+    data.hashes.set('h1', data.hashes.get('h0')!);
+    // h0 is in val, h1 in train: the same picture would leak.
+    data.vectors.set(
+      'h1',
+      Float32Array.from(data.vectors.get('h0')!, (v) => v * 1.01),
+    );
+    expect(kinds(healthFindings(data, new Set()))).toEqual(['leakage']);
+    data.vectors.set('h1', data.vectors.get('h25')!);
+    expect(kinds(healthFindings(data, new Set())).filter((k) => k !== 'likely-mislabel')).toEqual([]);
+  });
+
+  it('flags imbalance beyond the training rule and odd sizes', () => {
+    const data = inputs();
+    data.photos = data.photos.filter((p) => p.classId === 1 || p.imageId > 36);
+    data.photos[0] = { ...data.photos[0], width: 1200, height: 300 };
+    const found = healthFindings(data, new Set());
+    expect(kinds(found)).toEqual(expect.arrayContaining(['class-imbalance', 'odd-photo']));
+    expect(found.find((f) => f.kind === 'odd-photo')!.photos[0].imageId).toBe(1);
+  });
+});
