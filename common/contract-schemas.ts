@@ -15,6 +15,8 @@ export const MAX_NAME_CHARS = 200;
 export const MAX_FILE_NAME_CHARS = 255;
 /** Longest accepted free text (an experiment's note, a backbone's licence). */
 export const MAX_NOTE_CHARS = 5_000;
+/** Longest accepted typed folder path (Linux's PATH_MAX). */
+export const MAX_PATH_CHARS = 4_096;
 /** Longest accepted opaque token (picker id, location token) or tensor name. */
 export const MAX_TOKEN_CHARS = 1_000;
 /** Most ids in one call: well above the 20,000-photo projects the grid is built for. */
@@ -100,6 +102,9 @@ export const CALL_SCHEMAS = {
   'folders:add': z.object({ projectId: id, location: token, labelsFromSubfolders: z.boolean(), classLevel }),
   'picker:enter': z.object({ pickerId: token, name: fileName }),
   'picker:up': byPicker,
+  'picker:go': z.object({ pickerId: token, path: text(MAX_PATH_CHARS) }),
+  'picker:home': byPicker,
+  'picker:newFolder': z.object({ pickerId: token, name: fileName }),
   'picker:choose': byPicker,
   'picker:cancel': byPicker,
 

@@ -131,6 +131,8 @@ export interface PickerView {
   imagesHere: number;
   /** False when a sub-folder's count stopped early or was not made: show “N+”. */
   imagesHereComplete: boolean;
+  /** Folders chosen before in the picker that still exist, most recent first (absolute paths). */
+  recent: string[];
 }
 
 /**
@@ -327,6 +329,11 @@ export interface Calls {
   >;
   'picker:enter': Call<{ pickerId: string; name: string }, PickerView>;
   'picker:up': Call<{ pickerId: string }, PickerView>;
+  /** Opens a typed path (`~` is home, relative to the folder shown) if browsing could reach it; a non-folder is refused with what it is. */
+  'picker:go': Call<{ pickerId: string; path: string }, PickerView>;
+  'picker:home': Call<{ pickerId: string }, PickerView>;
+  /** Makes a sub-folder of the folder shown and opens it: only when choosing where to save (`locations:pick`). */
+  'picker:newFolder': Call<{ pickerId: string; name: string }, PickerView>;
   'picker:choose': Call<{ pickerId: string }, PickResult>;
   'picker:cancel': Call<{ pickerId: string }, { cancelled: true }>;
 
@@ -489,6 +496,9 @@ export const CALL_NAMES = [
   'folders:add',
   'picker:enter',
   'picker:up',
+  'picker:go',
+  'picker:home',
+  'picker:newFolder',
   'picker:choose',
   'picker:cancel',
   'import:start',

@@ -162,11 +162,11 @@ describe('every call against hostile arguments through the real host', () => {
       source: env.app.locations.register(path.join(env.dir, 'photos')),
       destination: env.app.locations.register(env.dir),
     };
-    // Kept on the sample's unknown ids: training would start a real run, and each picker:up would
-    // climb towards / and count the photos below it.
+    // Kept on the sample's unknown ids: training would start a real run, and each picker:up, home
+    // or typed path would leave the test's folder and count the photos below where it lands.
     const seeded = (name: CallName): Json => {
       const args = sampleArgs(name);
-      if (name.startsWith('training:') || name === 'picker:up') return args;
+      if (name.startsWith('training:') || ['picker:up', 'picker:home', 'picker:go'].includes(name)) return args;
       for (const key of Object.keys(args)) if (Object.hasOwn(real, key)) args[key] = real[key];
       return args;
     };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeClassPhoto } from '../../e2e/fixtures/photo-corpus';
 import { FolderPicker, PHOTO_COUNT_LIMIT } from './folder-picker';
+import { RecentFolders } from './recent-folders';
 
 let dir: string;
 beforeEach(() => {
@@ -71,5 +72,120 @@ describe.skipIf(!posix)('the folder picker', () => {
     const view = await picker.open({ kind: 'location' });
     expect(view.folders).toEqual([{ name: 'linked', imageCount: 1, imageCountComplete: true }]);
     expect((await picker.enter(view.pickerId, 'linked')).imagesHere).toBe(1);
+  });
+
+  it('opens a typed path, absolute, relative or from ~, the way browsing would', async () => {
+    await writeClassPhoto(path.join(dir, 'photos', 'pets', 'cats', 'c.jpg'), 0, 1);
+    const picker = new FolderPicker(path.join(dir, 'photos'));
+    const { pickerId } = await picker.open({ kind: 'location' });
+    expect((await picker.go(pickerId, `  ${path.join(dir, 'photos', 'pets')}  `)).path).toBe(
+      path.join(dir, 'photos', 'pets'),
+    );
+    const cats = await picker.go(pickerId, 'cats');
+    expect([cats.path, cats.imagesHere]).toEqual([path.join(dir, 'photos', 'pets', 'cats'), 1]);
+    expect((await picker.go(pickerId, '../..')).path).toBe(path.join(dir, 'photos'));
+    expect((await picker.go(pickerId, '~')).path).toBe(path.resolve(os.homedir()));
+  });
+
+  it('refuses a typed path that is not a folder, saying what it is, and stays where it was', async () => {
+    fs.mkdirSync(path.join(dir, 'photos'));
+    fs.writeFileSync(path.join(dir, 'photos', 'notes.txt'), 'text');
+    execFileSync('mkfifo', [path.join(dir, 'photos', 'pipe')]);
+    fs.symlinkSync('/dev/zero', path.join(dir, 'photos', 'zero'));
+    const picker = new FolderPicker(path.join(dir, 'photos'));
+    const { pickerId } = await picker.open({ kind: 'location' });
+    const refusal = (typed: string) =>
+      picker.go(pickerId, typed).then(
+        () => null,
+        (err) => [err.code, err.message],
+      );
+    expect(await refusal('notes.txt')).toEqual([
+      'BAD_REQUEST',
+      `${path.join(dir, 'photos', 'notes.txt')} is a file, not a folder.`,
+    ]);
+    expect(await refusal('pipe')).toEqual([
+      'BAD_REQUEST',
+      `${path.join(dir, 'photos', 'pipe')} is a named pipe, not a folder.`,
+    ]);
+    expect(await refusal('zero')).toEqual([
+      'BAD_REQUEST',
+      `${path.join(dir, 'photos', 'zero')} is a device, not a folder.`,
+    ]);
+    expect((await refusal('nowhere'))?.[0]).toBe('FOLDER_NOT_FOUND');
+    expect((await refusal('notes.txt/inside'))?.[0]).toBe('FOLDER_NOT_FOUND');
+    expect((await refusal('   '))?.[0]).toBe('BAD_REQUEST');
+    expect((await picker.up(pickerId)).path).toBe(dir);
+  });
+
+  it('reaches no folder by typing that browsing would not list: hidden folders stay out', async () => {
+    await writeClassPhoto(path.join(dir, 'photos', '.secret', 'inner', 'a.jpg'), 0, 1);
+    const picker = new FolderPicker(path.join(dir, 'photos'));
+    const { pickerId } = await picker.open({ kind: 'location' });
+    for (const typed of ['.secret', '.secret/inner', path.join(dir, 'photos', '.secret', 'inner'), 'x/../.secret']) {
+      await expect(picker.go(pickerId, typed)).rejects.toMatchObject({ code: 'FOLDER_NOT_FOUND' });
+    }
+    await expect(picker.enter(pickerId, '.secret')).rejects.toMatchObject({ code: 'FOLDER_NOT_FOUND' });
+  });
+
+  it('goes home', async () => {
+    fs.mkdirSync(path.join(dir, 'start'));
+    const picker = new FolderPicker(path.join(dir, 'start'));
+    const { pickerId } = await picker.open({ kind: 'location' });
+    expect((await picker.home(pickerId)).path).toBe(path.resolve(os.homedir()));
+  });
+
+  it('remembers chosen folders, most recent first, and lists those that still exist', async () => {
+    for (const name of ['a', 'b', 'gone']) fs.mkdirSync(path.join(dir, 'disk', name), { recursive: true });
+    const recent = new RecentFolders(path.join(dir, 'data', 'recent-folders.json'));
+    const picker = new FolderPicker(path.join(dir, 'disk'), undefined, recent);
+    for (const name of ['a', 'gone', 'b', 'a']) {
+      const { pickerId } = await picker.open({ kind: 'location' });
+      await picker.enter(pickerId, name);
+      await picker.choose(pickerId);
+    }
+    fs.rmdirSync(path.join(dir, 'disk', 'gone'));
+    // A later start reads them back from the data folder.
+    const later = new FolderPicker(
+      path.join(dir, 'disk'),
+      undefined,
+      new RecentFolders(path.join(dir, 'data', 'recent-folders.json')),
+    );
+    const view = await later.open({ kind: 'location' });
+    expect(view.recent).toEqual([path.join(dir, 'disk', 'a'), path.join(dir, 'disk', 'b')]);
+    expect((await later.go(view.pickerId, view.recent[1])).path).toBe(path.join(dir, 'disk', 'b'));
+  });
+
+  it('reads a damaged recent-folders file as none', async () => {
+    fs.mkdirSync(path.join(dir, 'disk'));
+    fs.writeFileSync(path.join(dir, 'recent.json'), '{"folders": [1, "relative", null');
+    const picker = new FolderPicker(
+      path.join(dir, 'disk'),
+      undefined,
+      new RecentFolders(path.join(dir, 'recent.json')),
+    );
+    expect((await picker.open({ kind: 'location' })).recent).toEqual([]);
+    fs.writeFileSync(
+      path.join(dir, 'recent.json'),
+      JSON.stringify({ folders: [1, 'relative', path.join(dir, 'disk')] }),
+    );
+    expect((await picker.open({ kind: 'location' })).recent).toEqual([path.join(dir, 'disk')]);
+  });
+
+  it('makes a new folder where it will save and opens it; never when adding photos', async () => {
+    fs.mkdirSync(path.join(dir, 'out'));
+    fs.writeFileSync(path.join(dir, 'out', 'taken'), '');
+    const picker = new FolderPicker(path.join(dir, 'out'));
+    const { pickerId } = await picker.open({ kind: 'location' });
+    const made = await picker.newFolder(pickerId, 'Exports 2026');
+    expect(made.path).toBe(path.join(dir, 'out', 'Exports 2026'));
+    expect(fs.statSync(made.path).isDirectory()).toBe(true);
+    await picker.up(pickerId);
+    await expect(picker.newFolder(pickerId, 'taken')).rejects.toMatchObject({ code: 'NAME_TAKEN' });
+    for (const bad of ['', '..', 'a/b', '.hidden']) {
+      await expect(picker.newFolder(pickerId, bad)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    }
+    const source = await picker.open({ kind: 'source', projectId: 1, labelsFromSubfolders: true });
+    await expect(picker.newFolder(source.pickerId, 'new')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(fs.existsSync(path.join(dir, 'out', 'new'))).toBe(false);
   });
 });

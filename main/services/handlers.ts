@@ -59,7 +59,10 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
     },
     'picker:enter': (a) => app.picker.enter(a.pickerId, a.name),
     'picker:up': (a) => app.picker.up(a.pickerId),
-    'picker:choose': (a) => app.chosenFolder(app.picker.choose(a.pickerId)),
+    'picker:go': (a) => app.picker.go(a.pickerId, a.path),
+    'picker:home': (a) => app.picker.home(a.pickerId),
+    'picker:newFolder': (a) => app.picker.newFolder(a.pickerId, a.name),
+    'picker:choose': async (a) => app.chosenFolder(await app.picker.choose(a.pickerId)),
     'picker:cancel': (a) => {
       app.picker.cancel(a.pickerId);
       return { cancelled: true };

@@ -122,7 +122,8 @@ function removeWhere<T>(list: T[], predicate: (item: T) => boolean): void {
 }
 
 export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
-  const disk = options.disk ?? DEFAULT_DISK;
+  // A copy: `picker:newFolder` adds folders to it, never to the caller's (or the default) disk.
+  const disk = structuredClone(options.disk ?? DEFAULT_DISK);
   const projects: FakeProject[] = [];
   const folders: SourceFolder[] = [];
   const images: FakeImage[] = [];
@@ -130,6 +131,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   const histories = new Map<Id, History>();
   const splitSettings = new Map<Id, { seed: number; ratios: SplitRatios }>();
   const pickers = new Map<string, Picker>();
+  /** Paths chosen in a picker, most recent first. */
+  const recentFolders: string[] = [];
   /** Where each picked folder sits on the fake disk; seeded folders have no files to rescan. */
   const trails = new Map<Id, string[]>();
   /** Chosen locations: token -> where the folder sits on the fake disk. */
@@ -346,6 +349,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       })),
       imagesHere: filesUnder(node, []).length,
       imagesHereComplete: true,
+      recent: [...recentFolders],
     };
   }
 
@@ -554,10 +558,46 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       pickers.get(pickerId)?.trail.pop();
       return pickerView(pickerId);
     },
+    'picker:go': ({ pickerId, path }) => {
+      pickerView(pickerId);
+      const picker = pickers.get(pickerId)!;
+      // The fake disk's paths: absolute from its root's name, or names below the folder shown.
+      const typed = path.trim();
+      const names = (typed.startsWith(disk.name) ? typed.slice(disk.name.length) : typed).split('/').filter(Boolean);
+      const trail = typed.startsWith(disk.name) ? names : [...picker.trail, ...names];
+      try {
+        nodeAt(trail);
+      } catch {
+        throw new GraftError('FOLDER_NOT_FOUND', `There is no folder ${typed} that the picker can open.`);
+      }
+      picker.trail = trail;
+      return pickerView(pickerId);
+    },
+    'picker:home': ({ pickerId }) => {
+      pickerView(pickerId);
+      pickers.get(pickerId)!.trail = [];
+      return pickerView(pickerId);
+    },
+    'picker:newFolder': ({ pickerId, name }) => {
+      pickerView(pickerId);
+      const picker = pickers.get(pickerId)!;
+      if (picker.purpose.kind !== 'location') {
+        throw new GraftError('BAD_REQUEST', 'New folders are made only when choosing where to save.');
+      }
+      const node = nodeAt(picker.trail);
+      if (node.children?.some((c) => c.name === name)) {
+        throw new GraftError('NAME_TAKEN', `There is already something named “${name}” here.`);
+      }
+      node.children = [...(node.children ?? []), { name }];
+      picker.trail.push(name);
+      return pickerView(pickerId);
+    },
     'picker:choose': ({ pickerId }) => {
       const { path } = pickerView(pickerId);
       const { purpose, trail } = pickers.get(pickerId)!;
       pickers.delete(pickerId);
+      removeWhere(recentFolders, (dir) => dir === path);
+      recentFolders.unshift(path);
       if (purpose.kind === 'location') {
         const token = `location-${newId()}`;
         locations.set(token, [...trail]);
