@@ -1,5 +1,6 @@
 // npm run bench -- <name> [args]: benchmarks that print their figures (not part of npm test).
 import { benchActiveLearning } from './active-learning';
+import { benchAdaptation } from './adaptation';
 import { runBackbonesBench } from './backbones';
 import { benchCrash } from './crash';
 import { benchFinetune } from './finetune';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   finetune: benchFinetune,
   'grid-scroll': benchGridScroll,
   'active-learning': benchActiveLearning,
+  adaptation: benchAdaptation,
   health: benchHealth,
 };
 

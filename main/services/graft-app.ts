@@ -1,12 +1,13 @@
-import path from 'node:path';
 import type { AppInfo, PickResult } from '../../common/contract';
 import { isDiskFull } from '../../common/errors';
 import { dataPaths } from '../data-dir';
 import { schemaVersion, startDatabase } from '../db/connection';
+import { AdaptationService } from './adaptation';
 import { BackboneService } from './backbones';
 import { ClassService } from './classes';
 import { openClassifier } from './classifiers';
 import type { ServiceContext } from './context';
+import { DomainService } from './domains';
 import { EventBus } from './event-bus';
 import { ExperimentStore } from './experiments';
 import { ExportService } from './exports';
@@ -20,7 +21,6 @@ import { LibraryImporter } from './library-import';
 import { LocationRegistry } from './locations';
 import { PredictionService } from './prediction';
 import { ProjectService } from './projects';
-import { RecentFolders } from './recent-folders';
 import { SameContentService } from './same-content';
 import { SplitService } from './splits';
 import { sweepStaleTempFiles } from './stale-temp-files';
@@ -49,6 +49,8 @@ export class GraftApp {
   readonly backbones: BackboneService;
   readonly experiments: ExperimentStore;
   readonly training: TrainingService;
+  readonly domains: DomainService;
+  readonly adaptation: AdaptationService;
   readonly exports: ExportService;
   readonly prediction: PredictionService;
   readonly health: HealthService;
@@ -78,11 +80,7 @@ export class GraftApp {
     }
     this.projects = new ProjectService(this.ctx);
     this.folders = new FolderService(this.ctx);
-    this.picker = new FolderPicker(
-      options.pickerStartDir,
-      undefined,
-      new RecentFolders(path.join(paths.root, 'recent-folders.json')),
-    );
+    this.picker = new FolderPicker(options.pickerStartDir);
     this.classes = new ClassService(this.ctx);
     this.labels = new LabelService(this.ctx);
     this.sameContent = new SameContentService(this.ctx, this.labels);
@@ -92,6 +90,8 @@ export class GraftApp {
     this.backbones = new BackboneService(this.ctx);
     this.experiments = new ExperimentStore(this.ctx);
     this.training = new TrainingService(this.ctx, this.experiments, this.splits, this.images, this.backbones);
+    this.domains = new DomainService(this.ctx);
+    this.adaptation = new AdaptationService(this.ctx, this.experiments, this.domains, this.images, this.backbones);
     this.exports = new ExportService(this.ctx, this.experiments, this.images, this.backbones);
     this.prediction = new PredictionService(this.ctx, this.images, (model) => openClassifier(this, model));
     this.suggestions = new SuggestionService(this.ctx, this.experiments, this.backbones, this.images, this.labels);

@@ -3,6 +3,7 @@ import { GraftError } from '../../common/errors';
 import { splitFromPath } from '../../common/folder-layout';
 import { permutation, seededRandom } from '../../common/seeded-random';
 import type { ServiceContext } from './context';
+import { IN_SOURCE_DOMAIN } from './domains';
 import { requireProject } from './lookups';
 
 const ROLLBACK = Symbol('rollback');
@@ -101,7 +102,7 @@ export class SplitService {
         `SELECT i.id, l.class_id AS classId FROM images i
          LEFT JOIN labels l ON l.image_id = i.id
          LEFT JOIN splits s ON s.image_id = i.id
-         WHERE i.project_id = ? AND i.status = 'ok' AND ${which}
+         WHERE i.project_id = ? AND i.status = 'ok' AND ${which} AND ${IN_SOURCE_DOMAIN}
          ORDER BY i.content_hash, i.id`,
       )
       .all(projectId) as { id: Id; classId: Id | null }[];
@@ -192,7 +193,7 @@ export class SplitService {
       .prepare(
         `SELECT COUNT(*) AS unassigned FROM images i JOIN labels l ON l.image_id = i.id
          LEFT JOIN splits s ON s.image_id = i.id
-         WHERE i.project_id = ? AND i.status = 'ok' AND s.split IS NULL`,
+         WHERE i.project_id = ? AND i.status = 'ok' AND s.split IS NULL AND ${IN_SOURCE_DOMAIN}`,
       )
       .get(projectId) as { unassigned: number };
     return {

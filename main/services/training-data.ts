@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Id, Split } from '../../common/contract';
 import type { ClassSnapshot, DatasetSnapshot, NamedPhoto, TrainingWarning } from '../../common/training';
 import type { ServiceContext } from './context';
+import { IN_SOURCE_DOMAIN } from './domains';
 import type { SnapshotItem } from './experiments';
 import { conflictedContent } from './same-content';
 
@@ -38,6 +39,7 @@ export function collectTrainingData(ctx: ServiceContext, projectId: Id): Trainin
        FROM images i JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
        WHERE i.project_id = ? AND i.status = 'ok'
          AND NOT EXISTS (SELECT 1 FROM training_exclusions x WHERE x.image_id = i.id)
+         AND ${IN_SOURCE_DOMAIN}
        ORDER BY i.content_hash`,
     )
     .all(projectId) as { imageId: Id; contentHash: string; relPath: string; classId: Id; split: Split }[];

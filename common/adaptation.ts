@@ -1,0 +1,58 @@
+// Domain adaptation (issue 8): what an adaptation run did and measured, as the renderer, the CLI
+// and the benchmark read it.
+
+export const ADAPTATION_METHODS = [
+  'standardise',
+  'coral',
+  'self-train',
+  'standardise+self-train',
+  'coral+self-train',
+] as const;
+/** Feature alignment (standardise, CORAL), self-training of the head, or one followed by the other. */
+export type AdaptationMethod = (typeof ADAPTATION_METHODS)[number];
+
+/** What the head predicts on a set of photos, without labels. */
+export interface DomainPredictionSummary {
+  count: number;
+  confidenceHistogram: number[];
+  entropyHistogram: number[];
+  classProportions: number[];
+  meanConfidence: number;
+  meanEntropy: number;
+}
+
+/** Scores against labels: target photos given a class (used only to measure) or source validation photos. */
+export interface LabelledScore {
+  count: number;
+  accuracy: number;
+  macroF1: number;
+  /** Rows true class, columns predicted class, in the report's class order. */
+  confusion: number[][];
+}
+
+/** One model (source-only or adapted) measured on both domains. */
+export interface DomainMeasures {
+  target: DomainPredictionSummary;
+  /** Target photos that carry a label (target test); null when none do. */
+  targetTest: LabelledScore | null;
+  sourceVal: LabelledScore | null;
+  /** Squared MMD between source training and target embeddings as the head sees them. */
+  domainDistance: number;
+}
+
+export interface AdaptationReport {
+  sourceExperimentId: number;
+  method: AdaptationMethod;
+  seed: number;
+  /** Confidence a target photo needs to be pseudo-labelled; null without self-training. */
+  pseudoLabelThreshold: number | null;
+  classNames: string[];
+  /** The target photos the adaptation saw: count and a hash of their contents. */
+  targetSnapshot: { count: number; labelled: number; hash: string };
+  before: DomainMeasures;
+  after: DomainMeasures;
+  /** Target photos pseudo-labelled at the last refresh (self-training methods), else null. */
+  pseudoLabelled: number | null;
+  /** Seconds of adaptation work once the embeddings are at hand. */
+  adaptSeconds: number;
+}

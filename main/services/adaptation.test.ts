@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
+import { readRunArtefacts } from './experiment-artefacts';
+import { GraftApp } from './graft-app';
+
+// Source: generated photos of three colour classes. Target: the same kind of photos with a
+// brightness and colour cast, in a folder marked as the new domain, labelled only to measure.
+let dir: string;
+let app: GraftApp;
+let projectId: number;
+let targetFolderId: number;
+let sourceRunId: number;
+
+async function castFolder(from: string, to: string): Promise<void> {
+  for (const cls of fs.readdirSync(from)) {
+    fs.mkdirSync(path.join(to, cls), { recursive: true });
+    for (const name of fs.readdirSync(path.join(from, cls))) {
+      await sharp(path.join(from, cls, name))
+        .modulate({ brightness: 0.6 })
+        .tint({ r: 200, g: 150, b: 60 })
+        .jpeg()
+        .toFile(path.join(to, cls, name));
+    }
+  }
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-adapt-'));
+  app = new GraftApp({ dataDir: path.join(dir, 'data') });
+  await writeLabelledFolder(path.join(dir, 'photos'), { red: 20, blue: 20, green: 20 });
+  await writeLabelledFolder(path.join(dir, 'plain'), { red: 8, blue: 8, green: 8 }, { startIndex: 100 });
+  await castFolder(path.join(dir, 'plain'), path.join(dir, 'cast'));
+  projectId = app.projects.create('Colours').id;
+  const source = app.folders.add(projectId, path.join(dir, 'photos'), true);
+  await app.importer.start(source.id).done;
+  const target = app.folders.add(projectId, path.join(dir, 'cast'), true);
+  await app.importer.start(target.id).done;
+  targetFolderId = target.id;
+  app.domains.setFolderDomain(targetFolderId, 'target');
+  const run = app.training.start(projectId, { seed: 3, maxEpochs: 30 });
+  await run.done;
+  sourceRunId = run.experimentId;
+}, 240_000);
+afterAll(() => {
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('domains', () => {
+  it('counts each domain, and target photos get no split and never enter a training run', () => {
+    expect(app.domains.counts(projectId)).toEqual([
+      { domain: 'source', folders: 1, photos: 60, labelled: 60 },
+      { domain: 'target', folders: 1, photos: 24, labelled: 24 },
+    ]);
+    const target = new Set(app.domains.targetPhotos(projectId).map((p) => p.contentHash));
+    expect(target.size).toBe(24);
+    const items = app.ctx.db
+      .prepare('SELECT content_hash AS h FROM experiment_items WHERE experiment_id = ?')
+      .all(sourceRunId) as { h: string }[];
+    expect(items).toHaveLength(60);
+    expect(items.some((i) => target.has(i.h))).toBe(false);
+    const split = app.ctx.db
+      .prepare('SELECT COUNT(*) AS n FROM splits s JOIN images i ON i.id = s.image_id WHERE i.folder_id = ?')
+      .get(targetFolderId) as { n: number };
+    expect(split.n).toBe(0);
+    expect(app.splits.summary(projectId).unassigned).toBe(0);
+  });
+
+  it('refuses an unknown folder', () => {
+    expect(() => app.domains.setFolderDomain(9999, 'target')).toThrow(/not in the project/);
+  });
+});
+
+describe('adaptation', () => {
+  it('makes a new run linked to the source run, which stays as it was, with before/after measures', async () => {
+    const sourceBefore = app.experiments.get(sourceRunId);
+    const sourceDir = app.experiments.artefactDir(sourceRunId)!;
+    const headBefore = fs.readFileSync(path.join(sourceDir, 'head.weights.bin'));
+    const adapted = app.adaptation.start(sourceRunId, { method: 'standardise' });
+    await adapted.done;
+    const detail = app.experiments.get(adapted.experimentId);
+    expect(detail.error).toBeNull();
+    expect(detail.status).toBe('finished');
+    const link = app.ctx.db
+      .prepare('SELECT source_experiment_id AS s FROM experiments WHERE id = ?')
+      .get(adapted.experimentId);
+    expect(link).toEqual({ s: sourceRunId });
+    expect(app.experiments.get(sourceRunId)).toEqual(sourceBefore);
+    expect(fs.readFileSync(path.join(sourceDir, 'head.weights.bin')).equals(headBefore)).toBe(true);
+
+    const report = await app.adaptation.report(adapted.experimentId);
+    expect(report.targetSnapshot).toMatchObject({ count: 24, labelled: 24 });
+    expect(report.before.targetTest?.count).toBe(24);
+    expect(report.after.target.classProportions.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+    expect(report.after.domainDistance).toBeLessThan(report.before.domainDistance);
+    const artefacts = await readRunArtefacts(app.experiments.artefactDir(adapted.experimentId)!);
+    expect(Buffer.from(artefacts.head.weightData).equals(headBefore)).toBe(false);
+  }, 120_000);
+
+  it('self-training never learns from the target photos’ labels: other labels, same model', async () => {
+    const weights = async () => {
+      const run = app.adaptation.start(sourceRunId, { method: 'self-train' });
+      await run.done;
+      expect(app.experiments.get(run.experimentId).status).toBe('finished');
+      return Buffer.from((await readRunArtefacts(app.experiments.artefactDir(run.experimentId)!)).head.weightData);
+    };
+    const first = await weights();
+    // Every target photo moves to the next class: labels that would change any supervised result.
+    const classes = app.classes.list(projectId).map((c) => c.id);
+    const rotate = app.ctx.db.prepare('UPDATE labels SET class_id = ? WHERE image_id = ?');
+    for (const p of app.domains.targetPhotos(projectId)) {
+      rotate.run(classes[(classes.indexOf(p.classId!) + 1) % classes.length], p.imageId);
+    }
+    expect((await weights()).equals(first)).toBe(true);
+  }, 120_000);
+
+  it('can be cancelled, and refuses without enough target photos', async () => {
+    const run = app.adaptation.start(sourceRunId, { method: 'coral' });
+    expect(app.adaptation.cancel(run.experimentId)).toBe(true);
+    await run.done;
+    expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
+
+    app.domains.setFolderDomain(targetFolderId, 'source');
+    expect(() => app.adaptation.start(sourceRunId)).toThrow(/at least 10 new-domain photos/);
+    app.domains.setFolderDomain(targetFolderId, 'target');
+  });
+});

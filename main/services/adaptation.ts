@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AdaptationMethod, AdaptationReport, DomainMeasures, LabelledScore } from '../../common/adaptation';
+import type { Id } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import { permutation, seededRandom } from '../../common/seeded-random';
+import { readRegularFile } from '../imaging/regular-file';
+import { maximumMeanDiscrepancy, summarisePredictions } from '../ml/adaptation/domain-measures';
+import {
+  type AffineMap,
+  applyAffineMap,
+  coralMap,
+  type FeatureRows,
+  standardisationMap,
+} from '../ml/adaptation/feature-alignment';
+import { foldAffineIntoHead } from '../ml/adaptation/fold-into-head';
+import { DEFAULT_SELF_TRAINING, selfTrainHead } from '../ml/adaptation/self-training';
+import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
+import { type HeadArtifacts, predictWithHead } from '../ml/head/head-model';
+import { classificationReport } from '../ml/metrics';
+import type { View } from '../ml/preprocess';
+import type { BackboneService } from './backbones';
+import type { ServiceContext } from './context';
+import type { DomainService } from './domains';
+import { SqliteEmbeddingCache } from './embedding-store';
+import { evaluateSplit } from './evaluation';
+import { readRunArtefacts, writeRunArtefacts } from './experiment-artefacts';
+import type { ExperimentStore, ItemPrediction, SnapshotItem } from './experiments';
+import type { ImageService } from './images';
+
+/** Chosen by the adaptation benchmark (docs/BENCHMARKS.md, "Domain adaptation"). */
+export const DEFAULT_ADAPTATION_METHOD: AdaptationMethod = 'standardise';
+
+/** Fewer target photos than this cannot estimate a domain's statistics. */
+export const MIN_TARGET_PHOTOS = 10;
+
+/** Rows per domain for the domain distance (MMD is quadratic in them). */
+const DISTANCE_ROWS = 300;
+
+const REPORT_FILE = 'adaptation.json';
+
+export interface Embedded {
+  rows: FeatureRows;
+  flip?: Float32Array;
+}
+
+function labelledScore(labels: Int32Array, probabilities: Float32Array, classCount: number): LabelledScore | null {
+  if (labels.length === 0) return null;
+  const r = classificationReport(labels, probabilities, classCount);
+  return { count: r.count, accuracy: r.accuracy, macroF1: r.macroF1, confusion: r.confusion };
+}
+
+function seededSample(rows: FeatureRows, limit: number, seed: number): FeatureRows {
+  const n = rows.x.length / rows.dim;
+  const order = permutation(n, seededRandom(seed)).slice(0, Math.min(limit, n));
+  const x = new Float32Array(order.length * rows.dim);
+  order.forEach((i, k) => {
+    x.set(rows.x.subarray(i * rows.dim, (i + 1) * rows.dim), k * rows.dim);
+  });
+  return { x, dim: rows.dim };
+}
+
+/**
+ * Adapts a finished run to the project's target-domain photos: a new experiment linked to the
+ * source run (which is never changed), with the adapted head, the same backbone, and a report
+ * of both models measured on both domains. Target photos' labels only measure.
+ */
+export class AdaptationService {
+  private readonly running = new Map<Id, AbortController>();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly experiments: ExperimentStore,
+    private readonly domains: DomainService,
+    private readonly images: ImageService,
+    private readonly backbones: BackboneService,
+  ) {}
+
+  /**
+   * Starts an adaptation; `done` settles when it finished, failed or was cancelled (the run's
+   * status says which). Throws BAD_REQUEST when the source run has not finished or the project
+   * has fewer than MIN_TARGET_PHOTOS target photos, NOT_FOUND for an unknown run.
+   */
+  start(
+    sourceExperimentId: Id,
+    options: { method?: AdaptationMethod; seed?: number; pseudoLabelThreshold?: number } = {},
+  ): { experimentId: Id; done: Promise<void> } {
+    const source = this.experiments.get(sourceExperimentId);
+    const sourceDir = this.experiments.artefactDir(sourceExperimentId);
+    if (source.status !== 'finished' || !sourceDir) {
+      throw new GraftError('BAD_REQUEST', `${source.name} has not finished, so there is no model to adapt.`);
+    }
+    const target = this.domains.targetPhotos(source.projectId);
+    if (target.length < MIN_TARGET_PHOTOS) {
+      throw new GraftError(
+        'BAD_REQUEST',
+        `Add at least ${MIN_TARGET_PHOTOS} new-domain photos (a folder marked as the new domain) to adapt to; the project has ${target.length}.`,
+      );
+    }
+    const method = options.method ?? DEFAULT_ADAPTATION_METHOD;
+    const seed = options.seed ?? source.config.seed;
+    const items = this.sourceItems(sourceExperimentId);
+    const experimentId = this.experiments.create(source.projectId, source.config, source.snapshot, items);
+    this.ctx.db
+      .prepare('UPDATE experiments SET name = ?, source_experiment_id = ? WHERE id = ?')
+      .run(`${source.name} adapted (${method})`, sourceExperimentId, experimentId);
+    const controller = new AbortController();
+    this.running.set(experimentId, controller);
+    const settings = { method, seed, threshold: options.pseudoLabelThreshold ?? DEFAULT_SELF_TRAINING.threshold };
+    const done = this.run(
+      experimentId,
+      sourceExperimentId,
+      sourceDir,
+      items,
+      target,
+      settings,
+      controller.signal,
+    ).finally(() => this.running.delete(experimentId));
+    return { experimentId, done };
+  }
+
+  cancel(experimentId: Id): boolean {
+    const controller = this.running.get(experimentId);
+    controller?.abort(new Error('Cancelled.'));
+    return controller !== undefined;
+  }
+
+  /** The report of a finished adaptation run; NOT_FOUND when the run is not one. */
+  async report(experimentId: Id): Promise<AdaptationReport> {
+    const dir = this.experiments.artefactDir(experimentId);
+    try {
+      if (!dir) throw new Error('no artefacts');
+      return JSON.parse(await fs.readFile(path.join(dir, REPORT_FILE), 'utf8')) as AdaptationReport;
+    } catch {
+      throw new GraftError('NOT_FOUND', 'That run is not a finished adaptation.');
+    }
+  }
+
+  private sourceItems(experimentId: Id): SnapshotItem[] {
+    return this.ctx.db
+      .prepare(
+        `SELECT image_id AS imageId, content_hash AS contentHash, name, class_id AS classId, split
+         FROM experiment_items WHERE experiment_id = ? AND image_id IS NOT NULL ORDER BY content_hash`,
+      )
+      .all(experimentId) as SnapshotItem[];
+  }
+
+  private async run(
+    experimentId: Id,
+    sourceExperimentId: Id,
+    sourceDir: string,
+    items: SnapshotItem[],
+    target: { imageId: Id; contentHash: string; classId: Id | null }[],
+    settings: { method: AdaptationMethod; seed: number; threshold: number },
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { method, seed, threshold } = settings;
+    try {
+      const artefacts = await readRunArtefacts(sourceDir);
+      const prepared = await this.backbones.prepare(artefacts.config.backboneId);
+      const views: View[] = artefacts.config.flipTestTime ? ['original', 'hflip'] : ['original'];
+      const embed = async (photos: { imageId: Id; contentHash: string }[]) =>
+        this.embedPhotos(prepared, photos, views, signal);
+      const train = await embed(items.filter((i) => i.split === 'train'));
+      const valItems = items.filter((i) => i.split === 'val');
+      const val = await embed(valItems);
+      const targetEmbedded = await embed(target);
+      signal.throwIfAborted();
+
+      const started = performance.now();
+      const classIds = artefacts.snapshot.classes.map((c) => c.id);
+      const classIndex = new Map(classIds.map((id, i) => [id, i]));
+      let map: AffineMap | null = null;
+      let head: HeadArtifacts = artefacts.head;
+      if (method.startsWith('standardise')) map = standardisationMap(train.rows, targetEmbedded.rows);
+      if (method.startsWith('coral')) map = await coralMap(train.rows, targetEmbedded.rows);
+      if (map) head = await foldAffineIntoHead(head, map);
+      let pseudoLabelled: number | null = null;
+      signal.throwIfAborted();
+      if (method.endsWith('self-train')) {
+        const trained = await selfTrainHead(head, targetEmbedded.rows, { ...DEFAULT_SELF_TRAINING, threshold, signal });
+        head = trained.head;
+        pseudoLabelled = trained.pseudoLabelled;
+      }
+      const adaptSeconds = (performance.now() - started) / 1000;
+
+      const labelled = target.flatMap((t, i) => (t.classId !== null && classIndex.has(t.classId) ? [i] : []));
+      const measure = async (h: HeadArtifacts, aligned: AffineMap | null): Promise<DomainMeasures> => {
+        const k = classIds.length;
+        const n = target.length;
+        const p = await predictWithHead(h, targetEmbedded.rows.x, n, targetEmbedded.flip);
+        const testP = Float32Array.from(labelled.flatMap((i) => Array.from(p.subarray(i * k, (i + 1) * k))));
+        const testY = Int32Array.from(labelled, (i) => classIndex.get(target[i].classId!)!);
+        const valP = await predictWithHead(h, val.rows.x, valItems.length, val.flip);
+        const valY = Int32Array.from(valItems, (i) => classIndex.get(i.classId)!);
+        const sample = seededSample(targetEmbedded.rows, DISTANCE_ROWS, seed);
+        const seen = aligned ? { x: applyAffineMap(aligned, sample.x), dim: sample.dim } : sample;
+        return {
+          target: summarisePredictions(p, k),
+          targetTest: labelledScore(testY, testP, k),
+          sourceVal: labelledScore(valY, valP, k),
+          domainDistance: maximumMeanDiscrepancy(seededSample(train.rows, DISTANCE_ROWS, seed), seen, seed),
+        };
+      };
+      const before = await measure(artefacts.head, null);
+      const after = await measure(head, map);
+      signal.throwIfAborted();
+
+      const hash = createHash('sha256');
+      for (const t of target) hash.update(`${t.contentHash}\n`);
+      const report: AdaptationReport = {
+        sourceExperimentId,
+        method,
+        seed,
+        pseudoLabelThreshold: method.endsWith('self-train') ? threshold : null,
+        classNames: artefacts.snapshot.classes.map((c) => c.name),
+        targetSnapshot: { count: target.length, labelled: labelled.length, hash: hash.digest('hex') },
+        before,
+        after,
+        pseudoLabelled,
+        adaptSeconds,
+      };
+      const artefactDir = path.join(this.ctx.paths.root, 'experiments', String(experimentId));
+      await writeRunArtefacts(artefactDir, { ...artefacts, head });
+      await fs.writeFile(path.join(artefactDir, REPORT_FILE), JSON.stringify(report, null, 2));
+      const predictions: ItemPrediction[] = [];
+      const valEvaluation = evaluateSplit(
+        'val',
+        valItems,
+        Int32Array.from(valItems, (i) => classIndex.get(i.classId)!),
+        await predictWithHead(head, val.rows.x, valItems.length, val.flip),
+        classIds,
+        predictions,
+      );
+      const sourceMetrics = this.experiments.get(sourceExperimentId).metrics!;
+      this.experiments.finish(experimentId, {
+        status: 'finished',
+        artefactDir,
+        predictions,
+        metrics: { ...sourceMetrics, val: valEvaluation, test: null },
+      });
+    } catch (err) {
+      const cancelled = signal.aborted || err instanceof EmbeddingCancelledError;
+      this.experiments.finish(experimentId, {
+        status: cancelled ? 'cancelled' : 'failed',
+        error: cancelled ? 'Cancelled.' : (err as Error).message,
+      });
+    }
+  }
+
+  /**
+   * Photos' embeddings (n × featureDim, photo order) through the training pipeline and its cache,
+   * with the mirror view when `views` has it. Throws when a photo cannot be embedded.
+   */
+  async embedPhotos(
+    prepared: Awaited<ReturnType<BackboneService['prepare']>>,
+    photos: { imageId: Id; contentHash: string }[],
+    views: View[],
+    signal: AbortSignal,
+  ): Promise<Embedded> {
+    const embedder = await Embedder.open(prepared);
+    try {
+      const result = await embedder.embed(
+        photos.map((p) => ({
+          id: p.contentHash,
+          contentHash: p.contentHash,
+          read: async () => (await readRegularFile(this.images.absolutePath(p.imageId))).buffer,
+        })),
+        { views, signal, cache: new SqliteEmbeddingCache(this.ctx.db) },
+      );
+      const failed = result.results.find((r) => !r.ok);
+      if (failed && !failed.ok) throw new Error(`A photo could not be embedded: ${failed.error.message}`);
+      const dim = prepared.featureDim;
+      const x = new Float32Array(photos.length * dim);
+      const flip = views.includes('hflip') ? new Float32Array(photos.length * dim) : undefined;
+      result.results.forEach((r, i) => {
+        if (!r.ok) return;
+        x.set(r.vectors.original!, i * dim);
+        if (flip) flip.set(r.vectors.hflip!, i * dim);
+      });
+      return { rows: { x, dim }, flip };
+    } finally {
+      await embedder.close();
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import type { Id } from '../../common/contract';
+import { GraftError } from '../../common/errors';
+import type { ServiceContext } from './context';
+
+/** A source folder's domain: `source` photos train models, `target` photos are adapted to. */
+export type Domain = 'source' | 'target';
+
+/**
+ * SQL condition, for a query over `images i`, that holds for photos of the source domain only:
+ * target-domain photos never get a split and never enter a training run (issue 8).
+ */
+export const IN_SOURCE_DOMAIN = `NOT EXISTS (SELECT 1 FROM source_folders df WHERE df.id = i.folder_id AND df.domain = 'target')`;
+
+export interface DomainCount {
+  domain: Domain;
+  folders: number;
+  photos: number;
+  labelled: number;
+}
+
+/** Which folders are the new domain a model is adapted to; counts per domain. */
+export class DomainService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /**
+   * Marks a source folder's photos as one domain. A folder becoming `target` loses the splits its
+   * photos had (they are no longer training photos); its labels stay and only measure.
+   * Throws NOT_FOUND for an unknown folder.
+   */
+  setFolderDomain(folderId: Id, domain: Domain): void {
+    const db = this.ctx.db;
+    db.transaction(() => {
+      const changed = db.prepare('UPDATE source_folders SET domain = ? WHERE id = ?').run(domain, folderId).changes;
+      if (changed === 0) throw new GraftError('NOT_FOUND', 'That folder is not in the project.');
+      if (domain === 'target') {
+        db.prepare('DELETE FROM splits WHERE image_id IN (SELECT id FROM images WHERE folder_id = ?)').run(folderId);
+      }
+    })();
+  }
+
+  /** Folders, readable photos and labelled photos of each domain of a project, source first. */
+  counts(projectId: Id): DomainCount[] {
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT f.domain AS domain, COUNT(DISTINCT f.id) AS folders, COUNT(i.id) AS photos, COUNT(l.image_id) AS labelled
+         FROM source_folders f
+         LEFT JOIN images i ON i.folder_id = f.id AND i.status = 'ok'
+         LEFT JOIN labels l ON l.image_id = i.id
+         WHERE f.project_id = ? GROUP BY f.domain`,
+      )
+      .all(projectId) as DomainCount[];
+    return (['source', 'target'] as const).map(
+      (domain) => rows.find((r) => r.domain === domain) ?? { domain, folders: 0, photos: 0, labelled: 0 },
+    );
+  }
+
+  /** The readable target-domain photos of a project, by content, with a label where one was given. */
+  targetPhotos(projectId: Id): { imageId: Id; contentHash: string; relPath: string; classId: Id | null }[] {
+    return this.ctx.db
+      .prepare(
+        `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.class_id AS classId
+         FROM images i JOIN source_folders f ON f.id = i.folder_id AND f.domain = 'target'
+         LEFT JOIN labels l ON l.image_id = i.id
+         WHERE i.project_id = ? AND i.status = 'ok' AND i.content_hash IS NOT NULL
+         ORDER BY i.content_hash, i.id`,
+      )
+      .all(projectId) as { imageId: Id; contentHash: string; relPath: string; classId: Id | null }[];
+  }
+}
