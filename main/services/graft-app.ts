@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AppInfo, PickResult } from '../../common/contract';
 import { isDiskFull } from '../../common/errors';
 import { dataPaths } from '../data-dir';
@@ -21,6 +22,7 @@ import { LibraryImporter } from './library-import';
 import { LocationRegistry } from './locations';
 import { PredictionService } from './prediction';
 import { ProjectService } from './projects';
+import { RecentFolders } from './recent-folders';
 import { SameContentService } from './same-content';
 import { SplitService } from './splits';
 import { sweepStaleTempFiles } from './stale-temp-files';
@@ -80,7 +82,11 @@ export class GraftApp {
     }
     this.projects = new ProjectService(this.ctx);
     this.folders = new FolderService(this.ctx);
-    this.picker = new FolderPicker(options.pickerStartDir);
+    this.picker = new FolderPicker(
+      options.pickerStartDir,
+      undefined,
+      new RecentFolders(path.join(paths.root, 'recent-folders.json')),
+    );
     this.classes = new ClassService(this.ctx);
     this.labels = new LabelService(this.ctx);
     this.sameContent = new SameContentService(this.ctx, this.labels);
