@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeClassPhoto } from '../../e2e/fixtures/photo-corpus';
 import { FolderPicker, PHOTO_COUNT_LIMIT } from './folder-picker';
+import { GraftApp } from './graft-app';
 import { RecentFolders } from './recent-folders';
 
 let dir: string;
@@ -153,6 +154,22 @@ describe.skipIf(!posix)('the folder picker', () => {
     const view = await later.open({ kind: 'location' });
     expect(view.recent).toEqual([path.join(dir, 'disk', 'a'), path.join(dir, 'disk', 'b')]);
     expect((await later.go(view.pickerId, view.recent[1])).path).toBe(path.join(dir, 'disk', 'b'));
+  });
+
+  it('keeps recent folders in the data folder across app starts', async () => {
+    fs.mkdirSync(path.join(dir, 'disk', 'out'), { recursive: true });
+    const options = { dataDir: path.join(dir, 'data'), pickerStartDir: path.join(dir, 'disk') };
+    const first = new GraftApp(options);
+    const { pickerId } = await first.picker.open({ kind: 'location' });
+    await first.picker.enter(pickerId, 'out');
+    await first.picker.choose(pickerId);
+    first.close();
+    const second = new GraftApp(options);
+    try {
+      expect((await second.picker.open({ kind: 'location' })).recent).toEqual([path.join(dir, 'disk', 'out')]);
+    } finally {
+      second.close();
+    }
   });
 
   it('reads a damaged recent-folders file as none', async () => {
