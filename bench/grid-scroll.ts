@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startHostProcess } from '../e2e/fixtures/host-process';
 import { GraftApp } from '../main/services/graft-app';
@@ -49,7 +49,7 @@ async function generatedPhotos(count: number): Promise<string> {
   return root;
 }
 
-interface ScrollResult {
+export interface ScrollResult {
   frames: number[];
   longTasks: number[];
   /** Milliseconds from the last scroll step until every tile in view shows its thumbnail. */
@@ -114,7 +114,8 @@ async function scrollInPage({ frames, step }: { frames: number; step: number }):
   return { frames: times.slice(1), longTasks, settleMs: performance.now() - start };
 }
 
-function figures(label: string, r: ScrollResult): string {
+/** One line of a scroll's figures: frame-time percentiles (ms), frames over 33 ms, long tasks, settle time. */
+export function figures(label: string, r: ScrollResult): string {
   const sorted = [...r.frames].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);
   const slow = r.frames.filter((t) => t > 33).length;
@@ -123,6 +124,21 @@ function figures(label: string, r: ScrollResult): string {
     `>33 ms: ${slow} (${((100 * slow) / r.frames.length).toFixed(1)}%); long tasks ${r.longTasks.length}` +
     ` (longest ${Math.round(Math.max(0, ...r.longTasks))} ms); thumbnails in view after ${Math.round(r.settleMs)} ms`
   );
+}
+
+/** Replaces the page with a plain scroller of static rows and scrolls it as scrollGrid does (the load's own noise). */
+export async function scrollPlainList(page: Page): Promise<ScrollResult> {
+  await page.setContent(
+    `<div data-testid="thumbnail-grid" style="height:800px;overflow-y:auto">${'<div style="height:132px">row</div>'.repeat(2000)}</div>`,
+  );
+  return scrollGrid(page);
+}
+
+/** Scrolls the page's `[data-testid=thumbnail-grid]` for FRAMES frames at STEP_PX per frame. */
+export async function scrollGrid(page: Page): Promise<ScrollResult> {
+  // tsx names functions with an `__name` helper that the page lacks: give it one.
+  await page.evaluate('globalThis.__name = (f) => f');
+  return page.evaluate(scrollInPage, { frames: FRAMES, step: STEP_PX });
 }
 
 export async function benchGridScroll(args: string[]): Promise<void> {
@@ -152,15 +168,8 @@ export async function benchGridScroll(args: string[]): Promise<void> {
       .filter({ hasText: `${count.toLocaleString('en')} shown` })
       .waitFor();
     await page.waitForTimeout(2000);
-    // tsx names functions with an `__name` helper that the page lacks: give it one.
-    const keepNames = 'globalThis.__name = (f) => f';
-    await page.evaluate(keepNames);
-    const grid = await page.evaluate(scrollInPage, { frames: FRAMES, step: STEP_PX });
-    await page.setContent(
-      `<div data-testid="thumbnail-grid" style="height:800px;overflow-y:auto">${'<div style="height:132px">row</div>'.repeat(2000)}</div>`,
-    );
-    await page.evaluate(keepNames);
-    const plain = await page.evaluate(scrollInPage, { frames: FRAMES, step: STEP_PX });
+    const grid = await scrollGrid(page);
+    const plain = await scrollPlainList(page);
     console.log(
       `\nGrid scroll: ${count.toLocaleString('en')} photos, ${FRAMES} frames at ${STEP_PX} px/frame, ${os.cpus().length} vCPUs, load average ${os.loadavg()[0].toFixed(1)}`,
     );

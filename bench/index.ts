@@ -9,6 +9,7 @@ import { benchHealth } from './health';
 import { benchImport } from './import';
 import { benchPredict } from './predict';
 import { benchResponsiveness } from './responsiveness';
+import { benchScale } from './scale';
 import { benchTrain } from './train';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   crash: benchCrash,
   finetune: benchFinetune,
   'grid-scroll': benchGridScroll,
+  scale: benchScale,
   'active-learning': benchActiveLearning,
   adaptation: benchAdaptation,
   health: benchHealth,
