@@ -1,5 +1,6 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
+import type { GraftApi } from '../../common/contract';
 import App from './App.svelte';
 import { createFakeApi } from './lib/api/fake-api';
 import { createHostApi } from './lib/api/host-api';
@@ -20,6 +21,25 @@ describe('App start-up', () => {
 
     expect(await screen.findAllByTestId('project-card')).toHaveLength(1);
     expect((screen.getByTestId('nav-library') as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('App on a full disk', () => {
+  it('says up front that the data is read-only, and why', async () => {
+    const fake = createFakeApi({ projects: [{ name: 'Recent', photos: 2, opened: true }] });
+    const readOnly = { code: 'DISK_FULL' as const, message: 'The disk is full.' };
+    const api: GraftApi = {
+      ...fake,
+      call: (async (name: string, args: unknown) => {
+        const value = await (fake.call as (n: string, a: unknown) => Promise<unknown>)(name, args);
+        return name === 'app:info' ? { ...(value as object), readOnly } : value;
+      }) as GraftApi['call'],
+    };
+    render(App, { props: { api } });
+
+    const banner = await screen.findByTestId('read-only-banner');
+    expect(banner.textContent).toContain('The disk is full');
+    expect(banner.textContent).toContain('Free some space, then restart Graft');
   });
 });
 
