@@ -166,7 +166,9 @@ export interface TrainingWarning {
     | 'UNLABELLED'
     | 'NO_SPLIT'
     | 'LABEL_CONFLICT'
-    | 'PHOTOS_UNAVAILABLE';
+    | 'PHOTOS_UNAVAILABLE'
+    /** Dataset health found leakage, likely mislabels or imbalance: the Train view links to Health. */
+    | 'DATASET_HEALTH';
   message: string;
   /** The photos the warning is about, named, when it is about particular photos. */
   photos?: NamedPhoto[];

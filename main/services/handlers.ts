@@ -105,7 +105,12 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
         normalisation: a.normalisation,
         licence: a.licence,
       }),
-    'training:preflight': (a) => app.training.preflight(a.projectId, a.config),
+    'training:preflight': async (a) => {
+      const preflight = await app.training.preflight(a.projectId, a.config);
+      // Health only adds advice: if it cannot be computed, the run's own checks still stand.
+      const health = await app.health.preflightWarning(a.projectId).catch(() => null);
+      return health ? { ...preflight, warnings: [...preflight.warnings, health] } : preflight;
+    },
     'training:start': (a) => ({
       experimentId: app.training.start(a.projectId, a.config).experimentId,
     }),

@@ -96,7 +96,18 @@ describe('dataset health', () => {
     expect(await find('label-conflict')).toBeUndefined();
   });
 
-  it('refuses to exclude another project’s photo', async () => {
+  it('warns before training about leakage, naming the photos, and not once it is fixed', async () => {
+    const projectId = await importProject(true);
+    const warning = await env.app.health.preflightWarning(projectId);
+    expect(warning).toMatchObject({ level: 'warning', code: 'DATASET_HEALTH' });
+    expect(warning!.message).toMatch(/1 near copies across training and validation\/test \(leakage/);
+    expect(warning!.photos!.map((p) => p.relPath).sort()).toEqual(['train/red/red-0.jpg', 'val/red/holiday-copy.jpg']);
+    const leak = (await env.app.health.report(projectId)).findings.find((f) => f.kind === 'leakage')!;
+    env.app.health.setExcluded(projectId, leak.moveTo!.imageIds, true);
+    expect(await env.app.health.preflightWarning(projectId)).toBeNull();
+  });
+
+    it('refuses to exclude another project’s photo', async () => {
     const projectId = await importProject(false);
     const other = env.app.projects.create('Other').id;
     const imageId = collectTrainingData(env.app.ctx, projectId).items[0].imageId;

@@ -1,6 +1,7 @@
 import type { Id } from '../../../common/contract';
 import { GraftError } from '../../../common/errors';
 import type { HealthReport } from '../../../common/health';
+import type { TrainingWarning } from '../../../common/training';
 import { readRegularFile } from '../../imaging/regular-file';
 import { DEFAULT_BACKBONE_ID } from '../../ml/backbones/bundled-backbones';
 import { Embedder, EmbeddingCancelledError } from '../../ml/embedding/embedder';
@@ -14,8 +15,15 @@ import { JobStore } from '../jobs';
 import { requireProject } from '../lookups';
 import type { SameContentService } from '../same-content';
 import type { SplitService } from '../splits';
+import { NAMED_PHOTOS } from '../training-data';
 import { healthFindings } from './health-findings';
 import { type HealthPhotoRow, healthPhotos } from './health-photos';
+
+/**
+ * Most labelled photos for which a training preflight computes health afresh (well under a
+ * second from the caches); above it, the preflight uses the project's last report.
+ */
+export const PREFLIGHT_FRESH_PHOTOS = 5_000;
 
 /**
  * Dataset health: findings about a project's labelled photos (label conflicts, leakage and near
@@ -26,6 +34,7 @@ import { type HealthPhotoRow, healthPhotos } from './health-photos';
 export class HealthService {
   private readonly running = new Map<Id, { projectId: Id; controller: AbortController }>();
   private readonly jobs: JobStore;
+  private readonly lastReports = new Map<Id, HealthReport>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -79,7 +88,7 @@ export class HealthService {
         `SELECT COUNT(*) AS excluded FROM training_exclusions x JOIN images i ON i.id = x.image_id WHERE i.project_id = ?`,
       )
       .get(projectId) as { excluded: number };
-    return {
+    const report: HealthReport = {
       projectId,
       backboneId,
       photos: photos.length,
@@ -88,6 +97,40 @@ export class HealthService {
       kept: all.length - findings.length,
       findings,
       seconds: (performance.now() - started) / 1000,
+    };
+    this.lastReports.set(projectId, report);
+    return report;
+  }
+
+  /**
+   * What a training run should know from dataset health: leakage, likely mislabels and imbalance
+   * (label conflicts have their own preflight warning), counted, with the leaking photos named;
+   * null when there is none. Fresh up to PREFLIGHT_FRESH_PHOTOS photos, else the last report (or null).
+   */
+  async preflightWarning(projectId: Id): Promise<TrainingWarning | null> {
+    const { n } = this.ctx.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM images i JOIN labels l ON l.image_id = i.id WHERE i.project_id = ? AND i.status = 'ok'`,
+      )
+      .get(projectId) as { n: number };
+    const report = n <= PREFLIGHT_FRESH_PHOTOS ? await this.report(projectId) : this.lastReports.get(projectId);
+    const serious = (report?.findings ?? []).filter((f) => f.kind !== 'label-conflict' && f.severity !== 'info');
+    if (serious.length === 0) return null;
+    const count = (kind: string) => serious.filter((f) => f.kind === kind).length;
+    const parts = [
+      count('leakage') &&
+        `${count('leakage')} near copies across training and validation/test (leakage: the score would look better than it is)`,
+      count('likely-mislabel') && `${count('likely-mislabel')} likely wrong labels`,
+      count('class-imbalance') && 'imbalanced classes',
+    ].filter(Boolean);
+    return {
+      level: 'warning',
+      code: 'DATASET_HEALTH',
+      message: `Dataset health found ${parts.join(', ')}. Open Health to review and fix them.`,
+      photos: serious
+        .filter((f) => f.kind === 'leakage')
+        .flatMap((f) => f.photos.map((p) => ({ imageId: p.imageId, relPath: p.relPath, reason: f.title })))
+        .slice(0, NAMED_PHOTOS),
     };
   }
 
