@@ -6,6 +6,7 @@ import { migration0004 } from './0004-folder-labels';
 import { migration0005 } from './0005-dataset-health';
 import { migration0006 } from './0006-domains';
 import { migration0007 } from './0007-label-suggestions';
+import { migration0008 } from './0008-library-order-index';
 
 /** Every migration in order; a new schema change is a new numbered file added here. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0005,
   migration0006,
   migration0007,
+  migration0008,
 ];
