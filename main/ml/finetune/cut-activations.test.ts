@@ -5,6 +5,7 @@ import { createInferenceSession } from '../embedding/embedder';
 import { saveArtifacts, seededArray } from '../onnx/parity-support';
 import { decodeCrop, flipHorizontally, type Preprocessing, writeInputRow } from '../preprocess';
 import { useWasmBackend } from '../tfjs-backend';
+import { MIRROR_VIEW, ORIGINAL_VIEW } from './augment-views';
 import { computeCutActivations } from './cut-activations';
 import { FineTuneError } from './finetune-error';
 import { splitAtTopBlocks, trunkToOnnx } from './layers-top';
@@ -40,7 +41,7 @@ describe('computeCutActivations', () => {
     const cut = await computeCutActivations(
       { session, inputName: onnx.inputName, outputName: onnx.outputName, preprocessing: PRE },
       bytes.map((b) => ({ read: async () => b })),
-      { views: ['original', 'hflip'], batchSize: 2 },
+      { views: [ORIGINAL_VIEW, MIRROR_VIEW], batchSize: 2 },
     );
     await session.release();
     expect(cut.shape).toEqual(split.cutShape);
@@ -76,7 +77,7 @@ describe('computeCutActivations', () => {
     const trunk = { session, inputName: onnx.inputName, outputName: onnx.outputName, preprocessing: PRE };
     const good = await photo(4, 40, 40);
     const failure = async (photos: Array<{ read(): Promise<Buffer> }>, signal?: AbortSignal) =>
-      computeCutActivations(trunk, photos, { views: ['original'], signal }).then(
+      computeCutActivations(trunk, photos, { views: [ORIGINAL_VIEW], signal }).then(
         () => 'no error',
         (err) => (err instanceof FineTuneError ? `${err.code}: ${err.message}` : String(err)),
       );

@@ -1,8 +1,9 @@
 // The frozen trunk run once per photo and augmentation view: decoded and preprocessed as the
-// embedder does (decodeCrop, writeInputRow; the mirror view is the crop flipped), batched
+// embedder does (decodeCrop, writeInputRow; each view a transform of that crop), batched
 // through onnxruntime, and gathered photo-major as trainTop reads them.
 import * as ort from '../onnxruntime';
-import { decodeCrop, flipHorizontally, inputDims, type Preprocessing, type View, writeInputRow } from '../preprocess';
+import { decodeCrop, inputDims, type Preprocessing, writeInputRow } from '../preprocess';
+import { type AugmentView, applyView } from './augment-views';
 import { FineTuneError } from './finetune-error';
 import type { CutActivations } from './train-top';
 
@@ -29,7 +30,7 @@ export interface TrunkModel {
 export async function computeCutActivations(
   trunk: TrunkModel,
   photos: Array<{ read(): Promise<Buffer> }>,
-  options: { views: View[]; batchSize?: number; signal?: AbortSignal },
+  options: { views: readonly AugmentView[]; batchSize?: number; signal?: AbortSignal },
 ): Promise<Omit<CutActivations, 'y'>> {
   const { views } = options;
   const pre = trunk.preprocessing;
@@ -49,12 +50,7 @@ export async function computeCutActivations(
         throw new FineTuneError('DATASET_INVALID', `Photo ${start + i + 1} cannot be read: ${err.message}`);
       });
       for (const [v, view] of views.entries()) {
-        writeInputRow(
-          view === 'hflip' ? flipHorizontally(crop, pre.inputSize) : crop,
-          pre,
-          input,
-          i * views.length + v,
-        );
+        writeInputRow(applyView(crop, pre.inputSize, view), pre, input, i * views.length + v);
       }
     }
     const outputs = await trunk.session.run({
