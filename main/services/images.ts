@@ -53,7 +53,15 @@ export class ImageService {
         `SELECT ${ROW_COLUMNS} ${ROW_JOINS} WHERE i.project_id = ? AND ${where.sql} ORDER BY i.folder_id, i.rel_path`,
       )
       .all(projectId, ...where.params) as (Omit<ImageRow, 'name'> & { relPath: string })[];
-    return rows.map(({ relPath, ...r }) => ({ ...r, name: displayName(relPath) }));
+    // Built field by field: at 20,000 rows a rest-and-spread copy of each row took about as long
+    // as the query itself (npm run bench -- scale).
+    return rows.map((r) => ({
+      id: r.id,
+      name: displayName(r.relPath),
+      status: r.status,
+      classId: r.classId,
+      split: r.split,
+    }));
   }
 
   get(imageId: Id): ImageDetail {
