@@ -64,7 +64,7 @@ const splitRatios = z.object({ train: ratio, val: ratio, test: ratio });
 const trainConfig = z
   .strictObject({
     backboneId: token,
-    technique: z.literal('feature-extraction'),
+    technique: z.enum(['feature-extraction', 'fine-tune']),
     seed,
     hiddenUnits: z.number().int().min(0).max(16_384),
     dropout: z.number().min(0).lt(1),
@@ -78,6 +78,10 @@ const trainConfig = z
     patience: z.number().int().min(1).max(100_000),
     augmentFlip: z.boolean(),
     flipTestTime: z.boolean(),
+    unfreezeBlocks: z.number().int().min(1).max(64),
+    blockLearningRate: z.number().min(0).max(1_000),
+    fineTuneHeadLearningRate: z.number().min(0).max(1_000),
+    fineTuneEpochs: z.number().int().min(1).max(100_000),
   })
   .partial();
 

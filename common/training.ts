@@ -13,7 +13,11 @@ export interface BackboneInfo {
   isDefault: boolean;
 }
 
-export type Technique = 'feature-extraction';
+/**
+ * 'feature-extraction': a head on the frozen backbone's features. 'fine-tune': that head first
+ * (stage 1), then the backbone's top blocks and the head trained together (stage 2).
+ */
+export type Technique = 'feature-extraction' | 'fine-tune';
 
 export type NormalisationPreset = 'imagenet' | 'unit' | 'symmetric' | 'raw';
 
@@ -44,6 +48,14 @@ export interface TrainConfig {
   augmentFlip: boolean;
   /** Averages each prediction over the photo and its mirror image. */
   flipTestTime: boolean;
+  /** Fine-tuning: how many of the backbone's top blocks stage 2 trains (ignored for feature extraction). */
+  unfreezeBlocks: number;
+  /** Fine-tuning stage 2: Adam step size for the unfrozen blocks. */
+  blockLearningRate: number;
+  /** Fine-tuning stage 2: Adam step size for the head (stage 1 uses learningRate). */
+  fineTuneHeadLearningRate: number;
+  /** Fine-tuning stage 2: most epochs (early stopping on validation loss usually ends it sooner). */
+  fineTuneEpochs: number;
 }
 
 export type ExperimentStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
@@ -64,7 +76,10 @@ export interface DatasetSnapshot {
 }
 
 export interface EpochMetrics {
+  /** Numbered across stages: a fine-tuning run's stage 2 continues after stage 1's last epoch. */
   epoch: number;
+  /** Fine-tuning runs: 1 = head on frozen features, 2 = top blocks + head. Absent for feature extraction. */
+  stage?: 1 | 2;
   trainLoss: number;
   trainAccuracy: number;
   valLoss: number;
@@ -104,6 +119,21 @@ export interface FinalMetrics {
   skipped?: NamedPhoto[];
   embeddingImagesPerSecond: number;
   backend: string;
+  /** Fine-tuning runs: what was unfrozen and which stage's weights the model keeps. */
+  fineTune?: FineTuneMetrics;
+}
+
+export interface FineTuneMetrics {
+  /** The backbone's block ids trained in stage 2, ascending (Keras's block_<n>). */
+  unfrozenBlocks: number[];
+  /** The layer whose output the frozen trunk gives the top. */
+  cutLayer: string;
+  /** 2 when stage 2 lowered the validation loss; 1 when it did not and stage 1's model was kept. */
+  keptStage: 1 | 2;
+  stage1BestEpoch: number;
+  stage1Epochs: number;
+  stage2BestEpoch: number;
+  stage2Epochs: number;
 }
 
 export interface ExperimentSummary {
@@ -183,7 +213,8 @@ export interface TrainingPreflight {
 export interface TrainingProgress {
   experimentId: Id;
   projectId: Id;
-  phase: 'embedding' | 'training' | 'evaluating';
+  /** Fine-tuning adds 'activations' (the frozen trunk, cached per photo and view) and 'fine-tuning' (stage 2). */
+  phase: 'embedding' | 'activations' | 'training' | 'fine-tuning' | 'evaluating';
   done: number;
   total: number;
   imagesPerSecond: number | null;

@@ -1,24 +1,36 @@
 import path from 'node:path';
 import type { Id } from '../../common/contract';
 import { DISK_FULL_MESSAGE, GraftError, isDiskFull } from '../../common/errors';
-import type { FinalMetrics, TrainConfig, TrainingPreflight, TrainingProgress } from '../../common/training';
+import type {
+  EpochMetrics,
+  FinalMetrics,
+  TrainConfig,
+  TrainingPreflight,
+  TrainingProgress,
+} from '../../common/training';
 import { readRegularFile } from '../imaging/regular-file';
-import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
+import { type BackboneSpec, embeddingModelId, type PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID } from '../ml/backbones/bundled-backbones';
+import { sha256 } from '../ml/backbones/prepare-backbone';
 import { Embedder, EmbeddingCancelledError, type EmbedRunResult } from '../ml/embedding/embedder';
+import { FineTuneError } from '../ml/finetune/finetune-error';
 import { DEFAULT_HEAD_CONFIG, type HeadConfig } from '../ml/head/head-config';
 import { predictWithHead } from '../ml/head/head-model';
+import type { HeadEpochMetrics } from '../ml/head/train-head';
 import { trainHeadInWorker } from '../ml/head/train-in-worker';
+import type { Preprocessing } from '../ml/preprocess';
 import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
 import { SqliteEmbeddingCache } from './embedding-store';
 import { evaluateSplit } from './evaluation';
-import { writeRunArtefacts } from './experiment-artefacts';
+import { FINE_TUNED_BACKBONE, writeRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore, ItemPrediction } from './experiments';
+import { type FineTuneOutcome, type FineTunePhoto, fineTune } from './fine-tuning';
 import type { ImageService } from './images';
 import { requireProject } from './lookups';
 import { unavailablePhotosWarning } from './photo-availability';
 import type { SplitService } from './splits';
+import { fineTuneSupport, loadTrainableBackbone } from './trainable-backbone';
 import { collectTrainingData, namedFailures, type TrainingData, trainingWarnings } from './training-data';
 import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
 
@@ -38,6 +50,12 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   patience: DEFAULT_HEAD_CONFIG.patience,
   augmentFlip: true,
   flipTestTime: true,
+  // Blocks 15–16 of MobileNetV2 and the rates whose stage 2 came closest to stage 1 on
+  // hymenoptera (docs/BENCHMARKS.md, fine-tuning stage 2); not yet chosen on a second photo set.
+  unfreezeBlocks: 2,
+  blockLearningRate: 1e-5,
+  fineTuneHeadLearningRate: 1e-4,
+  fineTuneEpochs: 10,
 };
 
 const CONFIG_KEYS = Object.keys(DEFAULT_TRAIN_CONFIG) as (keyof TrainConfig)[];
@@ -70,6 +88,37 @@ function headConfigOf(config: TrainConfig): HeadConfig {
     maxEpochs: config.maxEpochs,
     batchSize: config.batchSize,
     patience: config.patience,
+  };
+}
+
+/**
+ * The run's own backbone: the whole fine-tuned network kept in its artefact folder, described as
+ * an imported ONNX backbone so Predict, Evaluate and export run it as they run any backbone.
+ */
+function fineTunedSpec(
+  spec: BackboneSpec,
+  pre: Preprocessing,
+  experimentId: Id,
+  artefactDir: string,
+  outcome: FineTuneOutcome,
+): BackboneSpec {
+  const { bytes, tapTensor, tapLayout, featureDim } = outcome.backboneOnnx;
+  const hash = sha256(bytes);
+  const blocks = outcome.unfrozen.join(', ');
+  return {
+    ...spec,
+    id: `${spec.id}-fine-tuned-${experimentId}`,
+    version: hash.slice(0, 16),
+    name: `${spec.name}, fine-tuned (run ${experimentId})`,
+    source: { kind: 'imported', path: path.join(artefactDir, FINE_TUNED_BACKBONE), sha256: hash, origin: 'tfjs' },
+    inputSize: pre.inputSize,
+    resize: { shortSide: pre.resizeShortSide, crop: 'centre' },
+    normalisation: pre.normalisation,
+    taps: [
+      { node: tapTensor, reduce: tapLayout === 'NHWC' ? 'spatial-mean-nhwc' : 'spatial-mean-nchw', dim: featureDim },
+    ],
+    featureDim,
+    notes: `${spec.notes} Fine-tuned by Graft: blocks ${blocks} trained (stage ${outcome.keptStage} kept).`,
   };
 }
 
@@ -117,7 +166,7 @@ export class TrainingService {
   start(projectId: Id, partial?: Partial<TrainConfig>): { experimentId: Id; done: Promise<void> } {
     requireProject(this.ctx.db, projectId);
     const config = mergeConfig(partial);
-    this.backbones.spec(config.backboneId);
+    this.requireTechnique(config);
     if ([...this.running.values()].some((run) => run.projectId === projectId)) {
       throw new GraftError('JOB_RUNNING', 'A training run is already in progress for this project.');
     }
@@ -135,6 +184,18 @@ export class TrainingService {
     return { experimentId, done };
   }
 
+  /**
+   * The backbone exists and, for fine-tuning, can be fine-tuned.
+   * @throws GraftError NOT_FOUND (backbone), BAD_REQUEST saying why a backbone's top cannot be trained
+   */
+  private requireTechnique(config: TrainConfig): void {
+    const spec = this.backbones.spec(config.backboneId);
+    if (config.technique !== 'fine-tune') return;
+    const support = fineTuneSupport(spec);
+    if (!support.supported)
+      throw new GraftError('BAD_REQUEST', support.reason ?? 'This backbone cannot be fine-tuned.');
+  }
+
   cancel(experimentId: Id): boolean {
     const run = this.running.get(experimentId);
     if (!run) return false;
@@ -146,6 +207,40 @@ export class TrainingService {
     this.ctx.events.emit('training:progress', p);
   }
 
+  private evaluating(experimentId: Id, projectId: Id): void {
+    this.progress({
+      experimentId,
+      projectId,
+      phase: 'evaluating',
+      done: 0,
+      total: 1,
+      imagesPerSecond: null,
+      etaSeconds: null,
+    });
+  }
+
+  /** One epoch kept and announced; validation figures mirror-averaged where the run averages. */
+  private recordEpoch(
+    experimentId: Id,
+    projectId: Id,
+    m: Omit<HeadEpochMetrics, 'learningRate'>,
+    learningRate: number,
+    stage?: 1 | 2,
+  ): void {
+    const epoch: EpochMetrics = {
+      epoch: m.epoch,
+      ...(stage ? { stage } : {}),
+      trainLoss: m.trainLoss,
+      trainAccuracy: m.trainAccuracy,
+      valLoss: m.valLossFlip ?? m.valLoss,
+      valAccuracy: m.valAccuracyFlip ?? m.valAccuracy,
+      learningRate,
+      seconds: m.seconds,
+    };
+    this.experiments.addEpoch(experimentId, epoch);
+    this.ctx.events.emit('training:epoch', { experimentId, projectId, epoch });
+  }
+
   private async run(
     experimentId: Id,
     projectId: Id,
@@ -154,6 +249,10 @@ export class TrainingService {
     signal: AbortSignal,
   ): Promise<void> {
     try {
+      if (config.technique === 'fine-tune') {
+        await this.runFineTune(experimentId, projectId, config, data, signal);
+        return;
+      }
       const prepared = await this.backbones.prepare(config.backboneId);
       const embedded = await this.embed(experimentId, projectId, prepared, data, config, signal);
       const vectors = new Map<string, EmbeddedItem['vectors']>();
@@ -171,30 +270,10 @@ export class TrainingService {
       });
       const result = await trainHeadInWorker(dataset.head, headConfigOf(config), {
         signal,
-        onEpoch: (m) => {
-          const epoch = {
-            epoch: m.epoch,
-            trainLoss: m.trainLoss,
-            trainAccuracy: m.trainAccuracy,
-            valLoss: m.valLossFlip ?? m.valLoss,
-            valAccuracy: m.valAccuracyFlip ?? m.valAccuracy,
-            learningRate: m.learningRate,
-            seconds: m.seconds,
-          };
-          this.experiments.addEpoch(experimentId, epoch);
-          this.ctx.events.emit('training:epoch', { experimentId, projectId, epoch });
-        },
+        onEpoch: (m) => this.recordEpoch(experimentId, projectId, m, m.learningRate),
       });
 
-      this.progress({
-        experimentId,
-        projectId,
-        phase: 'evaluating',
-        done: 0,
-        total: 1,
-        imagesPerSecond: null,
-        etaSeconds: null,
-      });
+      this.evaluating(experimentId, projectId);
       const classIds = data.snapshot.classes.map((c) => c.id);
       const predictions: ItemPrediction[] = [];
       const val = evaluateSplit(
@@ -242,10 +321,102 @@ export class TrainingService {
       this.finished(experimentId, projectId, 'finished', null);
     } catch (err) {
       const cancelled = signal.aborted || err instanceof EmbeddingCancelledError;
-      const message = cancelled ? 'Cancelled.' : isDiskFull(err) ? DISK_FULL_MESSAGE : (err as Error).message;
+      const unsupported = err instanceof FineTuneError && err.code === 'FINETUNE_UNSUPPORTED';
+      const message = cancelled
+        ? 'Cancelled.'
+        : isDiskFull(err)
+          ? DISK_FULL_MESSAGE
+          : unsupported
+            ? `This backbone cannot be fine-tuned: ${(err as Error).message}`
+            : (err as Error).message;
       this.experiments.finish(experimentId, { status: cancelled ? 'cancelled' : 'failed', error: message });
       this.finished(experimentId, projectId, cancelled ? 'cancelled' : 'failed', message);
     }
+  }
+
+  /** Both fine-tuning stages (fine-tuning.ts), then the same evaluation and records as feature extraction. */
+  private async runFineTune(
+    experimentId: Id,
+    projectId: Id,
+    config: TrainConfig,
+    data: TrainingData,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const spec = this.backbones.spec(config.backboneId);
+    const backbone = await loadTrainableBackbone(spec);
+    const classIndex = new Map(data.snapshot.classes.map((c, i) => [c.id, i]));
+    const photos: FineTunePhoto[] = data.items.map((item) => ({
+      key: item.contentHash,
+      read: async () => (await readRegularFile(this.images.absolutePath(item.imageId))).buffer,
+      label: classIndex.get(item.classId) as number,
+      split: item.split,
+    }));
+    let lastStage1 = 0;
+    const outcome = await fineTune(backbone, photos, classIndex.size, config, headConfigOf(config), {
+      cacheDir: path.join(this.ctx.paths.root, 'cut-activations'),
+      modelKey: embeddingModelId(spec),
+      signal,
+      onProgress: (p) => this.progress({ experimentId, projectId, ...p }),
+      onEpoch: (stage, m) => {
+        if (stage === 1) lastStage1 = m.epoch;
+        const rate = 'learningRate' in m ? m.learningRate : config.fineTuneHeadLearningRate;
+        const numbered = { ...m, epoch: stage === 1 ? m.epoch : lastStage1 + m.epoch };
+        this.recordEpoch(experimentId, projectId, numbered, rate, stage);
+      },
+    });
+    this.evaluating(experimentId, projectId);
+    const classIds = data.snapshot.classes.map((c) => c.id);
+    const predictions: ItemPrediction[] = [];
+    const held = (split: 'val' | 'test', part: FineTuneOutcome['val']) => {
+      const byKey = new Map(data.items.filter((i) => i.split === split).map((i) => [i.contentHash, i]));
+      const items = part.keys.map((k) => byKey.get(k) as (typeof data.items)[number]);
+      const y = Int32Array.from(items, (i) => classIndex.get(i.classId) as number);
+      return items.length > 0 ? evaluateSplit(split, items, y, part.probabilities, classIds, predictions) : null;
+    };
+    const val = held('val', outcome.val);
+    const test = held('test', outcome.test);
+    const artefactDir = path.join(this.ctx.paths.root, 'experiments', String(experimentId));
+    await writeRunArtefacts(artefactDir, {
+      config,
+      snapshot: data.snapshot,
+      backbone: fineTunedSpec(
+        spec,
+        backbone.preprocessing,
+        experimentId,
+        path.relative(this.ctx.paths.root, artefactDir),
+        outcome,
+      ),
+      head: outcome.head,
+      top: outcome.topWeights,
+      backboneOnnx: outcome.backboneOnnx.bytes,
+    });
+    const stage1Epochs = outcome.stage1.epochs.length;
+    const metrics: FinalMetrics = {
+      bestEpoch: outcome.keptStage === 1 ? outcome.stage1.bestEpoch : stage1Epochs + outcome.stage2.bestEpoch,
+      stoppedEarly: outcome.stage2.stoppedEarly,
+      val,
+      test,
+      embeddedImages: outcome.computedPhotos,
+      cachedImages: outcome.cachedPhotos,
+      skippedImages: outcome.skipped.length,
+      skipped: namedFailures(
+        data,
+        outcome.skipped.map((s) => ({ id: s.key, message: s.message })),
+      ),
+      embeddingImagesPerSecond: outcome.photosPerSecond,
+      backend: outcome.backend,
+      fineTune: {
+        unfrozenBlocks: outcome.unfrozen,
+        cutLayer: outcome.cutLayer,
+        keptStage: outcome.keptStage,
+        stage1BestEpoch: outcome.stage1.bestEpoch,
+        stage1Epochs,
+        stage2BestEpoch: outcome.stage2.bestEpoch,
+        stage2Epochs: outcome.stage2.epochs.length,
+      },
+    };
+    this.experiments.finish(experimentId, { status: 'finished', metrics, artefactDir, predictions });
+    this.finished(experimentId, projectId, 'finished', null);
   }
 
   /** Frozen work: every photo of the snapshot through the backbone, cached by content. */

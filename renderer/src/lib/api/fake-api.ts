@@ -231,7 +231,6 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       error: null,
       labelOrigin: null,
       labelledAt: null,
-      excluded: false,
       ...fields,
     };
     images.push(image);

@@ -66,6 +66,10 @@ export const FAKE_DEFAULT_CONFIG: TrainConfig = {
   patience: 10,
   augmentFlip: true,
   flipTestTime: true,
+  unfreezeBlocks: 2,
+  blockLearningRate: 1e-5,
+  fineTuneHeadLearningRate: 1e-4,
+  fineTuneEpochs: 10,
 };
 
 /** A fake run stops "early" after this many epochs. */
