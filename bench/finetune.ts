@@ -5,15 +5,18 @@
 // - trainTop epochs at batch 16 from cut activations, per unfrozen block count (default 1 2 3),
 //   as seconds per step and per epoch per 1,000 photos, with peak RSS.
 // Photos are seeded noise: the figures are times, and times do not depend on the pixels.
-// npm run bench -- finetune accuracy [blocks] [block rate] [head rate]: on the shared hymenoptera photos (ants vs bees),
+// npm run bench -- finetune accuracy [blocks] [block rate] [head rate] [six]: on the shared hymenoptera photos (ants vs bees),
 // stage 1 (the app's head on frozen features) then stage 2 (top blocks + head from cut
-// activations of each photo and its mirror image), validation accuracy after each.
+// activations of each photo and its mirror image, or with `six` the six SIX_TRAINING_VIEWS),
+// validation accuracy after each.
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../common/seeded-random';
 import { preprocessingOf } from '../main/ml/backbones/backbone-spec';
 import { findBundledBackbone } from '../main/ml/backbones/bundled-backbones';
 import { packageFile } from '../main/ml/backbones/package-files';
 import { createInferenceSession } from '../main/ml/embedding/embedder';
+import { MIRROR_VIEW, ORIGINAL_VIEW, SIX_TRAINING_VIEWS } from '../main/ml/finetune/augment-views';
+import { computeCutActivations } from '../main/ml/finetune/cut-activations';
 import { type LayersTop, splitAtTopBlocks, trunkToOnnx } from '../main/ml/finetune/layers-top';
 import { type CutActivations, topFeatures, trainTop } from '../main/ml/finetune/train-top';
 import { buildHead } from '../main/ml/head/head-model';
@@ -21,10 +24,9 @@ import { trainHead } from '../main/ml/head/train-head';
 import { accuracy } from '../main/ml/metrics';
 import { seededArray } from '../main/ml/onnx/parity-support';
 import * as ort from '../main/ml/onnxruntime';
-import { decodeCrop, flipHorizontally, type Preprocessing, writeInputRow } from '../main/ml/preprocess';
 import { readUmdModel, toModelArtifacts } from '../main/ml/tfjs/tfjs-artifacts';
 import { useWasmBackend } from '../main/ml/tfjs-backend';
-import { HYMENOPTERA_DIR, hymenopteraAvailable, type LabelledPhoto, loadHymenoptera } from './hymenoptera';
+import { HYMENOPTERA_DIR, hymenopteraAvailable, loadHymenoptera } from './hymenoptera';
 import { withPeakRss } from './peak-rss';
 
 const BATCH = 16;
@@ -163,7 +165,7 @@ export async function benchFinetune(args: string[]): Promise<void> {
   keepWasmOwnBackpropInput();
   if (!(await useWasmBackend())) throw new Error('The wasm backend did not load');
   if (args[0] === 'accuracy') {
-    await accuracyFigures(Number(args[1] ?? 2), Number(args[2] ?? 1e-4), Number(args[3] ?? 1e-3));
+    await accuracyFigures(Number(args[1] ?? 2), Number(args[2] ?? 1e-4), Number(args[3] ?? 1e-3), args[4] === 'six');
     return;
   }
   kernelFigures();
@@ -177,37 +179,6 @@ export async function benchFinetune(args: string[]): Promise<void> {
   console.log('|---|---|---|---|---|---|---|');
   for (const n of counts) await stage2Figures(n);
   console.log(`\nCommand: npm run bench -- finetune ${counts.join(' ')}`);
-}
-
-/** Cut activations of photos, views original and mirrored (photo-major), through the ONNX trunk. */
-async function photoActivations(
-  trunk: ReturnType<typeof trunkToOnnx>,
-  photos: LabelledPhoto[],
-  pre: Preprocessing,
-): Promise<Float32Array> {
-  const session = await createInferenceSession(trunk.bytes);
-  const chunks: Float32Array[] = [];
-  const rowSize = pre.inputSize * pre.inputSize * 3;
-  for (let start = 0; start < photos.length; start += BATCH / 2) {
-    const batch = photos.slice(start, start + BATCH / 2);
-    const input = new Float32Array(batch.length * 2 * rowSize);
-    for (const [i, photo] of batch.entries()) {
-      const crop = await decodeCrop(await photo.read(), pre);
-      writeInputRow(crop, pre, input, 2 * i);
-      writeInputRow(flipHorizontally(crop, pre.inputSize), pre, input, 2 * i + 1);
-    }
-    const dims = [batch.length * 2, pre.inputSize, pre.inputSize, 3];
-    const out = await session.run({ [trunk.inputName]: new ort.Tensor('float32', input, dims) });
-    chunks.push((out[trunk.outputName].data as Float32Array).slice());
-  }
-  await session.release();
-  const data = new Float32Array(chunks.reduce((k, c) => k + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    data.set(c, at);
-    at += c.length;
-  }
-  return data;
 }
 
 /** Frozen features (what the app embeds) of every view, [n * views, 1280]. */
@@ -236,7 +207,19 @@ function viewRows(features: Float32Array, n: number, views: number, view: number
   return out;
 }
 
-async function accuracyFigures(blockCount: number, blockRate: number, headRate: number): Promise<void> {
+/** Views 0 and 1 (original, mirror) of each photo, interleaved: what the app's stage 1 trains on. */
+function originalAndMirror(features: Float32Array, n: number, views: number, dim: number): Float32Array {
+  const out = new Float32Array(n * 2 * dim);
+  for (let i = 0; i < n; i++) out.set(features.subarray(i * views * dim, (i * views + 2) * dim), i * 2 * dim);
+  return out;
+}
+
+async function accuracyFigures(
+  blockCount: number,
+  blockRate: number,
+  headRate: number,
+  sixViews: boolean,
+): Promise<void> {
   if (!hymenopteraAvailable()) throw new Error(`The hymenoptera photos are not at ${HYMENOPTERA_DIR}`);
   const spec = findBundledBackbone('nsfwjs-mobilenet-v2');
   if (!spec) throw new Error('nsfwjs-mobilenet-v2 is not bundled');
@@ -247,12 +230,16 @@ async function accuracyFigures(blockCount: number, blockRate: number, headRate: 
   const trunk = trunkToOnnx(artifacts, split, 'NHWC');
   const photos = loadHymenoptera();
   const started = performance.now();
+  const session = await createInferenceSession(trunk.bytes);
+  const trunkModel = { session, inputName: trunk.inputName, outputName: trunk.outputName, preprocessing: pre };
   const sets = {} as Record<'train' | 'val', CutActivations>;
   for (const part of ['train', 'val'] as const) {
     const chosen = photos.filter((p) => p.split === part);
-    const data = await photoActivations(trunk, chosen, pre);
-    sets[part] = { shape: split.cutShape, views: 2, data, y: Int32Array.from(chosen, (p) => p.label) };
+    const views = part === 'train' && sixViews ? SIX_TRAINING_VIEWS : [ORIGINAL_VIEW, MIRROR_VIEW];
+    const cut = await computeCutActivations(trunkModel, chosen, { views });
+    sets[part] = { ...cut, y: Int32Array.from(chosen, (p) => p.label) };
   }
+  await session.release();
   const trunkSeconds = (performance.now() - started) / 1000;
   const dim = 1280;
   const trainFeatures = frozenFeatures(split, sets.train);
@@ -263,7 +250,10 @@ async function accuracyFigures(blockCount: number, blockRate: number, headRate: 
     dim,
     classCount: 2,
     // Both views of every training photo as examples, as the app trains with mirror augmentation.
-    train: { x: trainFeatures, y: Int32Array.from({ length: nTrain * 2 }, (_, r) => sets.train.y[Math.floor(r / 2)]) },
+    train: {
+      x: originalAndMirror(trainFeatures, nTrain, sets.train.views, dim),
+      y: Int32Array.from({ length: nTrain * 2 }, (_, r) => sets.train.y[Math.floor(r / 2)]),
+    },
     val: {
       x: viewRows(valFeatures, nVal, 2, 0, dim),
       y: sets.val.y,
