@@ -14,10 +14,11 @@ import { ExperimentModel } from './predictor';
 
 /**
  * Which photos the Library offers first: the measure with the best mean accuracy over the
- * rounds after the first, on hymenoptera and PACS photo together (`npm run bench --
- * active-learning`, docs/BENCHMARKS.md).
+ * rounds after the first, on hymenoptera and PACS photo together, averaged over the bundled
+ * and the ImageNet backbone (`npm run bench -- active-learning`, docs/BENCHMARKS.md). The
+ * three measures were within 0.3 points of each other; with two classes they order alike.
  */
-export const SUGGESTION_UNCERTAINTY: UncertaintyMeasure = 'margin';
+export const SUGGESTION_UNCERTAINTY: UncertaintyMeasure = 'least-confidence';
 
 /**
  * Label suggestions: a finished run's head applied to the project's unlabelled photos (their
