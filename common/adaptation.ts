@@ -1,6 +1,16 @@
 // Domain adaptation (issue 8): what an adaptation run did and measured, as the renderer, the CLI
 // and the benchmark read it.
 
+/** A source folder's domain: `source` photos train models, `target` photos are adapted to. */
+export type Domain = 'source' | 'target';
+
+export interface DomainCount {
+  domain: Domain;
+  folders: number;
+  photos: number;
+  labelled: number;
+}
+
 export const ADAPTATION_METHODS = [
   'standardise',
   'coral',

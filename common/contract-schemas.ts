@@ -6,6 +6,7 @@
 // contract-schemas.test.ts fail until it exists and agrees with the contract.
 
 import { z } from 'zod';
+import { ADAPTATION_METHODS } from './adaptation';
 import { type CallArgs, type CallName, MAX_CLASS_LEVEL } from './contract';
 import { GraftError } from './errors';
 
@@ -172,6 +173,15 @@ export const CALL_SCHEMAS = {
     predictedClassId: id.optional(),
   }),
   'experiments:mistakes': z.object({ experimentId: id, limit: z.number().int().min(1).max(MAX_IDS).optional() }),
+  'domains:counts': byProject,
+  'domains:setFolder': z.object({ folderId: id, domain: z.enum(['source', 'target']) }),
+  'adaptation:start': z.object({
+    experimentId: id,
+    method: z.enum(ADAPTATION_METHODS).optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  }),
+  'adaptation:cancel': byExperiment,
+  'adaptation:report': byExperiment,
 
   'locations:pick': empty,
 

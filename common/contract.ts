@@ -2,6 +2,7 @@
 // Every call and every pushed event that crosses a transport (Electron IPC or the
 // headless host's HTTP + SSE) is named here; nothing else crosses.
 
+import type { AdaptationMethod, AdaptationReport, Domain, DomainCount } from './adaptation';
 import type { DatasetExportSummary, HealthFinished, HealthProgress, HealthReport } from './health';
 import type {
   BackboneImportResult,
@@ -403,6 +404,14 @@ export interface Calls {
   >;
   'experiments:mistakes': Call<{ experimentId: Id; limit?: number }, Prediction[]>;
 
+  /** Photos per domain; a folder marked `target` holds new-domain photos that never train a model. */
+  'domains:counts': Call<{ projectId: Id }, DomainCount[]>;
+  'domains:setFolder': Call<{ folderId: Id; domain: Domain }, { domain: Domain }>;
+  /** Adapts a finished run to the project's target photos as a new run linked to it. */
+  'adaptation:start': Call<{ experimentId: Id; method?: AdaptationMethod; seed?: number }, { experimentId: Id }>;
+  'adaptation:cancel': Call<{ experimentId: Id }, { cancelling: boolean }>;
+  'adaptation:report': Call<{ experimentId: Id }, AdaptationReport>;
+
   /** A folder to write to or read from: Electron's native dialog, or the host's picker. */
   'locations:pick': Call<Record<string, never>, PickResult>;
 
@@ -538,6 +547,11 @@ export const CALL_NAMES = [
   'experiments:compare',
   'experiments:predictions',
   'experiments:mistakes',
+  'domains:counts',
+  'domains:setFolder',
+  'adaptation:start',
+  'adaptation:cancel',
+  'adaptation:report',
   'locations:pick',
   'exports:support',
   'exports:start',

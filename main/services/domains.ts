@@ -1,22 +1,13 @@
+import type { Domain, DomainCount } from '../../common/adaptation';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { ServiceContext } from './context';
-
-/** A source folder's domain: `source` photos train models, `target` photos are adapted to. */
-export type Domain = 'source' | 'target';
 
 /**
  * SQL condition, for a query over `images i`, that holds for photos of the source domain only:
  * target-domain photos never get a split and never enter a training run (issue 8).
  */
 export const IN_SOURCE_DOMAIN = `NOT EXISTS (SELECT 1 FROM source_folders df WHERE df.id = i.folder_id AND df.domain = 'target')`;
-
-export interface DomainCount {
-  domain: Domain;
-  folders: number;
-  photos: number;
-  labelled: number;
-}
 
 /** Which folders are the new domain a model is adapted to; counts per domain. */
 export class DomainService {

@@ -132,6 +132,16 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
         predictedClassId: a.predictedClassId,
       }),
     'experiments:mistakes': (a) => app.experiments.mistakes(a.experimentId, a.limit),
+    'domains:counts': (a) => app.domains.counts(a.projectId),
+    'domains:setFolder': (a) => {
+      app.domains.setFolderDomain(a.folderId, a.domain);
+      return { domain: a.domain };
+    },
+    'adaptation:start': (a) => ({
+      experimentId: app.adaptation.start(a.experimentId, { method: a.method, seed: a.seed }).experimentId,
+    }),
+    'adaptation:cancel': (a) => ({ cancelling: app.adaptation.cancel(a.experimentId) }),
+    'adaptation:report': (a) => app.adaptation.report(a.experimentId),
 
     'locations:pick': () => chooseFolder({ kind: 'location' }),
 

@@ -33,6 +33,7 @@ import type { HealthFinding } from '../../../../common/health';
 import { EventHub } from './event-hub';
 import { createFakeBackbones } from './fake-backbones';
 import { createFakeExports, type FakeLocation } from './fake-exports';
+import { createFakeAdaptation } from './fake-adaptation';
 import { createFakeHealth } from './fake-health';
 import { createFakeSuggestions, type FakeSuggestionSeed } from './fake-suggestions';
 import { createFakeTraining } from './fake-training';
@@ -824,6 +825,10 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     }),
 
     'locations:pick': () => openPicker({ kind: 'location' }),
+    ...createFakeAdaptation({
+      folderProject: (folderId) => folder(folderId).projectId,
+      images: imagesOf,
+    }),
     ...fakeExports.handlers,
     ...createFakeHealth({
       findings: options.healthFindings ?? {},
