@@ -7,6 +7,7 @@ import type {
   TrainingProgress,
 } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
+import { type OptionValues, textOption, UsageError, wholeNumberOption } from './parse-command-line';
 import type { CliIo } from './terminal-text';
 
 /** How often a long phase reports its progress, in ms. */
@@ -50,6 +51,12 @@ export function metricsTable(run: ExperimentDetail, backbone: string): string[] 
   lines.push(
     `  embedded ${m.embeddedImages} photos (${m.embeddingImagesPerSecond.toFixed(1)}/s), ${m.cachedImages} from cache, ${m.skippedImages} skipped; kept epoch ${m.bestEpoch}${m.stoppedEarly ? ' (stopped early)' : ''}; tfjs backend ${m.backend}`,
   );
+  if (m.fineTune) {
+    const f = m.fineTune;
+    lines.push(
+      `  fine-tuning: blocks ${f.unfrozenBlocks.join(', ')} unfrozen; stage 1 ${f.stage1Epochs} epochs (best ${f.stage1BestEpoch}), stage 2 ${f.stage2Epochs} epochs (best ${f.stage2BestEpoch}); ${f.keptStage === 2 ? 'stage 2 kept' : 'stage 1 kept: stage 2 did not lower the validation loss'}`,
+    );
+  }
   const evaluations = [m.val, m.test].filter((e): e is SplitEvaluation => e !== null);
   for (const e of evaluations) {
     lines.push(
@@ -97,6 +104,31 @@ function progressPrinter(io: CliIo) {
       io.out(`  epoch ${e.epoch}/${total}: validation accuracy ${percent(e.valAccuracy)}`);
     },
   };
+}
+
+/**
+ * The run settings `graft train` takes: --backbone, --seed, --technique (feature-extraction or
+ * fine-tune) and --unfreeze N (fine-tuning only). @throws UsageError for a value out of range
+ */
+export function trainConfigOptions(line: { command: string; values: OptionValues }): Partial<TrainConfig> {
+  const config: Partial<TrainConfig> = {};
+  const backboneId = textOption(line, 'backbone');
+  if (backboneId) config.backboneId = backboneId;
+  const seed = wholeNumberOption(line, 'seed', { min: 0, max: 2 ** 31 - 1 });
+  if (seed !== undefined) config.seed = seed;
+  const technique = textOption(line, 'technique');
+  if (technique !== undefined) {
+    if (technique !== 'feature-extraction' && technique !== 'fine-tune') {
+      throw new UsageError('--technique is feature-extraction or fine-tune', line.command);
+    }
+    config.technique = technique;
+  }
+  const unfreeze = wholeNumberOption(line, 'unfreeze', { min: 1, max: 64 });
+  if (unfreeze !== undefined) {
+    if (config.technique !== 'fine-tune') throw new UsageError('--unfreeze needs --technique fine-tune', line.command);
+    config.unfreezeBlocks = unfreeze;
+  }
+  return config;
 }
 
 export async function trainCommand(
