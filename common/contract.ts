@@ -91,6 +91,8 @@ export interface ImageDetail extends ImageRow {
   error: string | null;
   labelOrigin: LabelOrigin | null;
   labelledAt: string | null;
+  /** Left out of training by a person (`health:exclude`). */
+  excluded: boolean;
 }
 
 export interface ImageProblem {

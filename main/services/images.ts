@@ -69,11 +69,13 @@ export class ImageService {
       .prepare(
         `SELECT ${ROW_COLUMNS}, i.folder_id AS folderId, i.width, i.height, i.size_bytes AS sizeBytes,
            i.content_hash AS contentHash, i.error_code AS errorCode, i.error, l.origin AS labelOrigin,
-           l.labelled_at AS labelledAt ${ROW_JOINS} WHERE i.id = ?`,
+           l.labelled_at AS labelledAt,
+           EXISTS(SELECT 1 FROM training_exclusions x WHERE x.image_id = i.id) AS excluded
+         ${ROW_JOINS} WHERE i.id = ?`,
       )
-      .get(imageId) as (Omit<ImageDetail, 'name'> & { relPath: string }) | undefined;
+      .get(imageId) as (Omit<ImageDetail, 'name' | 'excluded'> & { relPath: string; excluded: number }) | undefined;
     if (!row) throw new GraftError('IMAGE_NOT_FOUND', `Photo ${imageId} does not exist.`);
-    return { ...row, name: displayName(row.relPath) };
+    return { ...row, excluded: row.excluded === 1, name: displayName(row.relPath) };
   }
 
   problems(projectId: Id): ImageProblem[] {

@@ -92,6 +92,15 @@ describe('label suggestions', () => {
     app.labels.undo(projectId);
   });
 
+  it("a photo's detail says whether a person left it out of training (the viewer's checkbox)", () => {
+    const [s] = app.suggestions.list(projectId);
+    expect(app.images.get(s.imageId).excluded).toBe(false);
+    app.health.setExcluded(projectId, [s.imageId], true);
+    expect(app.images.get(s.imageId).excluded).toBe(true);
+    app.health.setExcluded(projectId, [s.imageId], false);
+    expect(app.images.get(s.imageId).excluded).toBe(false);
+  });
+
   it('a cancelled job keeps the earlier suggestions', async () => {
     const before = app.suggestions.list(projectId);
     const job = app.suggestions.start(experimentId);

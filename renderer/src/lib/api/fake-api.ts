@@ -232,6 +232,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       error: null,
       labelOrigin: null,
       labelledAt: null,
+      excluded: false,
       ...fields,
     };
     images.push(image);

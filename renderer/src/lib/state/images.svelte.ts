@@ -19,6 +19,8 @@ export class ImagesStore {
   readonly indexById = $derived(new Map(this.rows.map((row, index) => [row.id, index])));
   private loadSeq = 0;
   private localEdits = 0;
+  /** Grid order by rank when set (e.g. most uncertain suggestion first); unranked rows follow in list order. */
+  private ranking: ReadonlyMap<Id, number> | null = null;
 
   constructor(
     private readonly api: GraftApi,
@@ -39,9 +41,26 @@ export class ImagesStore {
     if (!rows || seq !== this.loadSeq) return;
     // A label applied while this answer travelled may be missing from it: ask again.
     if (editsAtStart !== this.localEdits) return this.load();
-    this.rows = rows;
+    this.rows = this.ranked(rows);
     this.rowsFilter = filter;
     this.loaded = true;
+  }
+
+  /** Orders the rows by `rank` (null: the list's own order again, which takes a reload). */
+  setRanking(rank: ReadonlyMap<Id, number> | null): void {
+    this.ranking = rank;
+    if (rank) this.rows = this.ranked(this.rows);
+    else void this.load();
+  }
+
+  private ranked(rows: ImageRow[]): ImageRow[] {
+    const rank = this.ranking;
+    if (!rank) return rows;
+    const at = (row: ImageRow, i: number) => rank.get(row.id) ?? rank.size + i;
+    return rows
+      .map((row, i) => ({ row, key: at(row, i) }))
+      .sort((a, b) => a.key - b.key)
+      .map((r) => r.row);
   }
 
   /** Shows a label change at once, before the server's `labels:changed` brings the truth. */

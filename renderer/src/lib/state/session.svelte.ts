@@ -1,4 +1,4 @@
-import type { Events, GraftApi, Id, ProjectSummary } from '../../../../common/contract';
+import type { Events, GraftApi, Id, ImageFilter, ProjectSummary } from '../../../../common/contract';
 import { debounce } from '../debounce';
 import { labelledDelta } from '../label-deltas';
 import { NAV_ITEMS, type ViewId } from '../navigation';
@@ -14,6 +14,8 @@ export class Session {
   /** The run Evaluate and Export show; null lets them pick the latest finished one. */
   experimentId = $state<Id | null>(null);
   started = $state(false);
+  /** A photo another screen asked the Library to show, under this filter; the Library takes it once. */
+  libraryFocus = $state.raw<{ imageId: Id; filter: ImageFilter } | null>(null);
 
   constructor(
     private readonly api: GraftApi,
@@ -46,6 +48,11 @@ export class Session {
     this.show('evaluate');
   }
 
+  showInLibrary(imageId: Id, filter: ImageFilter): void {
+    this.libraryFocus = { imageId, filter };
+    this.show('library');
+  }
+
   exportModel(experimentId: Id): void {
     this.experimentId = experimentId;
     this.show('export');
@@ -69,6 +76,12 @@ export class Session {
       this.api.on('projects:changed', refresh),
       this.api.on('labels:changed', onLabels),
       this.api.on('import:finished', forOpenProject),
+      // After a run, the unlabelled photos get its suggestions (a job with its own progress).
+      this.api.on('training:finished', ({ experimentId, projectId, status }) => {
+        if (status === 'finished' && projectId === this.project?.id) {
+          void this.notices.guard(() => this.api.call('suggestions:compute', { experimentId }));
+        }
+      }),
       this.api.on('import:progress', (progress) => {
         if (progress.projectId === this.project?.id) catchUp();
       }),
