@@ -13,12 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { permutation, seededRandom } from '../common/seeded-random';
 import { type NearCopyKind, nearCopy } from '../e2e/fixtures/health-corpus';
-import { nearHashPairs } from '../main/ml/health/hash-pairs';
+import { hammingDistance, nearHashPairs } from '../main/ml/health/hash-pairs';
+import { COARSE_HASH_DIGITS, PHOTO_HASH_DIGITS } from '../main/ml/health/perceptual-hash';
 import { PREPROCESSING_VERSION } from '../main/ml/preprocess';
 import { SqliteEmbeddingCache } from '../main/services/embedding-store';
 import type { GraftApp as GraftAppType } from '../main/services/graft-app';
 import { GraftApp } from '../main/services/graft-app';
-import { NEAR_DUPLICATE_BITS, NEAR_DUPLICATE_COSINE, unitEmbeddings } from '../main/services/health/health-findings';
+import { NEAR_DUPLICATE_BITS, NEAR_DUPLICATE_FINE_BITS } from '../main/services/health/health-findings';
 import { HYMENOPTERA_DIR, SHARED_BACKBONES_DIR } from './hymenoptera';
 
 const PACS_PHOTO_DIR = path.resolve(__dirname, '..', '..', 'shared', 'datasets', 'pacs', 'photo');
@@ -71,67 +72,32 @@ function imageIdsByPath(app: GraftAppType, projectId: number): Map<string, { id:
 function nearCopySweep(app: GraftAppType, byPath: Map<string, { hash: string }>, planted: Map<string, string>): void {
   const hashOf = app.ctx.db.prepare('SELECT dhash FROM perceptual_hashes WHERE content_hash = ?');
   const dhash = (p: string) => (hashOf.get(byPath.get(p)!.hash) as { dhash: string }).dhash;
+  const coarse = (h: string) => h.slice(0, COARSE_HASH_DIGITS);
+  const fine = (h: string) => h.slice(COARSE_HASH_DIGITS);
   const originals = [...byPath.keys()].filter((p) => !planted.has(p));
-  const originalPairs = nearHashPairs(originals.map(dhash), 16);
-  const copyDistances = [...planted].map(
-    ([copy, original]) => nearHashPairs([dhash(copy), dhash(original)], 64)[0].distance,
-  );
-  console.log('  dHash bits | copies found | false pairs among originals');
+  const originalPairs = nearHashPairs(originals.map(dhash), 16, 256);
+  const copies = [...planted].map(([copy, original]) => ({
+    copy,
+    coarse: hammingDistance(coarse(dhash(copy)), coarse(dhash(original))),
+    fine: hammingDistance(fine(dhash(copy)), fine(dhash(original))),
+  }));
+  console.log('  coarse 64-bit dHash alone: bits | copies found | pairs among originals');
   for (let t = 4; t <= 16; t += 2) {
-    const found = copyDistances.filter((d) => d <= t).length;
-    const falsePairs = originalPairs.filter((p) => p.distance <= t).length;
-    console.log(`  ≤ ${String(t).padStart(2)}       | ${found}/${planted.size}        | ${falsePairs}`);
+    const found = copies.filter((c) => c.coarse <= t).length;
+    const pairs = originalPairs.filter((p) => p.distance <= t).length;
+    console.log(`    ≤ ${String(t).padStart(2)} | ${found}/${planted.size} | ${pairs}`);
+  }
+  console.log(`  coarse ≤ ${NEAR_DUPLICATE_BITS} and fine 256-bit dHash: bits | copies found | pairs among originals`);
+  for (const t of [40, 48, 56, 64, 72, 80]) {
+    const found = copies.filter((c) => c.coarse <= NEAR_DUPLICATE_BITS && c.fine <= t).length;
+    const pairs = originalPairs.filter((p) => p.distance <= NEAR_DUPLICATE_BITS && p.fineDistance <= t).length;
+    console.log(`    ≤ ${t} | ${found}/${planted.size} | ${pairs}`);
   }
   const byKind = KINDS.map((k) => {
-    const ds = [...planted.keys()].map((c, i) => [c, copyDistances[i]] as const).filter(([c]) => c.includes(`-${k}-`));
-    return `${k} max ${Math.max(...ds.map(([, d]) => d))}`;
+    const ds = copies.filter((c) => c.copy.includes(`-${k}-`));
+    return `${k} max ${Math.max(...ds.map((c) => c.coarse))}/${Math.max(...ds.map((c) => c.fine))}`;
   });
-  console.log(`  copy-to-original distance by kind: ${byKind.join(', ')}`);
-}
-
-/** Centred cosine of planted copies vs of look-alike originals (dHash ≤ NEAR_DUPLICATE_BITS), per backbone. */
-async function cosineSweep(
-  app: GraftAppType,
-  backboneId: string,
-  label: string,
-  byPath: Map<string, { hash: string }>,
-  planted: Map<string, string>,
-): Promise<void> {
-  const prepared = await app.backbones.prepare(backboneId);
-  const cache = new SqliteEmbeddingCache(app.ctx.db);
-  const vectors = new Map<string, Float32Array>();
-  for (const { hash } of byPath.values()) {
-    const key = {
-      contentHash: hash,
-      backboneId: prepared.embeddingModelId,
-      preprocessingVersion: PREPROCESSING_VERSION,
-      view: 'original' as const,
-    };
-    const v = cache.get(key);
-    if (v) vectors.set(hash, v);
-  }
-  const unit = unitEmbeddings(vectors);
-  const cos = (p: string, q: string) => {
-    const a = unit.get(byPath.get(p)!.hash)!;
-    const b = unit.get(byPath.get(q)!.hash)!;
-    let dot = 0;
-    for (let d = 0; d < a.length; d++) dot += a[d] * b[d];
-    return dot;
-  };
-  const hashOf = app.ctx.db.prepare('SELECT dhash FROM perceptual_hashes WHERE content_hash = ?');
-  const originals = [...byPath.keys()].filter((p) => !planted.has(p));
-  const candidates = nearHashPairs(
-    originals.map((p) => (hashOf.get(byPath.get(p)!.hash) as { dhash: string }).dhash),
-    NEAR_DUPLICATE_BITS,
-  ).map(({ a, b }) => cos(originals[a], originals[b]));
-  const copies = [...planted].map(([c, o]) => cos(c, o));
-  const line = [0.8, 0.85, 0.9, 0.95]
-    .map(
-      (t) =>
-        `≥ ${t}: copies ${copies.filter((x) => x >= t).length}/${copies.length}, original pairs ${candidates.filter((x) => x >= t).length}/${candidates.length}`,
-    )
-    .join('; ');
-  console.log(`  centred cosine, ${label} (dHash ≤ ${NEAR_DUPLICATE_BITS} candidates): ${line}`);
+  console.log(`  copy-to-original distance by kind (coarse/fine): ${byKind.join(', ')}`);
 }
 
 async function mislabelRun(app: GraftAppType, projectId: number, backboneId: string, seed: number) {
@@ -201,7 +167,6 @@ async function datasetRun(set: Dataset, root: string): Promise<void> {
       );
     }
     nearCopySweep(app, byPath, planted);
-    for (const [label, id] of backbones) await cosineSweep(app, id, label, byPath, planted);
     const report = await app.health.report(projectId);
     const groups = report.findings.filter((f) => f.kind === 'leakage' || f.kind === 'near-duplicate');
     const found = [...planted].filter(([copy, original]) =>
@@ -209,7 +174,7 @@ async function datasetRun(set: Dataset, root: string): Promise<void> {
     ).length;
     const falseGroups = groups.filter((g) => g.photos.filter((p) => !planted.has(p.relPath)).length >= 2);
     console.log(
-      `  health report (bundled default) at ${NEAR_DUPLICATE_BITS} bits, cosine ≥ ${NEAR_DUPLICATE_COSINE}: ${found}/${PLANTED} planted copies listed as leakage with their original; ${falseGroups.length} findings pair two originals${
+      `  health report at coarse ≤ ${NEAR_DUPLICATE_BITS}, fine ≤ ${NEAR_DUPLICATE_FINE_BITS} bits: ${found}/${PLANTED} planted copies listed as leakage with their original; ${falseGroups.length} findings pair two originals${
         falseGroups.length
           ? `: ${falseGroups
               .slice(0, 5)
@@ -274,7 +239,7 @@ async function scaleRun(root: string): Promise<void> {
           },
           v,
         );
-        const dhash = Array.from({ length: 16 }, () => Math.floor(random() * 16).toString(16)).join('');
+        const dhash = Array.from({ length: PHOTO_HASH_DIGITS }, () => Math.floor(random() * 16).toString(16)).join('');
         db.prepare('INSERT INTO perceptual_hashes (content_hash, dhash) VALUES (?, ?)').run(hash, dhash);
       }
     })();

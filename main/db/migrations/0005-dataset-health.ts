@@ -3,8 +3,8 @@ import type { Migration } from '../migration';
 /**
  * Dataset health: photos a person left out of training (`training_exclusions`), findings they
  * chose to keep and stop being warned about (`health_kept`, keyed by the finding's stable key,
- * e.g. `near-duplicate:12,45`), and each photo's perceptual hash (64-bit dHash as 16 hex digits),
- * cached by content like embeddings so it is computed once per photo content.
+ * e.g. `near-duplicate:12,45`), and each photo's perceptual hash (hex digits; its form is
+ * main/ml/health/perceptual-hash.ts's), cached by content like embeddings.
  */
 export const migration0005: Migration = {
   version: 5,

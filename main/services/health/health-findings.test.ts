@@ -32,8 +32,9 @@ function inputs(): FindingInputs {
       contentHash,
       Float32Array.from({ length: 8 }, (_, d) => (d % 2 === classId - 1 ? 2 : 0) + random() - 0.5),
     );
-    // Hashes far apart: each photo sets a different run of 16 bits.
-    hashes.set(contentHash, (BigInt(i * 7919 + 1) * 0x9e3779b97f4a7c15n).toString(16).padStart(16, '0').slice(-16));
+    // Hashes far apart: distinct pseudo-random bits per photo, coarse and fine.
+    const random16 = () => Math.floor(random() * 16).toString(16);
+    hashes.set(contentHash, Array.from({ length: 80 }, random16).join(''));
   }
   return { photos, conflicts: [], hashes, vectors, classes: CLASSES };
 }
@@ -53,17 +54,11 @@ describe('health findings', () => {
     expect(healthFindings(data, new Set([found.key]))).toEqual([]);
   });
 
-  it('equal dHashes are near copies only when the embeddings agree', () => {
+  it('equal hashes across train and val are leakage', () => {
     const data = inputs();
-    data.hashes.set('h1', data.hashes.get('h0')!);
     // h0 is in val, h1 in train: the same picture would leak.
-    data.vectors.set(
-      'h1',
-      Float32Array.from(data.vectors.get('h0')!, (v) => v * 1.01),
-    );
+    data.hashes.set('h1', data.hashes.get('h0')!);
     expect(kinds(healthFindings(data, new Set()))).toEqual(['leakage']);
-    data.vectors.set('h1', data.vectors.get('h25')!);
-    expect(kinds(healthFindings(data, new Set())).filter((k) => k !== 'likely-mislabel')).toEqual([]);
   });
 
   it('flags imbalance beyond the training rule and odd sizes', () => {

@@ -1,6 +1,6 @@
 import type { Id, LabelConflict, Split } from '../../../common/contract';
 import type { HealthFinding, HealthPhoto } from '../../../common/health';
-import { centredUnitRows, outOfFoldScores } from '../../ml/health/class-scores';
+import { outOfFoldScores } from '../../ml/health/class-scores';
 import { likelyMislabels } from '../../ml/health/confident-learning';
 import { nearHashPairs } from '../../ml/health/hash-pairs';
 import { farFromEveryClass } from '../../ml/health/outliers';
@@ -8,18 +8,15 @@ import { IMBALANCE_RATIO } from '../training-data';
 import type { HealthPhotoRow } from './health-photos';
 
 /**
- * Largest dHash distance (bits of 64) taken as a near-copy candidate. Measured by `npm run bench
- * -- health` with planted copies (resized, re-encoded, 4% crop, brightness): 10 bits finds 49/50
- * on hymenoptera with no false pair, but PACS photo's look-alike portraits give hundreds of false
- * pairs at any threshold that finds the copies, so the embeddings confirm (NEAR_DUPLICATE_COSINE).
+ * Near copies: coarse (64-bit) dHashes within NEAR_DUPLICATE_BITS and fine (256-bit) dHashes
+ * within NEAR_DUPLICATE_FINE_BITS. Measured by `npm run bench -- health` with 50 planted copies
+ * (half size, JPEG quality 40, 4% crop per side, 15% brighter): the coarse hash alone at 10 bits
+ * finds 49/50 on hymenoptera with no pair of originals, but pairs 725 look-alike PACS photos
+ * (posed portraits); the fine hash removes most of those while keeping crops, which move it most.
  * See docs/BENCHMARKS.md.
  */
 export const NEAR_DUPLICATE_BITS = 10;
-/**
- * Smallest cosine similarity of the two photos' centred embeddings for a dHash candidate to be a
- * near copy, where both are embedded. Chosen by the same benchmark (copies vs look-alike originals).
- */
-export const NEAR_DUPLICATE_COSINE = 0.9;
+export const NEAR_DUPLICATE_FINE_BITS = 64;
 /** A photo whose shorter side is below this (pixels) is upscaled more than 2× to the 224-pixel input. */
 export const TINY_SIDE = 112;
 /** Longer over shorter side above this: the square centre crop keeps under a third of the photo. */
@@ -68,42 +65,14 @@ function conflictFindings(conflicts: LabelConflict[]): HealthFinding[] {
     );
 }
 
-/** Each embedded photo's centred unit-length embedding, by content hash: a dot product is a cosine. */
-export function unitEmbeddings(vectors: Map<string, Float32Array>): Map<string, Float32Array> {
-  const hashes = [...vectors.keys()];
-  if (hashes.length === 0) return new Map();
-  const dim = vectors.get(hashes[0])!.length;
-  const all = new Float32Array(hashes.length * dim);
-  for (const [i, h] of hashes.entries()) all.set(vectors.get(h)!, i * dim);
-  const unit = centredUnitRows(all, dim);
-  return new Map(hashes.map((h, i) => [h, unit.subarray(i * dim, (i + 1) * dim)]));
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  for (let d = 0; d < a.length; d++) dot += a[d] * b[d];
-  return dot;
-}
-
-/**
- * Groups of photos linked by near-copy pairs (union–find), each group's rows in ascending order:
- * dHash within NEAR_DUPLICATE_BITS and, where both photos are embedded, centred cosine at least
- * NEAR_DUPLICATE_COSINE.
- */
-function nearCopyGroups(
-  photos: HealthPhotoRow[],
-  hashes: Map<string, string>,
-  unit: Map<string, Float32Array>,
-): number[][] {
+/** Groups of photos linked by near-copy pairs (union–find), each group's rows in ascending order. */
+function nearCopyGroups(photos: HealthPhotoRow[], hashes: Map<string, string>): number[][] {
   const rows = photos.flatMap((p, i) => (hashes.has(p.contentHash) ? [i] : []));
   const pairs = nearHashPairs(
     rows.map((i) => hashes.get(photos[i].contentHash)!),
     NEAR_DUPLICATE_BITS,
-  ).filter(({ a, b }) => {
-    const va = unit.get(photos[rows[a]].contentHash);
-    const vb = unit.get(photos[rows[b]].contentHash);
-    return !va || !vb || cosine(va, vb) >= NEAR_DUPLICATE_COSINE;
-  });
+    NEAR_DUPLICATE_FINE_BITS,
+  );
   const parent = rows.map((_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) {
@@ -124,12 +93,8 @@ function nearCopyGroups(
   return [...groups.values()].map((g) => [...g].sort((x, y) => x - y));
 }
 
-function duplicateFindings(
-  photos: HealthPhotoRow[],
-  hashes: Map<string, string>,
-  unit: Map<string, Float32Array>,
-): HealthFinding[] {
-  return nearCopyGroups(photos, hashes, unit).map((group) => {
+function duplicateFindings(photos: HealthPhotoRow[], hashes: Map<string, string>): HealthFinding[] {
+  return nearCopyGroups(photos, hashes).map((group) => {
     const members = group.map((i) => photos[i]);
     const ids = members.map((p) => p.imageId).sort((a, b) => a - b);
     const splits = new Set<Split>(members.map((p) => p.split));
@@ -252,7 +217,7 @@ export function healthFindings(inputs: FindingInputs, kept: ReadonlySet<string>)
   const order = { error: 0, warning: 1, info: 2 };
   return [
     ...conflictFindings(inputs.conflicts),
-    ...duplicateFindings(inputs.photos, inputs.hashes, unitEmbeddings(inputs.vectors)),
+    ...duplicateFindings(inputs.photos, inputs.hashes),
     ...embeddingFindings(inputs),
     ...imbalanceFindings(inputs.photos, inputs.classes),
     ...oddPhotoFindings(inputs.photos),

@@ -107,7 +107,7 @@ describe('dataset health', () => {
     expect(await env.app.health.preflightWarning(projectId)).toBeNull();
   });
 
-    it('refuses to exclude another project’s photo', async () => {
+  it('refuses to exclude another project’s photo', async () => {
     const projectId = await importProject(false);
     const other = env.app.projects.create('Other').id;
     const imageId = collectTrainingData(env.app.ctx, projectId).items[0].imageId;

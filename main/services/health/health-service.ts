@@ -5,7 +5,7 @@ import type { TrainingWarning } from '../../../common/training';
 import { readRegularFile } from '../../imaging/regular-file';
 import { DEFAULT_BACKBONE_ID } from '../../ml/backbones/bundled-backbones';
 import { Embedder, EmbeddingCancelledError } from '../../ml/embedding/embedder';
-import { differenceHash } from '../../ml/health/perceptual-hash';
+import { PHOTO_HASH_DIGITS, photoHash } from '../../ml/health/perceptual-hash';
 import { PREPROCESSING_VERSION } from '../../ml/preprocess';
 import type { BackboneService } from '../backbones';
 import type { ServiceContext } from '../context';
@@ -193,7 +193,8 @@ export class HealthService {
     const hashes = new Map<string, string>();
     for (const p of photos) {
       const row = select.get(p.contentHash) as { dhash: string } | undefined;
-      if (row) hashes.set(p.contentHash, row.dhash);
+      // A hash of another form (an earlier version's) is computed again.
+      if (row?.dhash.length === PHOTO_HASH_DIGITS) hashes.set(p.contentHash, row.dhash);
     }
     return hashes;
   }
@@ -210,7 +211,7 @@ export class HealthService {
         if (signal.aborted) throw new EmbeddingCancelledError();
         try {
           const bytes = (await readRegularFile(this.images.absolutePath(p.imageId))).buffer;
-          store.run(p.contentHash, await differenceHash(bytes));
+          store.run(p.contentHash, await photoHash(bytes));
         } catch {
           // An unreadable photo gets no hash; training names it when it skips it.
         }
