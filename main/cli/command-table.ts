@@ -2,6 +2,7 @@
 // reads options from here, `graft <command> --help` prints the entry, and a flag a command
 // does not list is refused with that command's usage.
 import type { ParseArgsConfig } from 'node:util';
+import { ADAPTATION_METHODS } from '../../common/adaptation';
 import { defaultDataDir } from '../data-dir';
 import { APP_VERSION } from '../version';
 
@@ -43,16 +44,9 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   [
     'train',
     {
-      usage:
-        'train --project NAME [--backbone NAME|ID] [--seed N] [--technique feature-extraction|fine-tune] [--unfreeze N]',
-      summary: 'train a model and print its metrics (fine-tune: also retrain the top N backbone blocks)',
-      options: {
-        project: { type: 'string' },
-        backbone: { type: 'string' },
-        seed: { type: 'string' },
-        technique: { type: 'string' },
-        unfreeze: { type: 'string' },
-      },
+      usage: 'train --project NAME [--backbone NAME|ID] [--seed N]',
+      summary: 'train a model and print its metrics',
+      options: { project: { type: 'string' }, backbone: { type: 'string' }, seed: { type: 'string' } },
     },
   ],
   [
@@ -100,6 +94,20 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
       usage: 'dataset-export --project NAME --out DIR',
       summary: 'write the labelled photos as DIR/split/class/file with CSV and JSON manifests',
       options: { project: { type: 'string' }, out: { type: 'string' } },
+    },
+  ],
+  [
+    'adapt',
+    {
+      usage: 'adapt --experiment RUN --target FOLDER [--method METHOD] [--seed N] [--target-labels-from-folders]',
+      summary: `adapt a run to new-domain photos (labels only measure); METHOD: ${ADAPTATION_METHODS.join('|')}`,
+      options: {
+        experiment: { type: 'string' },
+        target: { type: 'string' },
+        method: { type: 'string' },
+        seed: { type: 'string' },
+        'target-labels-from-folders': { type: 'boolean' },
+      },
     },
   ],
   ['backbones', { usage: 'backbones', summary: 'list the available backbones by name and id', options: {} }],

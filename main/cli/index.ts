@@ -2,6 +2,7 @@ import { toErrorPayload } from '../../common/errors';
 import type { NormalisationPreset } from '../../common/training';
 import { defaultDataDir } from '../data-dir';
 import { GraftApp } from '../services/graft-app';
+import { adaptCommand } from './adapt-command';
 import { backboneImportCommand } from './backbone-command';
 import { COMMANDS, commandUsage, globalUsage } from './command-table';
 import { importCommand, serveCommand } from './commands';
@@ -17,7 +18,7 @@ import {
   wholeNumberOption,
 } from './parse-command-line';
 import { type CliIo, consoleIo } from './terminal-text';
-import { trainCommand, trainConfigOptions } from './train-command';
+import { trainCommand } from './train-command';
 
 type Run = Extract<CommandLine, { kind: 'run' }>;
 
@@ -56,9 +57,11 @@ async function dispatch(line: Run, app: GraftApp, io: CliIo): Promise<number> {
       return summary.status === 'finished' ? 0 : 1;
     }
     case 'train': {
+      const backboneId = textOption(line, 'backbone');
+      const seed = wholeNumberOption(line, 'seed', { min: 0, max: 2 ** 31 - 1 });
       const run = await trainCommand(app, io, {
         project: requiredOption(line, 'project'),
-        config: trainConfigOptions(line),
+        config: { ...(backboneId ? { backboneId } : {}), ...(seed !== undefined ? { seed } : {}) },
       });
       return run.status === 'finished' ? 0 : 1;
     }
@@ -92,6 +95,14 @@ async function dispatch(line: Run, app: GraftApp, io: CliIo): Promise<number> {
       return healthCommand(app, io, {
         project: requiredOption(line, 'project'),
         backbone: textOption(line, 'backbone'),
+      });
+    case 'adapt':
+      return adaptCommand(app, io, {
+        experimentId: runId(line, requiredOption(line, 'experiment')),
+        target: requiredOption(line, 'target'),
+        method: textOption(line, 'method'),
+        seed: wholeNumberOption(line, 'seed', { min: 0, max: 2 ** 31 - 1 }),
+        labelsFromFolders: line.values['target-labels-from-folders'] === true,
       });
     case 'dataset-export':
       return datasetExportCommand(app, io, {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
+import { adaptCommand } from '../cli/adapt-command';
+import type { CliIo } from '../cli/terminal-text';
 import { readRunArtefacts } from './experiment-artefacts';
 import { GraftApp } from './graft-app';
 
@@ -128,4 +130,22 @@ describe('adaptation', () => {
     expect(() => app.adaptation.start(sourceRunId)).toThrow(/at least 10 new-domain photos/);
     app.domains.setFolderDomain(targetFolderId, 'target');
   });
+
+  it('graft adapt reuses the folder already marked, adapts and prints source-only vs adapted', async () => {
+    const lines: string[] = [];
+    const io: CliIo = { out: (l) => lines.push(String(l)), err: (l) => lines.push(l) };
+    const code = await adaptCommand(app, io, {
+      experimentId: sourceRunId,
+      target: path.join(dir, 'cast'),
+      method: 'standardise',
+      labelsFromFolders: true,
+    });
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toMatch(/standardise on 24 new-domain photos \(24 labelled, used only to measure\)/);
+    expect(lines.some((l) => l.trim().startsWith('source-only'))).toBe(true);
+    expect(lines.some((l) => l.trim().startsWith('adapted'))).toBe(true);
+    await expect(
+      adaptCommand(app, io, { experimentId: sourceRunId, target: dir, method: 'magic', labelsFromFolders: false }),
+    ).rejects.toThrow(/--method must be one of/);
+  }, 120_000);
 });
