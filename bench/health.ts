@@ -106,7 +106,7 @@ async function mislabelRun(app: GraftAppType, projectId: number, backboneId: str
     .prepare(
       `SELECT l.image_id AS imageId, l.class_id AS classId FROM labels l JOIN splits s ON s.image_id = l.image_id
        JOIN images i ON i.id = l.image_id WHERE i.project_id = ? AND s.split = 'train' AND i.rel_path NOT LIKE '%planted-%'
-       ORDER BY l.image_id`,
+       ORDER BY i.rel_path`,
     )
     .all(projectId) as { imageId: number; classId: number }[];
   const classIds = app.classes.list(projectId).map((c) => c.id);

@@ -32,6 +32,7 @@ describe('dataset export', () => {
     expect(summary).toMatchObject({ photos: 6, hardLinked: 6, copied: 0, failed: [] });
     const out = summary.folder;
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.classes).toEqual(['cats', 'dogs']);
     const paths = manifest.photos.map((p: { path: string }) => p.path).sort();
     expect(paths).toEqual(
       [

@@ -128,7 +128,8 @@ export async function exportDataset(
     // Exact values, not spreadsheet-neutralised: the manifest is read by training scripts.
     const rows = entries.map((e) => CSV_COLUMNS.map((c) => e[c]));
     await fs.writeFile(path.join(temporary, 'manifest.csv'), stringify([CSV_COLUMNS, ...rows]));
-    const classes = [...new Set(photos.map((p) => p.className))];
+    // The class folders in code-point order: the class indices torchvision's ImageFolder and Keras assign.
+    const classes = [...classDirs.values()].sort();
     const manifest = {
       project: project.name,
       exportedAt: ctx.now(),
