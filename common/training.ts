@@ -11,6 +11,8 @@ export interface BackboneInfo {
   featureDim: number;
   notes: string;
   isDefault: boolean;
+  /** Whether Graft can fine-tune this backbone's top blocks, and if not, why in plain words. */
+  fineTuning: { supported: boolean; reason: string | null };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 import { BackboneError, prepareBackbone } from '../ml/backbones/prepare-backbone';
 import type { Normalisation } from '../ml/preprocess';
 import type { ServiceContext } from './context';
+import { fineTuneSupport } from './trainable-backbone';
 
 export const NORMALISATION_PRESETS: Record<NormalisationPreset, Normalisation> = {
   imagenet: IMAGENET_NORMALISATION,
@@ -83,6 +84,7 @@ function infoOf(spec: BackboneSpec): BackboneInfo {
     featureDim: spec.featureDim,
     notes: spec.notes,
     isDefault: spec.id === DEFAULT_BACKBONE_ID,
+    fineTuning: fineTuneSupport(spec),
   };
 }
 

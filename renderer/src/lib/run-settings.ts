@@ -12,6 +12,7 @@ export interface DescribedSetting {
 
 const TECHNIQUES: Record<TrainConfig['technique'], string> = {
   'feature-extraction': 'Feature extraction (frozen backbone + new classifier)',
+  'fine-tune': 'Fine-tuning (classifier first, then the backbone’s last blocks with it)',
 };
 
 /** Where the trainable part ran: tfjs's backend names (main/ml/tfjs-backend.ts) in plain words. */

@@ -31,3 +31,36 @@ export function estimateTraining(photos: number, previous: { seconds: number; ph
     basis: 'from Graft’s benchmark on a 2-core laptop; later runs reuse what the first one computed',
   };
 }
+
+/**
+ * Seconds per photo for the frozen trunk's two views (the photo and its mirror image), from the
+ * ONNX trunk's 8–11 photos/s at 224 px in docs/BENCHMARKS.md ("Fine-tuning stage 2 on tfjs-wasm").
+ */
+const TRUNK_SECONDS_PER_PHOTO = 2 / 10;
+/**
+ * Stage-2 seconds per photo per epoch by unfrozen block count, same table: 94, 100–168 and 242 s
+ * per epoch per 1,000 photos for 1, 2 and 3 blocks of MobileNetV2 (measured under load: errs long).
+ */
+const STAGE2_SECONDS_PER_PHOTO_EPOCH = [0.094, 0.134, 0.242];
+
+/**
+ * The longest a fine-tuning run of `photos` photos should take: stage 1 as feature extraction
+ * (estimateTraining), the trunk once per photo, and `epochs` stage-2 epochs of `blocks` blocks
+ * (more blocks than measured are scaled from the last row). Early stopping usually ends sooner.
+ */
+export function estimateFineTuning(
+  photos: number,
+  settings: { blocks: number; epochs: number },
+  previous: { seconds: number; photos: number } | null,
+): TrainEstimate {
+  const rows = STAGE2_SECONDS_PER_PHOTO_EPOCH;
+  const perEpoch =
+    settings.blocks <= rows.length
+      ? rows[Math.max(1, settings.blocks) - 1]
+      : (rows[rows.length - 1] * settings.blocks) / rows.length;
+  const stage1 = estimateTraining(photos, previous);
+  return {
+    seconds: stage1.seconds + photos * (TRUNK_SECONDS_PER_PHOTO + settings.epochs * perEpoch),
+    basis: `at most, with all ${settings.epochs} epochs of the second stage, from Graft’s fine-tuning benchmark on a 2-core machine; early stopping usually ends it sooner`,
+  };
+}

@@ -126,6 +126,42 @@ export const SETTINGS: Setting[] = [
     label: 'Average with mirror image',
     help: 'Predicts each photo and its mirror image, and averages.',
   },
+  {
+    kind: 'number',
+    key: 'unfreezeBlocks',
+    label: 'Fine-tuning: blocks to retrain',
+    help: 'How many of the backbone’s last blocks the second stage trains (fine-tuning only).',
+    min: 1,
+    step: 1,
+    integer: true,
+  },
+  {
+    kind: 'number',
+    key: 'blockLearningRate',
+    label: 'Fine-tuning: block learning rate',
+    help: 'Step size for the retrained blocks; well below the classifier’s, so they keep what they knew.',
+    min: 0,
+    step: 'any',
+    integer: false,
+  },
+  {
+    kind: 'number',
+    key: 'fineTuneHeadLearningRate',
+    label: 'Fine-tuning: classifier learning rate',
+    help: 'Step size for the classifier in the second stage.',
+    min: 0,
+    step: 'any',
+    integer: false,
+  },
+  {
+    kind: 'number',
+    key: 'fineTuneEpochs',
+    label: 'Fine-tuning: max epochs',
+    help: 'The second stage stops earlier when validation loss stops improving.',
+    min: 1,
+    step: 1,
+    integer: true,
+  },
 ];
 
 /** Whether a typed number is an acceptable value of the setting. */

@@ -60,6 +60,7 @@ describe('Train preflight', () => {
     await fireEvent.click(screen.getByTestId('advanced-toggle'));
     expect(screen.getByTestId('backbone-facts').textContent).toContain('1,280');
     expect(screen.getByLabelText(/Feature extraction \(frozen backbone \+ new head\)/)).toBeTruthy();
+    expect(screen.getByLabelText(/Fine-tuning \(also retrain the backbone’s last blocks\)/)).toBeTruthy();
   });
 });
 
@@ -123,6 +124,39 @@ describe('Training a model', () => {
       backboneId: 'fake-inception',
     });
     expect((await screen.findByTestId('train-outcome')).dataset.status).toBe('finished');
+  });
+
+  it('offers fine-tuning with what it does and how long it takes, only where the model allows it', async () => {
+    const { api } = await openTrain({ projects: [petsProject()] });
+    await fireEvent.click(screen.getByTestId('advanced-toggle'));
+    const fineTune = screen.getByTestId('technique-fine-tune') as HTMLInputElement;
+    expect(fineTune.disabled).toBe(false);
+    expect(screen.getByTestId('technique').textContent?.replace(/\s+/g, ' ')).toContain(
+      'backbone’s last few blocks and the classifier learn together',
+    );
+    await fireEvent.click(fineTune);
+    expect(screen.getByTestId('fine-tune-estimate').textContent).toMatch(
+      /Fine-tuning these photos should take up to \d+/,
+    );
+    expect(screen.getByTestId('plan-estimate').textContent).toMatch(/Training should take about/);
+    await fireEvent.input(screen.getByTestId('setting-unfreezeBlocks'), { target: { value: '3' } });
+
+    await fireEvent.click(trainButton());
+    expect(api.argsOf('training:start')[0].config).toEqual({ technique: 'fine-tune', unfreezeBlocks: 3 });
+    expect((await screen.findByTestId('train-outcome')).dataset.status).toBe('finished');
+  });
+
+  it('says why a model cannot be fine-tuned, and trains it by feature extraction', async () => {
+    const { api } = await openTrain({ projects: [petsProject()] });
+    await fireEvent.click(screen.getByTestId('advanced-toggle'));
+    await fireEvent.click(screen.getByTestId('technique-fine-tune'));
+    await fireEvent.change(screen.getByTestId('backbone-select'), { target: { value: 'fake-inception' } });
+    expect((screen.getByTestId('technique-fine-tune') as HTMLInputElement).disabled).toBe(true);
+    expect(screen.getByTestId('fine-tune-unavailable').textContent).toMatch(/GraphModel.*cannot be trained/);
+    expect((screen.getByTestId('technique-feature-extraction') as HTMLInputElement).checked).toBe(true);
+
+    await fireEvent.click(trainButton());
+    expect(api.argsOf('training:start')[0].config).toEqual({ backboneId: 'fake-inception' });
   });
 
   it('will not train with a setting out of range', async () => {

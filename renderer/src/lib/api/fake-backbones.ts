@@ -24,6 +24,7 @@ export const FAKE_BACKBONES: readonly BackboneInfo[] = [
     featureDim: 1280,
     notes: 'Small and fast; a good first choice.',
     isDefault: true,
+    fineTuning: { supported: true, reason: null },
   },
   {
     id: 'fake-inception',
@@ -34,6 +35,11 @@ export const FAKE_BACKBONES: readonly BackboneInfo[] = [
     featureDim: 2048,
     notes: 'Larger features, slower to embed.',
     isDefault: false,
+    fineTuning: {
+      supported: false,
+      reason:
+        'InceptionV3 299 (fake) is a TF.js GraphModel: a frozen graph without Keras layers, so its top cannot be trained.',
+    },
   },
 ];
 
@@ -92,6 +98,11 @@ export function createFakeBackbones(deps: FakeBackbonesDeps) {
         featureDim: FAKE_TAPS[chosen],
         notes: file === 'model.json' ? `Converted from the TF.js model in ${where.path}.` : `Imported from ${file}.`,
         isDefault: false,
+        fineTuning: {
+          supported: false,
+          reason:
+            'It was imported as an ONNX model; Graft can fine-tune only backbones that ship as a TF.js LayersModel.',
+        },
       };
       const earlier = imported.findIndex((b) => b.id === backbone.id);
       if (earlier >= 0) imported.splice(earlier, 1, backbone);
