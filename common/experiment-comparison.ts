@@ -1,8 +1,31 @@
 // Side-by-side comparison of two runs: pure, so the app and the renderer's fake API share it.
 
-import type { ExperimentComparison, ExperimentDetail, FinalMetrics } from './training';
+import type { ExperimentComparison, ExperimentDetail, FinalMetrics, Prediction, PredictionChange } from './training';
 
-export function compareExperiments(a: ExperimentDetail, b: ExperimentDetail): ExperimentComparison {
+/**
+ * The held-out photos both runs predicted whose label or predicted class differs between them
+ * (a relabelled photo, a fixed or a new mistake), by photo id; photos removed since are left out.
+ */
+export function predictionChanges(a: Prediction[], b: Prediction[]): PredictionChange[] {
+  const before = new Map(a.filter((p) => p.imageId !== null).map((p) => [p.imageId, p]));
+  const side = (p: Prediction) => ({
+    trueClassId: p.trueClassId,
+    predictedClassId: p.predictedClassId,
+    confidence: p.confidence,
+  });
+  return b.flatMap((after) => {
+    const was = after.imageId === null ? undefined : before.get(after.imageId);
+    if (!was || (was.trueClassId === after.trueClassId && was.predictedClassId === after.predictedClassId)) return [];
+    return [{ imageId: after.imageId as number, name: after.name, a: side(was), b: side(after) }];
+  });
+}
+
+/** `predictions`: each run's held-out predictions, for the photos whose outcome changed (none without). */
+export function compareExperiments(
+  a: ExperimentDetail,
+  b: ExperimentDetail,
+  predictions: { a: Prediction[]; b: Prediction[] } = { a: [], b: [] },
+): ExperimentComparison {
   const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].sort();
   const value = (d: ExperimentDetail, key: string) => (d.config as unknown as Record<string, unknown>)[key];
   const configDiff = keys
@@ -24,5 +47,12 @@ export function compareExperiments(a: ExperimentDetail, b: ExperimentDetail): Ex
   };
   const names = [...new Set([...a.snapshot.classes, ...b.snapshot.classes].map((c) => c.name))];
   const perClassDiff = names.map((className) => ({ className, aF1: f1(a, className), bF1: f1(b, className) }));
-  return { a, b, configDiff, metricDiff, perClassDiff };
+  return {
+    a,
+    b,
+    configDiff,
+    metricDiff,
+    perClassDiff,
+    predictionChanges: predictionChanges(predictions.a, predictions.b),
+  };
 }

@@ -172,9 +172,19 @@ export interface Prediction {
   probabilities: number[];
 }
 
+/** One held-out photo's label and prediction in two runs (see `predictionChanges`). */
+export interface PredictionChange {
+  imageId: Id;
+  name: string;
+  a: { trueClassId: Id; predictedClassId: Id; confidence: number };
+  b: { trueClassId: Id; predictedClassId: Id; confidence: number };
+}
+
 export interface ExperimentComparison {
   a: ExperimentDetail;
   b: ExperimentDetail;
+  /** Photos held out in both runs whose label or predicted class changed. */
+  predictionChanges: PredictionChange[];
   configDiff: { key: string; a: unknown; b: unknown }[];
   metricDiff: { key: string; a: number | null; b: number | null }[];
   perClassDiff: { className: string; aF1: number | null; bF1: number | null }[];

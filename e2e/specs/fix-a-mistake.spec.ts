@@ -5,6 +5,7 @@
 import { expect } from '@playwright/test';
 import { test } from '../fixtures/labelled-host';
 import { EvaluatePage } from '../pages/evaluate-page';
+import { ExperimentsPage } from '../pages/experiments-page';
 import { LibraryPage } from '../pages/library-page';
 import { PhotoViewer } from '../pages/photo-viewer';
 import { showView, TrainPage } from '../pages/train-page';
@@ -75,6 +76,17 @@ test('relabel a confident mistake from Evaluate, retrain and see it change; acce
     await expect(page.locator(`[data-testid="mistake"][data-image-id="${imageId}"]`)).toHaveCount(0);
     await evaluate.cell(redId, redId).click();
     await expect(evaluate.cellPhotos.locator(`[data-testid="cell-photo"][data-image-id="${imageId}"]`)).toHaveCount(1);
+  });
+
+  await test.step('Compare lists the photo: blue predicted red in the first run, red predicted red in the second', async () => {
+    const experiments = new ExperimentsPage(page);
+    await experiments.show();
+    await expect(experiments.rows).toHaveCount(2);
+    for (const box of await page.getByTestId('experiment-select').all()) await box.check();
+    await page.getByTestId('compare-button').click();
+    const change = page.locator(`[data-testid="compare-change"][data-image-id="${imageId}"]`);
+    await expect(change).toContainText('blue, predicted red');
+    await expect(change).toContainText('red, predicted red');
   });
 
   await test.step('the unlabelled photo carries a suggestion; Enter accepts it', async () => {

@@ -226,7 +226,7 @@ export class ExperimentStore {
   }
 
   compare(aId: Id, bId: Id): ExperimentComparison {
-    return compareExperiments(this.get(aId), this.get(bId));
+    return compareExperiments(this.get(aId), this.get(bId), { a: this.predictions(aId), b: this.predictions(bId) });
   }
 
   /** Runs still 'running' at start-up were cut off when the process died. */
