@@ -303,5 +303,7 @@ async function accuracyFigures(
   console.log(
     `| 2: blocks + head, rates ${blockRate} / ${headRate} | ${stage2Accuracy.toFixed(3)} | ${best2.valLossFlip?.toFixed(3)} | ${stage2.epochs.length} (${stage2.bestEpoch}) | ${stage2Seconds.toFixed(0)} |`,
   );
-  console.log(`\nCommand: npm run bench -- finetune accuracy ${blockCount} ${blockRate} ${headRate}`);
+  console.log(
+    `\nCommand: npm run bench -- finetune accuracy ${blockCount} ${blockRate} ${headRate}${sixViews ? ' six' : ''}`,
+  );
 }
