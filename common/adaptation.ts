@@ -6,6 +6,8 @@ export type Domain = 'source' | 'target';
 
 export interface DomainCount {
   domain: Domain;
+  /** The source folders of this domain. */
+  folderIds: number[];
   folders: number;
   photos: number;
   labelled: number;

@@ -55,8 +55,8 @@ afterAll(() => {
 describe('domains', () => {
   it('counts each domain, and target photos get no split and never enter a training run', () => {
     expect(app.domains.counts(projectId)).toEqual([
-      { domain: 'source', folders: 1, photos: 60, labelled: 60 },
-      { domain: 'target', folders: 1, photos: 24, labelled: 24 },
+      { domain: 'source', folderIds: [1], folders: 1, photos: 60, labelled: 60 },
+      { domain: 'target', folderIds: [targetFolderId], folders: 1, photos: 24, labelled: 24 },
     ]);
     const target = new Set(app.domains.targetPhotos(projectId).map((p) => p.contentHash));
     expect(target.size).toBe(24);

@@ -33,16 +33,19 @@ export class DomainService {
   counts(projectId: Id): DomainCount[] {
     const rows = this.ctx.db
       .prepare(
-        `SELECT f.domain AS domain, COUNT(DISTINCT f.id) AS folders, COUNT(i.id) AS photos, COUNT(l.image_id) AS labelled
+        `SELECT f.domain AS domain, GROUP_CONCAT(DISTINCT f.id) AS ids, COUNT(DISTINCT f.id) AS folders,
+           COUNT(i.id) AS photos, COUNT(l.image_id) AS labelled
          FROM source_folders f
          LEFT JOIN images i ON i.folder_id = f.id AND i.status = 'ok'
          LEFT JOIN labels l ON l.image_id = i.id
          WHERE f.project_id = ? GROUP BY f.domain`,
       )
-      .all(projectId) as DomainCount[];
-    return (['source', 'target'] as const).map(
-      (domain) => rows.find((r) => r.domain === domain) ?? { domain, folders: 0, photos: 0, labelled: 0 },
-    );
+      .all(projectId) as (Omit<DomainCount, 'folderIds'> & { ids: string | null })[];
+    return (['source', 'target'] as const).map((domain) => {
+      const row = rows.find((r) => r.domain === domain);
+      const folderIds = (row?.ids ?? '').split(',').filter(Boolean).map(Number).sort((a, b) => a - b);
+      return { domain, folderIds, folders: row?.folders ?? 0, photos: row?.photos ?? 0, labelled: row?.labelled ?? 0 };
+    });
   }
 
   /** The readable target-domain photos of a project, by content, with a label where one was given. */

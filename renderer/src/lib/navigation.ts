@@ -6,6 +6,7 @@ export const NAV_ITEMS = [
   { id: 'train', label: 'Train', needsProject: true },
   { id: 'experiments', label: 'Experiments', needsProject: true },
   { id: 'evaluate', label: 'Evaluate', needsProject: true },
+  { id: 'adapt', label: 'Adapt', needsProject: true },
   { id: 'export', label: 'Export', needsProject: true },
   { id: 'predict', label: 'Predict', needsProject: true },
 ] as const;

@@ -27,9 +27,11 @@ export function createFakeAdaptation(deps: FakeAdaptationDeps): FakeHandlers<Ada
         const photos = deps
           .images(projectId)
           .filter((i) => i.status === 'ok' && targets.has(i.folderId) === (domain === 'target'));
+        const folderIds = [...new Set(photos.map((p) => p.folderId))].sort((a, b) => a - b);
         return {
           domain,
-          folders: new Set(photos.map((p) => p.folderId)).size,
+          folderIds,
+          folders: folderIds.length,
           photos: photos.length,
           labelled: photos.filter((p) => p.classId !== null).length,
         };

@@ -1,0 +1,25 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import { startTestApp } from '../test-utils';
+import { petsProject, trainToEnd } from '../training-test-utils';
+import Adapt from './Adapt.svelte';
+
+const counts = () => screen.getByTestId('domain-counts').textContent?.replace(/\s+/g, ' ');
+
+describe('Adapt', () => {
+  it('marks a folder as new-domain photos, counts each domain, and offers the finished run', async () => {
+    const app = await startTestApp({ projects: [petsProject()], jobStepMs: 20 });
+    await trainToEnd(app.api, app.session.project!.id);
+    render(Adapt, { props: { session: app.session }, context: app.context });
+    const toggle = (await screen.findByTestId('target-toggle')) as HTMLInputElement;
+    expect(toggle.checked).toBe(false);
+    expect(counts()).toMatch(/Training photos: 40 in 1 folder/);
+    expect(counts()).toMatch(/New-domain photos: 0/);
+    expect((screen.getByTestId('source-run') as HTMLSelectElement).options).toHaveLength(1);
+
+    await fireEvent.click(toggle);
+    await waitFor(() => expect(counts()).toMatch(/New-domain photos: 40 in 1 folder, 40 labelled \(measure only\)/));
+    expect(app.api.argsOf('domains:setFolder')).toEqual([{ folderId: expect.any(Number), domain: 'target' }]);
+    expect((screen.getByTestId('target-toggle') as HTMLInputElement).checked).toBe(true);
+  });
+});
