@@ -255,14 +255,17 @@ async function scaleRun(root: string): Promise<void> {
   }
 }
 
-export async function benchHealth(): Promise<void> {
+/** `npm run bench -- health [speed]`: `speed` runs only the 20,000-photo timing. */
+export async function benchHealth(args: string[]): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-bench-health-'));
   console.log(
     `npm run bench -- health   (machine: ${os.cpus().length}× ${os.cpus()[0]?.model}, load ${os.loadavg()[0].toFixed(1)})`,
   );
   try {
-    await datasetRun({ name: 'hymenoptera', dir: HYMENOPTERA_DIR, splitFolders: true }, root);
-    await datasetRun({ name: 'pacs-photo', dir: PACS_PHOTO_DIR, splitFolders: false }, root);
+    if (args[0] !== 'speed') {
+      await datasetRun({ name: 'hymenoptera', dir: HYMENOPTERA_DIR, splitFolders: true }, root);
+      await datasetRun({ name: 'pacs-photo', dir: PACS_PHOTO_DIR, splitFolders: false }, root);
+    }
     console.log('\nSpeed:');
     await scaleRun(root);
   } finally {

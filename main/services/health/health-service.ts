@@ -57,17 +57,11 @@ export class HealthService {
     const started = performance.now();
     const photos = healthPhotos(this.ctx, this.splits, projectId);
     const hashes = this.cachedHashes(photos);
-    const cache = new SqliteEmbeddingCache(this.ctx.db);
-    const vectors = new Map<string, Float32Array>();
-    for (const p of photos) {
-      const v = cache.get({
-        contentHash: p.contentHash,
-        backboneId: prepared.embeddingModelId,
-        preprocessingVersion: PREPROCESSING_VERSION,
-        view: 'original',
-      });
-      if (v) vectors.set(p.contentHash, v);
-    }
+    const vectors = new SqliteEmbeddingCache(this.ctx.db).vectorsFor(new Set(photos.map((p) => p.contentHash)), {
+      backboneId: prepared.embeddingModelId,
+      preprocessingVersion: PREPROCESSING_VERSION,
+      view: 'original',
+    });
     const classes = this.ctx.db
       .prepare('SELECT id, name FROM classes WHERE project_id = ? ORDER BY sort_order, id')
       .all(projectId) as { id: Id; name: string }[];
