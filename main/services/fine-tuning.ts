@@ -100,6 +100,8 @@ export interface FineTuneOutcome {
   /** Probabilities (n * classCount) of the photos of each held-out split that were read, in the order given. */
   val: { keys: string[]; probabilities: Float32Array };
   test: { keys: string[]; probabilities: Float32Array };
+  /** Stage 1's probabilities for the same photos (feature extraction's model), for comparison. */
+  stage1HeldOut: Record<'val' | 'test', Float32Array>;
   /** Photos that could not be read or decoded, with why. */
   skipped: { key: string; message: string }[];
   cachedPhotos: number;
@@ -137,7 +139,16 @@ export async function fineTune(
     const stage1 = await stageOne(tfjs, split, sets, classCount, config, headConfig, options);
     const original = split.trainable.map((v) => tfjs.keep(v.clone()));
     const head = await loadHead(stage1.artifacts);
+    const heldOut = (): Record<'val' | 'test', Float32Array> => {
+      const probabilities = (set: CutActivations) => {
+        if (set.y.length === 0) return new Float32Array();
+        const plain = predictTop(split, head, set, 0);
+        return flip ? averageProbabilities(plain, predictTop(split, head, set, 1)) : plain;
+      };
+      return { val: probabilities(sets.val.set), test: probabilities(sets.test.set) };
+    };
     try {
+      const stage1HeldOut = heldOut();
       options.onProgress?.({
         phase: 'fine-tuning',
         done: 0,
@@ -178,47 +189,30 @@ export async function fineTune(
       const loss1 = monitoredLoss(stage1.epochs[stage1.bestEpoch - 1]);
       const loss2 = monitoredLoss(stage2.epochs[stage2.bestEpoch - 1]);
       const keptStage: 1 | 2 = loss2 < loss1 ? 2 : 1;
-      let keptHead = stage2.head;
-      if (keptStage === 1) {
-        for (const [i, v] of split.trainable.entries()) v.assign(original[i]);
-        keptHead = stage1.artifacts;
-      }
-      const kept = keptStage === 2 ? head : await loadHead(stage1.artifacts);
-      try {
-        const probabilities = (set: CutActivations) => {
-          const plain = predictTop(split, kept, set, 0);
-          return flip ? averageProbabilities(plain, predictTop(split, kept, set, 1)) : plain;
-        };
-        return {
-          stage1,
-          stage2,
-          keptStage,
-          head: keptHead,
-          unfrozen: split.blocks,
-          cutLayer: split.cutLayer,
-          backboneOnnx: await wholeBackboneOnnx(model, backbone),
-          topWeights: split.trainable.map((v) => ({
-            name: v.name,
-            shape: v.shape,
-            data: v.dataSync() as Float32Array,
-          })),
-          val: {
-            keys: sets.val.keys,
-            probabilities: keptStage === 2 ? stage2.valProbabilities : probabilities(sets.val.set),
-          },
-          test: {
-            keys: sets.test.keys,
-            probabilities: sets.test.keys.length > 0 ? probabilities(sets.test.set) : new Float32Array(),
-          },
-          skipped: cache.skipped,
-          cachedPhotos: cache.cached,
-          computedPhotos: cache.computed,
-          photosPerSecond: cache.photosPerSecond,
-          backend,
-        };
-      } finally {
-        if (kept !== head) kept.dispose();
-      }
+      if (keptStage === 1) for (const [i, v] of split.trainable.entries()) v.assign(original[i]);
+      const kept = keptStage === 2 ? heldOut() : stage1HeldOut;
+      return {
+        stage1,
+        stage2,
+        keptStage,
+        head: keptStage === 2 ? stage2.head : stage1.artifacts,
+        unfrozen: split.blocks,
+        cutLayer: split.cutLayer,
+        backboneOnnx: await wholeBackboneOnnx(model, backbone),
+        topWeights: split.trainable.map((v) => ({
+          name: v.name,
+          shape: v.shape,
+          data: v.dataSync() as Float32Array,
+        })),
+        val: { keys: sets.val.keys, probabilities: kept.val },
+        test: { keys: sets.test.keys, probabilities: kept.test },
+        stage1HeldOut,
+        skipped: cache.skipped,
+        cachedPhotos: cache.cached,
+        computedPhotos: cache.computed,
+        photosPerSecond: cache.photosPerSecond,
+        backend,
+      };
     } finally {
       head.dispose();
       tfjs.dispose(original);

@@ -75,7 +75,8 @@ function mergeConfig(partial: Partial<TrainConfig> | undefined): TrainConfig {
   return config;
 }
 
-function headConfigOf(config: TrainConfig): HeadConfig {
+/** The head settings of a run (stage 1 of fine-tuning uses them too). */
+export function headConfigOf(config: TrainConfig): HeadConfig {
   return {
     seed: config.seed,
     hiddenUnits: config.hiddenUnits,
