@@ -167,13 +167,26 @@ describe.skipIf(skipReason !== null)(`full disk${skipReason ? ` (skipped: ${skip
       expect(app.readOnly?.code).toBe('DISK_FULL');
       expect(app.projects.list().map((p) => p.name)).toEqual(['Full disk']);
       expect(integrity(app)).toBe('ok');
-      let failure: unknown;
-      try {
-        app.projects.create('Another');
-      } catch (err) {
-        failure = err;
-      }
-      expect(toErrorPayload(failure).code).toBe('DISK_FULL');
+      const failure = (change: () => unknown) => {
+        try {
+          change();
+        } catch (err) {
+          return toErrorPayload(err);
+        }
+        return null;
+      };
+      const image = app.ctx.db
+        .prepare(
+          `SELECT l.image_id AS id FROM labels l JOIN classes c ON c.id = l.class_id WHERE c.name = 'red' LIMIT 1`,
+        )
+        .get() as { id: number };
+      const blue = app.ctx.db.prepare(`SELECT id FROM classes WHERE name = 'blue'`).get() as { id: number };
+      // Label calls answered 500 "database or disk is full" before.
+      expect(failure(() => app.labels.assign(projectId, [image.id], blue.id))).toEqual({
+        code: 'DISK_FULL',
+        message: expect.stringMatching(/disk is full/),
+      });
+      expect(failure(() => app.projects.create('Another'))?.code).toBe('DISK_FULL');
       app.close();
     } finally {
       freeDisk();
