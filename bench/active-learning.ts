@@ -19,6 +19,7 @@ import { trainHead } from '../main/ml/head/train-head';
 import { accuracy } from '../main/ml/metrics';
 import { SqliteEmbeddingCache } from '../main/services/embedding-store';
 import { GraftApp } from '../main/services/graft-app';
+import { pack } from '../main/services/training-dataset';
 import { HYMENOPTERA_DIR, SHARED_BACKBONES_DIR } from './hymenoptera';
 
 const COMMAND = 'npm run bench -- active-learning';
@@ -122,14 +123,6 @@ async function embed(app: GraftApp, backboneId: string, set: LabelledSet): Promi
   } finally {
     await embedder.close();
   }
-}
-
-function pack(rows: Float32Array[], dim: number): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => {
-    out.set(r, i * dim);
-  });
-  return out;
 }
 
 /** Trains the app's head on the labelled pool rows; returns test accuracy and the head's probabilities on `score`. */

@@ -22,7 +22,8 @@ export interface RunDataset {
   test: HeldOutSet;
 }
 
-function pack(vectors: Float32Array[], dim: number): Float32Array {
+/** n vectors of `dim` floats → one row-major n × dim matrix. */
+export function pack(vectors: Float32Array[], dim: number): Float32Array {
   const out = new Float32Array(vectors.length * dim);
   vectors.forEach((v, i) => {
     out.set(v, i * dim);
