@@ -8,14 +8,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { distinctPhoto, nearCopy, writePhoto } from '../fixtures/health-corpus';
+import { distinctPhoto, nearCopy, RED, writePhoto, writeTwoClassSplits } from '../fixtures/health-corpus';
 import { type HostProcess, startHostProcess } from '../fixtures/host-process';
 import { HealthPage } from '../pages/health-page';
 import { ProjectsPage } from '../pages/projects-page';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const RED: [number, number, number] = [230, 40, 40];
-const BLUE: [number, number, number] = [40, 40, 230];
 
 let root: string;
 let dataDir: string;
@@ -34,17 +32,7 @@ test.beforeEach(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'graft-e2e-health-'));
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'graft-e2e-data-'));
   const photos = path.join(root, 'photos');
-  let seed = 1;
-  for (const split of ['train', 'val'] as const) {
-    for (const [name, tint] of [
-      ['red', RED],
-      ['blue', BLUE],
-    ] as const) {
-      for (let i = 0; i < (split === 'train' ? 5 : 2); i++) {
-        await writePhoto(photos, `${split}/${name}/${name}-${i}.jpg`, await distinctPhoto(seed++, tint));
-      }
-    }
-  }
+  await writeTwoClassSplits(photos, { train: 5, val: 2 });
   await writePhoto(photos, 'val/red/holiday-copy.jpg', await nearCopy(await distinctPhoto(1, RED), 'reencode'));
   await writePhoto(photos, 'train/blue/same-as-red.jpg', await distinctPhoto(2, RED));
   graft(['import', '--project', 'Health', photos, '--labels-from-folders']);

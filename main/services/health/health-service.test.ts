@@ -1,13 +1,18 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HealthFinding } from '../../../common/health';
-import { distinctPhoto, nearCopy, writePhoto } from '../../../e2e/fixtures/health-corpus';
+import {
+  BLUE,
+  distinctPhoto,
+  nearCopy,
+  RED,
+  writePhoto,
+  writeTwoClassSplits,
+} from '../../../e2e/fixtures/health-corpus';
 import { eachTestGraftApp } from '../test-app-hooks';
 import { collectTrainingData } from '../training-data';
 
 const env = eachTestGraftApp();
-const RED: [number, number, number] = [230, 40, 40];
-const BLUE: [number, number, number] = [40, 40, 230];
 
 /**
  * `train|val/red|blue/*.jpg`, 6 distinct photos per class in train and 2 in val; `plant` adds
@@ -15,17 +20,7 @@ const BLUE: [number, number, number] = [40, 40, 230];
  */
 async function importProject(plant: boolean) {
   const root = path.join(env.dir, 'photos');
-  let seed = 1;
-  for (const split of ['train', 'val']) {
-    for (const [name, tint] of [
-      ['red', RED],
-      ['blue', BLUE],
-    ] as const) {
-      for (let i = 0; i < (split === 'train' ? 6 : 2); i++) {
-        await writePhoto(root, `${split}/${name}/${name}-${i}.jpg`, await distinctPhoto(seed++, tint));
-      }
-    }
-  }
+  await writeTwoClassSplits(root, { train: 6, val: 2 });
   if (plant) {
     const original = await distinctPhoto(1, RED);
     await writePhoto(root, 'val/red/holiday-copy.jpg', await nearCopy(original, 'resize'));
