@@ -23,6 +23,12 @@ export const ADAPTATION_METHODS = [
 /** Feature alignment (standardise, CORAL), self-training of the head, or one followed by the other. */
 export type AdaptationMethod = (typeof ADAPTATION_METHODS)[number];
 
+/**
+ * Chosen by `npm run bench -- adaptation` (docs/BENCHMARKS.md, "Domain adaptation"): self-training
+ * gained most on PACS photo → cartoon with both backbones, and did not hurt the hymenoptera shift.
+ */
+export const DEFAULT_ADAPTATION_METHOD: AdaptationMethod = 'self-train';
+
 /** What the head predicts on a set of photos, without labels. */
 export interface DomainPredictionSummary {
   count: number;

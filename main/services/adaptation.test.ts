@@ -101,6 +101,19 @@ describe('adaptation', () => {
     expect(report.after.domainDistance).toBeLessThan(report.before.domainDistance);
     const artefacts = await readRunArtefacts(app.experiments.artefactDir(adapted.experimentId)!);
     expect(Buffer.from(artefacts.head.weightData).equals(headBefore)).toBe(false);
+
+    // The alignment lives in the head, so the ordinary export writes it and proves it.
+    const exported = await app.exports.start(adapted.experimentId, {
+      format: 'onnx',
+      location: app.locations.resolve(app.locations.register(dir)),
+      folderName: 'adapted-onnx',
+      rawInput: false,
+      overwrite: false,
+    }).done;
+    expect(exported.error).toBeNull();
+    expect(exported.status).toBe('passed');
+    expect(exported.parity!.agreement).toBe(1);
+    expect(exported.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
   }, 120_000);
 
   it('self-training never learns from the target photos’ labels: other labels, same model', async () => {

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { AdaptationMethod, AdaptationReport, DomainMeasures, LabelledScore } from '../../common/adaptation';
+import {
+  type AdaptationMethod,
+  type AdaptationReport,
+  DEFAULT_ADAPTATION_METHOD,
+  type DomainMeasures,
+  type LabelledScore,
+} from '../../common/adaptation';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { permutation, seededRandom } from '../../common/seeded-random';
@@ -28,9 +34,6 @@ import { evaluateSplit } from './evaluation';
 import { readRunArtefacts, writeRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore, ItemPrediction, SnapshotItem } from './experiments';
 import type { ImageService } from './images';
-
-/** Chosen by the adaptation benchmark (docs/BENCHMARKS.md, "Domain adaptation"). */
-export const DEFAULT_ADAPTATION_METHOD: AdaptationMethod = 'standardise';
 
 /** Fewer target photos than this cannot estimate a domain's statistics. */
 export const MIN_TARGET_PHOTOS = 10;
