@@ -84,6 +84,22 @@ function folderSize(dir: string): number {
  * Writes a finished run's model to a folder the user chose, then proves it: the written file is
  * loaded with its own runtime and compared with the app on the run's validation photos.
  */
+/**
+ * Whether a run exports as TF.js, and why not. A fine-tuned run's backbone is kept as ONNX only
+ * (the whole fine-tuned network), so it exports as ONNX.
+ */
+function tfjsSupportOf(run: RunArtefacts): { supported: boolean; reason: string | null } {
+  if (run.config.technique === 'fine-tune') {
+    return {
+      supported: false,
+      reason:
+        'A fine-tuned run exports as ONNX only for now: the ONNX file holds the whole fine-tuned network with its head.',
+    };
+  }
+  const support = tfjsExportSupport(run.backbone);
+  return { supported: support.supported, reason: support.supported ? null : support.reason };
+}
+
 export class ExportService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -123,10 +139,10 @@ export class ExportService {
 
   async support(experimentId: Id): Promise<ExportSupport[]> {
     const run = await this.artefacts(experimentId);
-    const tfjs = tfjsExportSupport(run.backbone);
+    const tfjs = tfjsSupportOf(run);
     return [
       { format: 'onnx', supported: true, reason: null },
-      { format: 'tfjs', supported: tfjs.supported, reason: tfjs.supported ? null : tfjs.reason },
+      { format: 'tfjs', supported: tfjs.supported, reason: tfjs.reason },
     ];
   }
 
@@ -208,6 +224,8 @@ export class ExportService {
         await fs.promises.mkdir(temp);
         await fs.promises.writeFile(path.join(temp, modelFile), composed.bytes);
       } else {
+        const refused = tfjsSupportOf(run).reason;
+        if (refused) throw new GraftError('BAD_REQUEST', refused);
         const written = await exportTfjsClassifier({
           backbone: run.backbone,
           head: run.head,

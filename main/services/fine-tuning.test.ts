@@ -130,6 +130,11 @@ describe('fine-tuning run', () => {
     expect(record.status).toBe('passed');
     expect(record.parity!.agreement).toBe(1);
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+    const card = fs.readFileSync(path.join(record.path, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain('fine-tuned (run');
+    expect(card).toContain("then the backbone's blocks 5, 6 (above");
+    const [, tfjs] = await app.exports.support(experimentId);
+    expect(tfjs).toMatchObject({ format: 'tfjs', supported: false, reason: expect.stringMatching(/ONNX only/) });
     const check = await checkOnnxFile(path.join(record.path, 'model.onnx'));
     if (!check.available) console.warn(`Reference ONNX checker skipped: ${check.reason}`);
     else expect(check).toMatchObject({ ok: true });

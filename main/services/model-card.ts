@@ -1,4 +1,4 @@
-import type { ExperimentDetail, ExportFormat, ParityResult } from '../../common/training';
+import type { ExperimentDetail, ExportFormat, FinalMetrics, ParityResult } from '../../common/training';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { APP_VERSION } from '../version';
 
@@ -63,6 +63,15 @@ function onnxScript(input: ModelCardInput): string {
   ].join('\n');
 }
 
+/** What a fine-tuning run changed in the backbone, as a clause after the head's description. */
+function fineTuneText(f: FinalMetrics['fineTune']): string {
+  if (!f) return '';
+  const blocks = `blocks ${f.unfrozenBlocks.join(', ')} (above \`${f.cutLayer}\`)`;
+  return f.keptStage === 2
+    ? `, then the backbone's ${blocks} retrained with it at a lower learning rate; the file holds the whole fine-tuned network`
+    : `; retraining the backbone's ${blocks} did not lower the validation loss, so the backbone is unchanged`;
+}
+
 export function modelCard(input: ModelCardInput): string {
   const { run, backbone, parity } = input;
   const m = run.metrics;
@@ -74,9 +83,9 @@ export function modelCard(input: ModelCardInput): string {
     `Exported by Graft ${APP_VERSION} on ${input.date} from experiment ${run.id} (${input.format === 'onnx' ? 'ONNX' : 'TF.js LayersModel'}: \`${input.modelFile}\`).`,
     '',
     '## Model',
-    `- Backbone: ${backbone.name} (\`${backbone.id}\`), frozen; feature: ${backbone.taps.map((t) => t.node).join(' + ')} (${backbone.featureDim}-d, L2-normalised).`,
+    `- Backbone: ${backbone.name} (\`${backbone.id}\`), ${m?.fineTune ? 'fine-tuned' : 'frozen'}; feature: ${backbone.taps.map((t) => t.node).join(' + ')} (${backbone.featureDim}-d, L2-normalised).`,
     `- Backbone licence: ${backbone.licence}`,
-    `- Technique: ${run.technique} — a new classification head (${run.config.hiddenUnits > 0 ? `${run.config.hiddenUnits}-unit hidden layer` : 'linear softmax'}) trained on the frozen features.`,
+    `- Technique: ${run.technique} — a new classification head (${run.config.hiddenUnits > 0 ? `${run.config.hiddenUnits}-unit hidden layer` : 'linear softmax'}) trained on the frozen features${fineTuneText(m?.fineTune)}.`,
     `- Input: RGB photo, EXIF-oriented, short side resized to ${backbone.resize.shortSide} px, centre-cropped to ${backbone.inputSize}×${backbone.inputSize}; ${input.rawInput ? 'the graph takes raw 0–255 values as float32 NHWC [N, H, W, 3] and normalises them itself' : `${backbone.layout} float32, ${normalisationText(backbone)}`}.`,
     `- Output: \`probabilities\` [N, ${classes.length}] in the order of \`labels.json\`.`,
     run.config.flipTestTime
