@@ -137,6 +137,10 @@ async function oodFigures(
     classIndex.size,
     val.x,
   );
+  if (test.x.length === 0) {
+    console.log('OOD: no held-out test photos in this project, so no false-alarm rate or AUROC.');
+    return;
+  }
   const heldOut = oodScores(stats, test.x);
   const shifted = oodScores(stats, target.x);
   const flagged = (s: Float64Array) => s.filter((v) => v > stats.threshold).length / s.length;
