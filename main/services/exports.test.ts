@@ -55,7 +55,7 @@ describe('ONNX export', () => {
     expect(record.parity!.photos).toBeGreaterThanOrEqual(50);
     expect(record.parity!.agreement).toBe(1);
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
-    expect(fs.readdirSync(record.path).sort()).toEqual(['MODEL_CARD.md', 'labels.json', 'model.onnx']);
+    expect(fs.readdirSync(record.path).sort()).toEqual(['.graft-export', 'MODEL_CARD.md', 'labels.json', 'model.onnx']);
     expect(JSON.parse(fs.readFileSync(path.join(record.path, 'labels.json'), 'utf8'))).toEqual([
       'blue',
       'green',
@@ -149,6 +149,12 @@ describe('ONNX export', () => {
     // The folder of the first test's export (its file was damaged by the test above).
     const first = app.exports.list(experimentId).find((e) => e.path.endsWith('colours-onnx'))!;
     const options = { format: 'onnx' as const, location: out, folderName: 'colours-onnx', rawInput: true };
+    // The model card's script the test above saved there is not Graft's: replacing is refused and it stays.
+    expect(() => app.exports.start(experimentId, { ...options, overwrite: true })).toThrow(
+      expect.objectContaining({ code: 'EXPORT_DESTINATION_REFUSED', message: expect.stringContaining('classify.js') }),
+    );
+    expect(fs.existsSync(path.join(first.path, 'classify.js'))).toBe(true);
+    fs.rmSync(path.join(first.path, 'classify.js'));
     expect(() => app.exports.start(experimentId, { ...options, overwrite: false })).toThrow(/already exists/);
     const second = await app.exports.start(experimentId, { ...options, overwrite: true }).done;
     expect(second.status).toBe('passed');
@@ -165,6 +171,34 @@ describe('ONNX export', () => {
     ]);
     expect(result.error).toBeNull();
   }, 180_000);
+
+  it('never replaces a photo folder, the data folder or a folder that is not an earlier export', () => {
+    const photos = path.join(dir, 'photos');
+    const before = fs.readdirSync(photos).sort();
+    const foreign = path.join(out, 'holiday');
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+    const destinations = [
+      { location: dir, folderName: 'photos' },
+      { location: photos, folderName: 'red' },
+      { location: photos, folderName: 'new-inside' },
+      { location: path.dirname(app.ctx.paths.root), folderName: path.basename(app.ctx.paths.root) },
+      { location: app.ctx.paths.root, folderName: 'inside' },
+      { location: path.dirname(dir), folderName: path.basename(dir) },
+      { location: out, folderName: 'holiday' },
+    ];
+    for (const where of destinations) {
+      for (const overwrite of [false, true]) {
+        expect(() => app.exports.start(experimentId, { format: 'onnx', rawInput: false, overwrite, ...where })).toThrow(
+          expect.objectContaining({ code: 'EXPORT_DESTINATION_REFUSED' }),
+        );
+      }
+    }
+    expect(fs.readdirSync(photos).sort()).toEqual(before);
+    expect(fs.existsSync(app.ctx.paths.database)).toBe(true);
+    expect(fs.readFileSync(path.join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(fs.existsSync(path.join(photos, 'new-inside'))).toBe(false);
+  });
 
   it('refuses to overwrite without confirmation, and an unwritable destination leaves nothing behind', async () => {
     expect(() =>

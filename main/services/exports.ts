@@ -16,6 +16,12 @@ import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
 import { type RunArtefacts, readRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore } from './experiments';
+import {
+  refuseProtectedDestination,
+  removeExportFiles,
+  replaceableFiles,
+  writeExportMarker,
+} from './export-destination';
 import type { ImageService } from './images';
 import { modelCard } from './model-card';
 import { ExperimentModel, type Predictions } from './predictor';
@@ -76,6 +82,15 @@ function removeQuietly(target: string): void {
   }
 }
 
+/** The earlier export moved aside by replaceFolder, its own files only; left as it is where it is not recognisable. */
+function removeReplacedQuietly(ctx: ServiceContext, old: string): void {
+  try {
+    removeExportFiles(old, replaceableFiles(ctx, old));
+  } catch {
+    // Not recognisably Graft's: nothing is removed.
+  }
+}
+
 function folderSize(dir: string): number {
   return fs.readdirSync(dir).reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
 }
@@ -126,7 +141,7 @@ export class ExportService {
         // Cut off while swapping folders (replaceFolder): the earlier export goes back in place
         // if the new one never arrived, and is removed if it did.
         else if (name.startsWith(replaced) && !fs.existsSync(row.path)) fs.renameSync(path.join(dir, name), row.path);
-        else if (name.startsWith(replaced)) removeQuietly(path.join(dir, name));
+        else if (name.startsWith(replaced)) removeReplacedQuietly(ctx, path.join(dir, name));
       }
       ctx.db
         .prepare(
@@ -171,8 +186,13 @@ export class ExportService {
     if (existing && !existing.isDirectory()) {
       throw new GraftError('CONFLICT', `${target} is a file, not a folder. Choose another folder name.`);
     }
-    if (existing && fs.readdirSync(target).length > 0 && !options.overwrite) {
-      throw new GraftError('CONFLICT', `${target} already exists and is not empty. Confirm to replace it.`);
+    refuseProtectedDestination(this.ctx, target);
+    const replaced = existing ? replaceableFiles(this.ctx, target) : [];
+    if (replaced.length > 0 && !options.overwrite) {
+      throw new GraftError(
+        'CONFLICT',
+        `${target} already exists and holds an earlier Graft export (${replaced.join(', ')}). Confirm to replace those files.`,
+      );
     }
     const info = this.ctx.db
       .prepare(`INSERT INTO exports (experiment_id, format, path, status, created_at) VALUES (?, ?, ?, 'running', ?)`)
@@ -257,6 +277,7 @@ export class ExportService {
           date: this.ctx.now().slice(0, 10),
         }),
       );
+      writeExportMarker(temp, fs.readdirSync(temp), APP_VERSION);
       this.replaceFolder(temp, target, options.overwrite);
       const size = folderSize(target);
       this.ctx.db.transaction(() => {
@@ -288,19 +309,23 @@ export class ExportService {
     }
   }
 
-  /** Swaps the finished folder into place; an old folder is removed only after the new one is there. */
+  /**
+   * Swaps the finished folder into place. The folder there is checked again (it may have changed
+   * while exporting); of it only the files an earlier export wrote are removed, after the new one is in.
+   */
   private replaceFolder(temp: string, target: string, overwrite: boolean): void {
     if (!fs.existsSync(target)) {
       fs.renameSync(temp, target);
       return;
     }
-    if (fs.readdirSync(target).length > 0 && !overwrite) {
+    const files = replaceableFiles(this.ctx, target);
+    if (files.length > 0 && !overwrite) {
       throw new GraftError('CONFLICT', `${target} appeared while exporting; nothing was replaced.`);
     }
     const old = `${target}.graft-old-${randomBytes(4).toString('hex')}`;
     fs.renameSync(target, old);
     fs.renameSync(temp, target);
-    fs.rmSync(old, { recursive: true, force: true });
+    removeExportFiles(old, files);
   }
 
   /**

@@ -92,6 +92,7 @@ describe('Export', () => {
 
     const dialog = await screen.findByTestId('export-confirm-overwrite');
     expect(dialog.textContent).toContain('existing');
+    expect(dialog.textContent).toContain('model.onnx, labels.json, MODEL_CARD.md');
     expect(rows()).toHaveLength(0);
     await fireEvent.click(within(dialog).getByTestId('confirm-cancel'));
     expect(screen.queryByTestId('export-confirm-overwrite')).toBeNull();

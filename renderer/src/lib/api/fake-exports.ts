@@ -194,7 +194,10 @@ export function createFakeExports(deps: FakeExportsDeps) {
       const path = `${where.path}/${name}`;
       const earlier = exports.filter((e) => e.path === path && !e.missing);
       if (!overwrite && (where.folders.includes(name) || earlier.length > 0)) {
-        throw new GraftError('CONFLICT', `A folder “${name}” already exists in ${where.path}.`);
+        throw new GraftError(
+          'CONFLICT',
+          `${path} already exists and holds an earlier Graft export (model.onnx, labels.json, MODEL_CARD.md). Confirm to replace those files.`,
+        );
       }
       const record: ExportRecord = {
         id: deps.newId(),

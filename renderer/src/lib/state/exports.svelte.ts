@@ -41,15 +41,18 @@ export class ExportsStore extends LiveQuery<ExportRecord[]> {
     };
   }
 
-  /** `conflict`: the folder exists and the request did not allow replacing it. */
-  async start(request: ExportRequest): Promise<'started' | 'conflict' | 'failed'> {
+  /**
+   * `{ conflict }`: the folder holds an earlier export and the request did not allow replacing it;
+   * `conflict` is the service's message naming the files that would be replaced.
+   */
+  async start(request: ExportRequest): Promise<'started' | 'failed' | { conflict: string }> {
     try {
       const { exportId } = await this.api.call('exports:start', request);
       this.current = exportId;
       await this.load();
       return 'started';
     } catch (err) {
-      if (err instanceof GraftError && err.code === 'CONFLICT' && !request.overwrite) return 'conflict';
+      if (err instanceof GraftError && err.code === 'CONFLICT' && !request.overwrite) return { conflict: err.message };
       this.notices.report(err);
       return 'failed';
     }
