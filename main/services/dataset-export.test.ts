@@ -66,6 +66,43 @@ describe('dataset export', () => {
     await expect(run(projectId)).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
+  it('neutralises formula-leading cells in manifest.csv, as the predictions CSV does', async () => {
+    const root = path.join(env.dir, 'formulas');
+    await writePhoto(root, '=HYPERLINK(x)/a.jpg', await distinctPhoto(1));
+    await writePhoto(root, '+SUM(1)/b.jpg', await distinctPhoto(2));
+    const projectId = env.app.projects.create('Formulas').id;
+    await env.app.importer.start(env.app.folders.add(projectId, root, true).id).done;
+    const summary = await run(projectId);
+    const cells = fs
+      .readFileSync(path.join(summary.folder, 'manifest.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .flatMap((line) => line.split(','));
+    expect(cells.filter((c) => /^[=+\-@]/.test(c))).toEqual([]);
+    expect(cells).toContain("'=HYPERLINK(x)");
+    expect(cells).toContain("'+SUM(1)");
+    const manifest = JSON.parse(fs.readFileSync(path.join(summary.folder, 'manifest.json'), 'utf8'));
+    expect(manifest.photos.map((p: { label: string }) => p.label).sort()).toEqual(['+SUM(1)', '=HYPERLINK(x)']);
+  });
+
+  it('refuses to write into or around a photo folder or the data folder', async () => {
+    const { projectId, root } = await labelledProject();
+    const before = fs.readdirSync(root).sort();
+    const into = (location: string, name: string) =>
+      exportDataset(env.app.ctx, env.app.splits, env.app.images, projectId, location, name);
+    for (const [location, name] of [
+      [root, 'dataset'],
+      [path.join(root, 'train'), 'dataset'],
+      [env.app.ctx.paths.root, 'dataset'],
+      [path.dirname(env.dir), path.basename(env.dir)],
+    ]) {
+      await expect(into(location, name)).rejects.toMatchObject({ code: 'EXPORT_DESTINATION_REFUSED' });
+    }
+    expect(fs.readdirSync(root).sort()).toEqual(before);
+    expect(fs.existsSync(path.join(root, 'dataset'))).toBe(false);
+  });
+
   it('makes names every file system accepts', () => {
     expect(safeFileName('a/b:c*?.jpg')).toBe('a_b_c__.jpg');
     expect(safeFileName('CON.jpg')).toBe('_CON.jpg');

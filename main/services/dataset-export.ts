@@ -1,7 +1,7 @@
 // The labelled set as an ImageFolder tree (`split/class/file`) with CSV and JSON manifests, so a
 // team can train the same data with torchvision's ImageFolder or Keras'
 // image_dataset_from_directory. Photos are hard-linked where the file system allows, else copied.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -10,9 +10,11 @@ import { GraftError } from '../../common/errors';
 import type { DatasetExportEntry, DatasetExportSummary } from '../../common/health';
 import { DEFAULT_HEAD_CONFIG } from '../ml/head/head-config';
 import type { ServiceContext } from './context';
+import { refuseProtectedDestination } from './export-destination';
 import { healthPhotos } from './health/health-photos';
 import type { ImageService } from './images';
 import { requireProject } from './lookups';
+import { neutraliseFormula } from './prediction-csv';
 import type { SplitService } from './splits';
 
 /** Names Windows refuses as a file or folder whatever the extension. */
@@ -70,7 +72,8 @@ const CSV_COLUMNS: (keyof DatasetExportEntry)[] = ['path', 'contentHash', 'label
  * `location/folderName`: `train|val|test/<class>/<file>`, plus manifest.csv and manifest.json
  * listing path, content hash, label, split, origin and source path. Built under a temporary name
  * and renamed, so a failed export leaves no half tree. A photo that cannot be read is named in
- * `failed`. Throws CONFLICT when the folder exists, BAD_REQUEST when nothing is labelled.
+ * `failed`. Throws CONFLICT when the folder exists, EXPORT_DESTINATION_REFUSED when it is, holds or
+ * lies inside the data folder or a project's photo folder, BAD_REQUEST when nothing is labelled.
  */
 export async function exportDataset(
   ctx: ServiceContext,
@@ -82,6 +85,7 @@ export async function exportDataset(
 ): Promise<DatasetExportSummary> {
   const project = requireProject(ctx.db, projectId);
   const target = path.join(location, safeFileName(folderName));
+  refuseProtectedDestination(ctx, target);
   if (await fs.stat(target).catch(() => null)) {
     throw new GraftError('CONFLICT', `${target} already exists. Choose another folder name.`);
   }
@@ -92,8 +96,9 @@ export async function exportDataset(
   );
   if (photos.length === 0) throw new GraftError('BAD_REQUEST', 'No labelled photo to export: label some photos first.');
 
-  const temporary = `${target}.partial-${process.pid}`;
-  await fs.rm(temporary, { recursive: true, force: true });
+  // A fresh name created here, so the clean-up below removes only what this export wrote.
+  const temporary = `${target}.partial-${randomBytes(4).toString('hex')}`;
+  await fs.mkdir(temporary);
   const classDirs = new Map<Id, string>();
   const takenDirs = new Set<string>();
   const takenFiles = new Map<string, Set<string>>();
@@ -125,8 +130,9 @@ export async function exportDataset(
       });
     }
     summary.photos = entries.length;
-    // Exact values, not spreadsheet-neutralised: the manifest is read by training scripts.
-    const rows = entries.map((e) => CSV_COLUMNS.map((c) => e[c]));
+    // Names come from the person's disk and labels: a cell that would start a spreadsheet formula is
+    // neutralised as in the predictions CSV; manifest.json keeps the exact values for scripts.
+    const rows = entries.map((e) => CSV_COLUMNS.map((c) => neutraliseFormula(e[c])));
     await fs.writeFile(path.join(temporary, 'manifest.csv'), stringify([CSV_COLUMNS, ...rows]));
     // The class folders in code-point order: the class indices torchvision's ImageFolder and Keras assign.
     const classes = [...classDirs.values()].sort();
