@@ -76,6 +76,25 @@ describe('TF.js model files', () => {
     expect(() => decodeWeights(artifacts)).toThrow(TfjsModelError);
   });
 
+  it('reads no more than the manifest declares: a repeated shard, too many shards or oversized shards are refused', async () => {
+    const write = (paths: string[]) =>
+      fs.writeFileSync(
+        path.join(dir, 'model.json'),
+        JSON.stringify({ modelTopology: {}, weightsManifest: manifest(paths) }),
+      );
+    fs.writeFileSync(path.join(dir, 's'), weightBytes());
+    write(['s', './s']);
+    await expect(readTfjsFolder(dir)).rejects.toThrow(/more than once/);
+    write(Array.from({ length: 1500 }, (_, i) => `s${i}`));
+    await expect(readTfjsFolder(dir)).rejects.toThrow(/1500 weight shards/);
+    // One shard of 1 MiB where the specs declare 31 bytes: refused before it is read.
+    fs.writeFileSync(path.join(dir, 'big'), Buffer.alloc(2 ** 20));
+    write(['big']);
+    await expect(readTfjsFolder(dir)).rejects.toThrow(/hold more than the 31 bytes/);
+    write(['s']);
+    expect((await readTfjsFolder(dir)).groupData[0].byteLength).toBe(31);
+  });
+
   it('reads a UMD-bundled model (nsfwjs layout) without executing it', async () => {
     const umd = (value: string) =>
       `!function(e){module.exports=e()}(function(){return function e(){}({1:[function(e,a,n){a.exports=${value}},{}]},{},[1])(1)});`;

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MAX_MODEL_FILE_BYTES, readFileInside } from './confined-file';
+import { MAX_MODEL_FILE_BYTES, ModelFileRefused, readFileInside } from './confined-file';
 import { extractUmdExports, type JsValue } from './js-literal';
 
 export type WeightDtype = 'float32' | 'int32' | 'bool';
@@ -109,6 +109,17 @@ function bytesPerValue(spec: WeightSpec): number {
   return spec.dtype === 'bool' ? 1 : 4;
 }
 
+/** The bytes a weights group's shards hold when they hold exactly what its weight specs declare. */
+function declaredBytes(group: WeightsGroup): number {
+  return group.weights.reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1) * bytesPerValue(spec), 0);
+}
+
+/**
+ * Most shards a model.json may list: the TF.js converter cuts 4 MiB shards, so a model at the
+ * 2 GiB file limit has 512; twice that leaves room for smaller shards.
+ */
+export const MAX_SHARDS = 1024;
+
 /** Every weight of every group, by name, as float32 or int32. */
 export function decodeWeights(artifacts: TfjsArtifacts): Map<string, DecodedWeight> {
   const out = new Map<string, DecodedWeight>();
@@ -183,10 +194,14 @@ function shardName(p: string): string {
 
 /**
  * A TF.js model folder: model.json beside its shard files. Every file read must really be a
- * regular file inside the folder (links are resolved first; see readFileInside), and all the
- * shards together may hold at most `maxBytes` (default MAX_MODEL_FILE_BYTES).
+ * regular file inside the folder (links are resolved first; see readFileInside). Each shard is
+ * named once in the whole manifest, at most MAX_SHARDS of them, and a group's shards may hold no
+ * more bytes than its weight specs declare (shape × bytes per value), which together may be at
+ * most `maxBytes` (default MAX_MODEL_FILE_BYTES): a manifest cannot make Graft read or hold more
+ * than the weights it describes. Fewer bytes than declared are reported by decodeWeights.
  * @throws ModelFileRefused for a file outside the folder, not regular, missing or too large;
- *   TfjsModelError for a model.json Graft cannot use
+ *   TfjsModelError for a model.json Graft cannot use (a repeated shard, too many shards, weights
+ *   declared past `maxBytes`, shards larger than declared)
  */
 export async function readTfjsFolder(
   dir: string,
@@ -202,13 +217,28 @@ export async function readTfjsFolder(
     throw new TfjsModelError(`${modelFile} is not valid JSON: ${(err as Error).message}`);
   }
   const model = parseModelJson(json);
+  const names = model.weightsManifest.flatMap((g) => g.paths.map((p) => path.normalize(shardName(p))));
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined)
+    throw new TfjsModelError(`${modelFile} lists the weight shard ${repeated} more than once`);
+  if (names.length > MAX_SHARDS) {
+    throw new TfjsModelError(`${modelFile} lists ${names.length} weight shards; Graft reads at most ${MAX_SHARDS}`);
+  }
+  const declared = model.weightsManifest.map(declaredBytes);
+  if (declared.reduce((a, b) => a + b, 0) > maxBytes) {
+    throw new TfjsModelError(`${modelFile} declares more weights than the ${maxBytes} bytes a model may hold`);
+  }
   const groupData: Uint8Array[] = [];
-  let read = 0;
-  for (const group of model.weightsManifest) {
+  for (const [gi, group] of model.weightsManifest.entries()) {
     const parts: Uint8Array[] = [];
+    let read = 0;
     for (const p of group.paths) {
-      // One budget for the whole model: a manifest naming a shard a thousand times stays bounded.
-      const part = await readFileInside(root, shardName(p), maxBytes - read);
+      const part = await readFileInside(root, shardName(p), declared[gi] - read).catch((err: unknown) => {
+        if (!(err instanceof ModelFileRefused && err.reason === 'TOO_LARGE')) throw err;
+        throw new TfjsModelError(
+          `The weight shards of ${modelFile} hold more than the ${declared[gi]} bytes its weightsManifest[${gi}] declares`,
+        );
+      });
       read += part.byteLength;
       parts.push(part);
     }
