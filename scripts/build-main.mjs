@@ -14,7 +14,7 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['main/index.ts'], outfile: 'dist/main/electron-main.cjs', packages: 'external' }),
   build({ ...common, entryPoints: ['main/cli/index.ts'], outfile: 'dist/main/cli.cjs', packages: 'external' }),
-  ...['head-trainer-worker', 'inference-worker', 'heic-worker'].map((name) =>
+  ...['head-trainer-worker', 'inference-worker', 'heic-worker', 'fine-tune-worker'].map((name) =>
     build({
       ...common,
       entryPoints: [`main/workers/${name}.ts`],

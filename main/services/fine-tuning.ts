@@ -6,6 +6,8 @@
 //    the top computes from the cut exactly as the embedder does from the photo;
 // 4. stage 2: top blocks + that head (trainTop, the run's block and stage-2 head rates, the
 //    photo or its mirror image drawn per epoch, early stopping on validation loss, seeded).
+// The app runs it on a worker thread (fine-tune-in-worker.ts), so the trunk's onnxruntime
+// session runs on the calling thread here.
 // Stage 2 is kept only when its best validation loss beats stage 1's; otherwise the top's
 // weights are put back and stage 1's head is the model (the benchmark saw stage 2 overfit).
 import { createHash } from 'node:crypto';
@@ -14,7 +16,7 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../common/training';
 import { writeFileAtomic } from '../ml/backbones/prepare-backbone';
-import { createWorkerInferenceSession } from '../ml/embedding/embedder';
+import { createInferenceSession } from '../ml/embedding/embedder';
 import { type LayersTop, splitAtTopBlocks, trunkToOnnx } from '../ml/finetune/layers-top';
 import {
   type CutActivations,
@@ -279,7 +281,7 @@ async function activations(
   const started = performance.now();
   if (missing.length > 0) {
     const trunk = trunkToOnnx(backbone.artifacts, split, 'NHWC');
-    const session = await createWorkerInferenceSession(trunk.bytes);
+    const session = await createInferenceSession(trunk.bytes);
     try {
       const rowSize = pre.inputSize * pre.inputSize * 3;
       for (let start = 0; start < missing.length; start += TRUNK_PHOTOS) {

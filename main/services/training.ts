@@ -25,7 +25,8 @@ import { SqliteEmbeddingCache } from './embedding-store';
 import { evaluateSplit } from './evaluation';
 import { FINE_TUNED_BACKBONE, writeRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore, ItemPrediction } from './experiments';
-import { type FineTuneOutcome, type FineTunePhoto, fineTune } from './fine-tuning';
+import { fineTuneInWorker, type WorkerPhoto } from './fine-tune-in-worker';
+import type { FineTuneOutcome } from './fine-tuning';
 import type { ImageService } from './images';
 import { requireProject } from './lookups';
 import { unavailablePhotosWarning } from './photo-availability';
@@ -346,16 +347,23 @@ export class TrainingService {
     const spec = this.backbones.spec(config.backboneId);
     const backbone = await loadTrainableBackbone(spec);
     const classIndex = new Map(data.snapshot.classes.map((c, i) => [c.id, i]));
-    const photos: FineTunePhoto[] = data.items.map((item) => ({
+    const photos: WorkerPhoto[] = data.items.map((item) => ({
       key: item.contentHash,
-      read: async () => (await readRegularFile(this.images.absolutePath(item.imageId))).buffer,
+      path: this.images.absolutePath(item.imageId),
       label: classIndex.get(item.classId) as number,
       split: item.split,
     }));
     let lastStage1 = 0;
-    const outcome = await fineTune(backbone, photos, classIndex.size, config, headConfigOf(config), {
+    const start = {
+      backbone,
+      photos,
+      classCount: classIndex.size,
+      config,
+      headConfig: headConfigOf(config),
       cacheDir: path.join(this.ctx.paths.root, 'cut-activations'),
       modelKey: embeddingModelId(spec),
+    };
+    const outcome = await fineTuneInWorker(start, {
       signal,
       onProgress: (p) => this.progress({ experimentId, projectId, ...p }),
       onEpoch: (stage, m) => {
