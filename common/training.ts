@@ -186,8 +186,7 @@ export interface ExperimentComparison {
   /** Photos held out in both runs whose label or predicted class changed. */
   predictionChanges: PredictionChange[];
   configDiff: { key: string; a: unknown; b: unknown }[];
-  /** `better`: which direction is an improvement; null where neither is (best epoch, duration). */
-  metricDiff: { key: string; a: number | null; b: number | null; better: 'higher' | 'lower' | null }[];
+  metricDiff: { key: string; a: number | null; b: number | null }[];
   perClassDiff: { className: string; aF1: number | null; bF1: number | null }[];
 }
 

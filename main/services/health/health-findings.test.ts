@@ -61,6 +61,16 @@ describe('health findings', () => {
     expect(kinds(healthFindings(data, new Set()))).toEqual(['leakage']);
   });
 
+  it('a photo far from every class is an outlier', () => {
+    const data = inputs();
+    data.vectors.set(
+      'h7',
+      Float32Array.from({ length: 8 }, (_, d) => (d < 4 ? -6 : 6)),
+    );
+    const outliers = healthFindings(data, new Set()).filter((f) => f.kind === 'outlier');
+    expect(outliers.map((f) => f.photos[0].imageId)).toEqual([8]);
+  });
+
   it('flags imbalance beyond the training rule and odd sizes', () => {
     const data = inputs();
     data.photos = data.photos.filter((p) => p.classId === 1 || p.imageId > 36);

@@ -79,6 +79,10 @@ describe('dataset health', () => {
     expect(app.health.setExcluded(projectId, [tiny.photos[0].imageId], true)).toBe(1);
     expect(await find('odd-photo')).toBeUndefined();
     expect(collectTrainingData(app.ctx, projectId).items.map((i) => i.imageId)).not.toContain(tiny.photos[0].imageId);
+    // Taking it back brings the finding back; excluding it again ends it.
+    expect(app.health.setExcluded(projectId, [tiny.photos[0].imageId], false)).toBe(1);
+    expect(await find('odd-photo')).toBeDefined();
+    app.health.setExcluded(projectId, [tiny.photos[0].imageId], true);
 
     const copies = (await find('near-duplicate'))!;
     app.health.keep(projectId, copies.key);
