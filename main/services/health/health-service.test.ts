@@ -106,6 +106,23 @@ describe('dataset health', () => {
     expect(await env.app.health.preflightWarning(projectId)).toBeNull();
   });
 
+  it('a check can be cancelled: it ends cancelled and leaves photos unchecked', async () => {
+    const root = path.join(env.dir, 'photos');
+    await writeTwoClassSplits(root, { train: 6, val: 2 });
+    const projectId = env.app.projects.create('Cancel').id;
+    await env.app.importer.start(env.app.folders.add(projectId, root, true).id).done;
+    const finished: string[] = [];
+    env.app.ctx.events.subscribe((event, payload) => {
+      if (event === 'health:finished') finished.push((payload as { status: string }).status);
+    });
+    const check = env.app.health.check(projectId);
+    expect(() => env.app.health.check(projectId)).toThrow(/already running/);
+    expect(env.app.health.cancel(check.jobId)).toBe(true);
+    await check.done;
+    expect(finished).toEqual(['cancelled']);
+    expect((await env.app.health.report(projectId)).missing).toBeGreaterThan(0);
+  });
+
   it('refuses to exclude another project’s photo', async () => {
     const projectId = await importProject(false);
     const other = env.app.projects.create('Other').id;
