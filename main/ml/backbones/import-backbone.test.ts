@@ -6,7 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Embedder } from '../embedding/embedder';
+import { MAX_INTERMEDIATE_ELEMENTS, oversizedTensor } from '../onnx/intermediate-size';
 import { floatClassifier, pooledFeatureModel } from '../onnx/onnx-fixtures';
+import { attr, int64Tensor, OnnxGraphBuilder } from '../onnx/onnx-graph-builder';
+import { ElemType } from '../onnx/onnx-proto';
 import { randomiseWeights, saveArtifacts } from '../onnx/parity-support';
 import { readTfjsFolder } from '../tfjs/tfjs-artifacts';
 import type { BackboneSpec } from './backbone-spec';
@@ -221,6 +224,60 @@ describe('declared input sizes', () => {
     expect((err as Error).message).toContain(size);
     expect((err as Error).message).not.toMatch(/damaged/);
     expect(process.memoryUsage().rss - before).toBeLessThan(200e6);
+  });
+
+  /** A 224×224 model whose pooled input is grown to `side`×`side` inside by `op`, then pooled to 3 features. */
+  function grower(op: 'Expand' | 'Tile' | 'ConstantOfShape' | 'Resize', side: number): Uint8Array {
+    const b = new OnnxGraphBuilder(`grow-${op}`);
+    b.addInput(b.claimName('input'), ElemType.FLOAT, [1, 3, 224, 224]);
+    b.addNode('GlobalAveragePool', ['input'], [b.claimName('gap')]);
+    const shape = [1, 3, side, side];
+    if (op === 'Expand') {
+      b.addInitializer(int64Tensor('shape', [4], shape));
+      b.addNode('Expand', ['gap', 'shape'], [b.claimName('big')]);
+    } else if (op === 'Tile') {
+      // Little-endian raw int64, as converters write initializers.
+      const raw = new BigInt64Array([1n, 1n, BigInt(side), BigInt(side)]);
+      const rawData = new Uint8Array(raw.buffer);
+      b.addInitializer({ name: 'repeats', dims: [4], dataType: ElemType.INT64, rawData });
+      b.addNode('Tile', ['gap', 'repeats'], [b.claimName('big')]);
+    } else if (op === 'ConstantOfShape') {
+      b.addInitializer(int64Tensor('shape', [4], shape));
+      b.addNode('ConstantOfShape', ['shape'], [b.claimName('zeros')]);
+      b.addNode('Add', ['zeros', 'gap'], [b.claimName('big')]);
+    } else {
+      b.addInitializer(int64Tensor('sizes', [4], shape));
+      b.addNode('Resize', ['gap', '', '', 'sizes'], [b.claimName('big')]);
+    }
+    b.addNode('GlobalAveragePool', ['big'], [b.claimName('gap2')]);
+    b.addNode('Flatten', ['gap2'], [b.claimName('features')], { axis: attr.int(1) });
+    b.addOutput('features', ElemType.FLOAT, [1, 3]);
+    return b.serialize();
+  }
+
+  it.each(['Expand', 'Tile', 'ConstantOfShape', 'Resize'] as const)(
+    'refuses a small-input model whose %s grows a 1×3×12000×12000 tensor inside, before it runs',
+    async (op) => {
+      const file = path.join(dir, `grow-${op}.onnx`);
+      fs.writeFileSync(file, grower(op, 12000));
+      const before = process.memoryUsage().rss;
+      const err = await importOnnxBackbone(file, dataDir, { name: 'Grower' }).catch((e: Error) => e);
+      expect(err).toMatchObject({ code: 'MODEL_INPUT_TOO_LARGE', message: expect.stringContaining('“Grower”') });
+      // Tile's input shape is not declared, so only its repeats count: 144 M, still refused.
+      expect((err as Error).message).toMatch(/at least (432|144),000,000 values/);
+      expect(process.memoryUsage().rss - before).toBeLessThan(200e6);
+      // The same graph growing to 64×64 is an ordinary model.
+      fs.writeFileSync(file, grower(op, 64));
+      expect(oversizedTensor(fs.readFileSync(file))).toBeNull();
+    },
+  );
+
+  const shared = path.resolve(__dirname, '../../../../shared/backbones');
+  it.skipIf(!fs.existsSync(shared))('finds no oversized tensor in the real backbones of ../shared', () => {
+    const models = fs.readdirSync(shared, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.onnx'));
+    expect(models.length).toBeGreaterThan(0);
+    for (const f of models) expect(oversizedTensor(fs.readFileSync(path.join(shared, f))), f).toBeNull();
+    expect(MAX_INTERMEDIATE_ELEMENTS).toBe(64 * 2 ** 20);
   });
 
   it('accepts the largest allowed side, and caps the size chosen for a model whose input is dynamic', async () => {
