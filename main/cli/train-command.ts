@@ -82,6 +82,7 @@ function progressPrinter(io: CliIo) {
   let phase = '';
   let total = 0;
   let last = 0;
+  let firstOfStage2: number | null = null;
   return {
     progress(p: TrainingProgress) {
       if (p.phase !== phase) {
@@ -97,11 +98,15 @@ function progressPrinter(io: CliIo) {
         `  ${p.phase} ${p.done}/${p.total}${p.imagesPerSecond ? `, ${p.imagesPerSecond.toFixed(1)} photos/s` : ''}`,
       );
     },
-    /** An epoch of the training phase, whose total is the epoch limit. */
+    /** An epoch of the training phase, whose total is the epoch limit; a fine-tuning run's counted within its stage. */
     epoch(e: EpochMetrics) {
+      if (e.stage === 2) firstOfStage2 ??= e.epoch;
       if (Date.now() - last < PROGRESS_INTERVAL_MS) return;
       last = Date.now();
-      io.out(`  epoch ${e.epoch}/${total}: validation accuracy ${percent(e.valAccuracy)}`);
+      const n = e.stage === 2 && firstOfStage2 !== null ? e.epoch - firstOfStage2 + 1 : e.epoch;
+      io.out(
+        `  ${e.stage ? `stage ${e.stage} ` : ''}epoch ${n}/${total}: validation accuracy ${percent(e.valAccuracy)}`,
+      );
     },
   };
 }

@@ -83,7 +83,7 @@ export function modelCard(input: ModelCardInput): string {
     `Exported by Graft ${APP_VERSION} on ${input.date} from experiment ${run.id} (${input.format === 'onnx' ? 'ONNX' : 'TF.js LayersModel'}: \`${input.modelFile}\`).`,
     '',
     '## Model',
-    `- Backbone: ${backbone.name} (\`${backbone.id}\`), ${m?.fineTune ? 'fine-tuned' : 'frozen'}; feature: ${backbone.taps.map((t) => t.node).join(' + ')} (${backbone.featureDim}-d, L2-normalised).`,
+    `- Backbone: ${backbone.name} (\`${backbone.id}\`)${m?.fineTune ? '' : ', frozen'}; feature: ${backbone.taps.map((t) => t.node).join(' + ')} (${backbone.featureDim}-d, L2-normalised).`,
     `- Backbone licence: ${backbone.licence}`,
     `- Technique: ${run.technique} — a new classification head (${run.config.hiddenUnits > 0 ? `${run.config.hiddenUnits}-unit hidden layer` : 'linear softmax'}) trained on the frozen features${fineTuneText(m?.fineTune)}.`,
     `- Input: RGB photo, EXIF-oriented, short side resized to ${backbone.resize.shortSide} px, centre-cropped to ${backbone.inputSize}×${backbone.inputSize}; ${input.rawInput ? 'the graph takes raw 0–255 values as float32 NHWC [N, H, W, 3] and normalises them itself' : `${backbone.layout} float32, ${normalisationText(backbone)}`}.`,
