@@ -4,6 +4,7 @@ import { benchAdaptation } from './adaptation';
 import { runBackbonesBench } from './backbones';
 import { benchCrash } from './crash';
 import { benchFinetune } from './finetune';
+import { finetuneCompareBenchmark } from './finetune-compare';
 import { benchGridScroll } from './grid-scroll';
 import { benchHealth } from './health';
 import { benchImport } from './import';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   responsiveness: benchResponsiveness,
   crash: benchCrash,
   finetune: benchFinetune,
+  'finetune-compare': finetuneCompareBenchmark,
   'grid-scroll': benchGridScroll,
   scale: benchScale,
   'active-learning': benchActiveLearning,
