@@ -20,11 +20,14 @@ export function predictionChanges(a: Prediction[], b: Prediction[]): PredictionC
   });
 }
 
-/** `predictions`: each run's held-out predictions, for the photos whose outcome changed (none without). */
+/**
+ * `predictions`: each run's held-out predictions (required: without them no photo could show as changed,
+ * which reads as "nothing changed" even when the two runs score differently on the same photos).
+ */
 export function compareExperiments(
   a: ExperimentDetail,
   b: ExperimentDetail,
-  predictions: { a: Prediction[]; b: Prediction[] } = { a: [], b: [] },
+  predictions: { a: Prediction[]; b: Prediction[] },
 ): ExperimentComparison {
   const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].sort();
   const value = (d: ExperimentDetail, key: string) => (d.config as unknown as Record<string, unknown>)[key];
@@ -33,13 +36,24 @@ export function compareExperiments(
     .filter((d) => JSON.stringify(d.a) !== JSON.stringify(d.b));
   const metric = (d: ExperimentDetail, pick: (m: FinalMetrics) => number | undefined) =>
     d.metrics ? (pick(d.metrics) ?? null) : null;
-  const metricDiff = [
-    { key: 'val accuracy', a: metric(a, (m) => m.val?.accuracy), b: metric(b, (m) => m.val?.accuracy) },
-    { key: 'val macro F1', a: metric(a, (m) => m.val?.macroF1), b: metric(b, (m) => m.val?.macroF1) },
-    { key: 'val log loss', a: metric(a, (m) => m.val?.logLoss), b: metric(b, (m) => m.val?.logLoss) },
-    { key: 'test accuracy', a: metric(a, (m) => m.test?.accuracy), b: metric(b, (m) => m.test?.accuracy) },
-    { key: 'best epoch', a: metric(a, (m) => m.bestEpoch), b: metric(b, (m) => m.bestEpoch) },
-    { key: 'duration (s)', a: a.durationSeconds, b: b.durationSeconds },
+  // A later best epoch or a longer run is neither better nor worse, so only scores carry a direction.
+  const metricDiff: ExperimentComparison['metricDiff'] = [
+    {
+      key: 'val accuracy',
+      a: metric(a, (m) => m.val?.accuracy),
+      b: metric(b, (m) => m.val?.accuracy),
+      better: 'higher',
+    },
+    { key: 'val macro F1', a: metric(a, (m) => m.val?.macroF1), b: metric(b, (m) => m.val?.macroF1), better: 'higher' },
+    { key: 'val log loss', a: metric(a, (m) => m.val?.logLoss), b: metric(b, (m) => m.val?.logLoss), better: 'lower' },
+    {
+      key: 'test accuracy',
+      a: metric(a, (m) => m.test?.accuracy),
+      b: metric(b, (m) => m.test?.accuracy),
+      better: 'higher',
+    },
+    { key: 'best epoch', a: metric(a, (m) => m.bestEpoch), b: metric(b, (m) => m.bestEpoch), better: null },
+    { key: 'duration (s)', a: a.durationSeconds, b: b.durationSeconds, better: null },
   ];
   const f1 = (d: ExperimentDetail, name: string) => {
     const cls = d.snapshot.classes.find((c) => c.name === name);

@@ -186,7 +186,8 @@ export interface ExperimentComparison {
   /** Photos held out in both runs whose label or predicted class changed. */
   predictionChanges: PredictionChange[];
   configDiff: { key: string; a: unknown; b: unknown }[];
-  metricDiff: { key: string; a: number | null; b: number | null }[];
+  /** `better`: which direction is an improvement; null where neither is (best epoch, duration). */
+  metricDiff: { key: string; a: number | null; b: number | null; better: 'higher' | 'lower' | null }[];
   perClassDiff: { className: string; aF1: number | null; bF1: number | null }[];
 }
 

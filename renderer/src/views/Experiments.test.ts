@@ -68,6 +68,44 @@ describe('Experiments', () => {
     ).toEqual(['cat', 'dog']);
   });
 
+  it('lists the held-out photos whose prediction changed between the runs', async () => {
+    const { api, runs } = await openExperiments([1, 2]);
+    const held = await Promise.all(runs.map((experimentId) => api.call('experiments:predictions', { experimentId })));
+    const before = new Map(held[0].map((p) => [p.imageId, p.predictedClassId]));
+    const changed = held[1].filter((p) => before.has(p.imageId) && before.get(p.imageId) !== p.predictedClassId);
+    expect(changed.length).toBeGreaterThan(0);
+
+    for (const id of runs) await fireEvent.click(within(row(id)).getByTestId('experiment-select'));
+    await fireEvent.click(screen.getByTestId('compare-button'));
+    const view = await screen.findByTestId('compare-view');
+    const shown = within(view)
+      .getAllByTestId('compare-change')
+      .map((r) => Number(r.dataset.imageId));
+    expect(shown.sort()).toEqual(changed.map((p) => p.imageId).sort());
+  });
+
+  it('marks the better side only for scores, not for a later best epoch or a longer run', async () => {
+    const app = await startTestApp({ projects: [petsProject()], trainingStepMs: 5 });
+    const projectId = app.session.project!.id;
+    const runs = [
+      await trainToEnd(app.api, projectId, { seed: 1, maxEpochs: 2 }),
+      await trainToEnd(app.api, projectId, { seed: 2, maxEpochs: 8 }),
+    ];
+    render(Experiments, { props: { session: app.session }, context: app.context });
+    await waitFor(() => expect(screen.queryAllByTestId('experiment-row')).toHaveLength(2));
+    for (const id of runs) await fireEvent.click(within(row(id)).getByTestId('experiment-select'));
+    await fireEvent.click(screen.getByTestId('compare-button'));
+    const view = await screen.findByTestId('compare-view');
+    const metricRow = (key: string) =>
+      within(view)
+        .getAllByTestId('compare-metric-row')
+        .find((r) => r.dataset.key === key)!;
+    const cells = (key: string) => [...metricRow(key).querySelectorAll('td')].map((td) => td.textContent);
+    expect(cells('best epoch')[0]).not.toBe(cells('best epoch')[1]);
+    expect(metricRow('best epoch').querySelectorAll('td.better')).toHaveLength(0);
+    expect(metricRow('duration (s)').querySelectorAll('td.better')).toHaveLength(0);
+  });
+
   it('deletes a run after confirmation', async () => {
     const { api, runs } = await openExperiments([1, 2]);
     await fireEvent.click(within(row(runs[0])).getByTestId('experiment-delete'));

@@ -446,7 +446,11 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
       experiments.splice(experiments.indexOf(exp), 1);
       return { deleted: true };
     },
-    'experiments:compare': ({ a, b }) => compareExperiments(detailOf(experiment(a)), detailOf(experiment(b))),
+    'experiments:compare': ({ a, b }) =>
+      compareExperiments(detailOf(experiment(a)), detailOf(experiment(b)), {
+        a: experiment(a).predictions,
+        b: experiment(b).predictions,
+      }),
     'experiments:predictions': ({ experimentId, split, trueClassId, predictedClassId }) =>
       experiment(experimentId).predictions.filter(
         (p) =>
