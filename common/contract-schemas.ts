@@ -172,7 +172,11 @@ export const CALL_SCHEMAS = {
     trueClassId: id.optional(),
     predictedClassId: id.optional(),
   }),
-  'experiments:mistakes': z.object({ experimentId: id, limit: z.number().int().min(1).max(MAX_IDS).optional() }),
+  'experiments:mistakes': z.object({
+    experimentId: id,
+    split: split.optional(),
+    limit: z.number().int().min(1).max(MAX_IDS).optional(),
+  }),
   'domains:counts': byProject,
   'domains:setFolder': z.object({ folderId: id, domain: z.enum(['source', 'target']) }),
   'adaptation:start': z.object({

@@ -404,7 +404,8 @@ export interface Calls {
     { experimentId: Id; split?: Split; trueClassId?: Id; predictedClassId?: Id },
     Prediction[]
   >;
-  'experiments:mistakes': Call<{ experimentId: Id; limit?: number }, Prediction[]>;
+  /** The most confident wrong predictions, of one held-out split when `split` is given. */
+  'experiments:mistakes': Call<{ experimentId: Id; split?: Split; limit?: number }, Prediction[]>;
 
   /** Photos per domain; a folder marked `target` holds new-domain photos that never train a model. */
   'domains:counts': Call<{ projectId: Id }, DomainCount[]>;

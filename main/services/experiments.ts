@@ -218,9 +218,9 @@ export class ExperimentStore {
     return rows.map((r) => ({ ...r, probabilities: JSON.parse(r.probabilities) as number[] }));
   }
 
-  /** Wrong predictions, most confident first: the photos most worth a second look. */
-  mistakes(experimentId: Id, limit = 24): Prediction[] {
-    return this.predictions(experimentId)
+  /** Wrong predictions, most confident first: the photos most worth a second look; of `split` only when given. */
+  mistakes(experimentId: Id, split?: Split, limit = 24): Prediction[] {
+    return this.predictions(experimentId, { split })
       .filter((p) => p.predictedClassId !== p.trueClassId)
       .slice(0, limit);
   }

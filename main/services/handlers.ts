@@ -131,7 +131,7 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
         trueClassId: a.trueClassId,
         predictedClassId: a.predictedClassId,
       }),
-    'experiments:mistakes': (a) => app.experiments.mistakes(a.experimentId, a.limit),
+    'experiments:mistakes': (a) => app.experiments.mistakes(a.experimentId, a.split, a.limit),
     'domains:counts': (a) => app.domains.counts(a.projectId),
     'domains:setFolder': (a) => {
       app.domains.setFolderDomain(a.folderId, a.domain);

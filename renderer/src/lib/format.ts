@@ -32,3 +32,6 @@ export function formatDate(iso: string | null): string {
   if (!iso) return 'never';
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+/** A split's name in prose ("validation photos"). */
+export const SPLIT_NAMES = { train: 'training', val: 'validation', test: 'test' } as const;

@@ -81,10 +81,25 @@ describe('Evaluate', () => {
 
   it('lists the most confident mistakes with their true and predicted classes', async () => {
     const { api, first } = await openEvaluate(true);
-    const mistakes = await api.call('experiments:mistakes', { experimentId: first });
+    const mistakes = await api.call('experiments:mistakes', { experimentId: first, split: 'val' });
     const shown = screen.getAllByTestId('mistake');
     expect(shown).toHaveLength(mistakes.length);
     expect(shown[0].textContent).toMatch(/is (cat|dog)\s*predicted (cat|dog)/);
+  });
+
+  it('lists the mistakes of the chosen split only, naming the split on each card', async () => {
+    const { api, first } = await openEvaluate(true);
+    const ids = async (split: 'val' | 'test') =>
+      (await api.call('experiments:mistakes', { experimentId: first, split })).map((p) => String(p.imageId));
+    const [val, test] = [await ids('val'), await ids('test')];
+    expect(val.length + test.length).toBeGreaterThan(0);
+    const shownIds = () => screen.queryAllByTestId('mistake').map((m) => m.dataset.imageId);
+    await waitFor(() => expect(shownIds()).toEqual(val));
+    for (const split of screen.queryAllByTestId('mistake-split')) expect(split.textContent).toBe('validation photo');
+
+    await fireEvent.click(screen.getByTestId('eval-split-test'));
+    await waitFor(() => expect(shownIds()).toEqual(test));
+    for (const split of screen.queryAllByTestId('mistake-split')) expect(split.textContent).toBe('test photo');
   });
 
   it('opens the shown run in Export', async () => {

@@ -458,9 +458,9 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
           (trueClassId === undefined || p.trueClassId === trueClassId) &&
           (predictedClassId === undefined || p.predictedClassId === predictedClassId),
       ),
-    'experiments:mistakes': ({ experimentId, limit = 24 }) =>
+    'experiments:mistakes': ({ experimentId, split, limit = 24 }) =>
       experiment(experimentId)
-        .predictions.filter((p) => p.predictedClassId !== p.trueClassId)
+        .predictions.filter((p) => p.predictedClassId !== p.trueClassId && (split === undefined || p.split === split))
         .slice(0, limit),
   };
 }

@@ -13,7 +13,9 @@ export interface ConfusionCell {
 /** Everything the Evaluate screen shows of one run; reloads while the run is still going. */
 export class EvaluationStore {
   detail = $state.raw<ExperimentDetail | null>(null);
+  /** The most confident mistakes among `mistakesSplit`'s photos. */
   mistakes = $state.raw<Prediction[]>([]);
+  mistakesSplit = $state.raw<Split>('val');
   cell = $state.raw<ConfusionCell | null>(null);
   cellPhotos = $state.raw<Prediction[]>([]);
 
@@ -27,10 +29,21 @@ export class EvaluationStore {
     const { experimentId } = this;
     const [detail, mistakes] = await Promise.all([
       this.notices.guard(() => this.api.call('experiments:get', { experimentId })),
-      this.notices.guard(() => this.api.call('experiments:mistakes', { experimentId })),
+      this.loadMistakes(this.mistakesSplit),
     ]);
     if (detail) this.detail = detail;
     if (mistakes) this.mistakes = mistakes;
+  }
+
+  /** Shows the mistakes among the validation or the test photos. */
+  async showMistakes(split: Split): Promise<void> {
+    this.mistakesSplit = split;
+    const mistakes = await this.loadMistakes(split);
+    if (mistakes && this.mistakesSplit === split) this.mistakes = mistakes;
+  }
+
+  private loadMistakes(split: Split) {
+    return this.notices.guard(() => this.api.call('experiments:mistakes', { experimentId: this.experimentId, split }));
   }
 
   /** Shows the photos of one confusion-matrix cell. */
