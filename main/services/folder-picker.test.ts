@@ -65,6 +65,23 @@ describe.skipIf(!posix)('the folder picker', () => {
     expect(view.imagesHereComplete).toBe(false);
   });
 
+  it('keeps its time cap when many folders link to one folder of many photo-named links', async () => {
+    // 100 links to one folder holding 4,000 links named like photos: 400,000 stat calls uncapped.
+    const many = path.join(dir, 'many');
+    fs.mkdirSync(many);
+    fs.writeFileSync(path.join(dir, 'one.jpg'), '');
+    for (let i = 0; i < 4_000; i++) fs.symlinkSync(path.join(dir, 'one.jpg'), path.join(many, `p${i}.jpg`));
+    const top = path.join(dir, 'top');
+    fs.mkdirSync(top);
+    for (let i = 0; i < 100; i++) fs.symlinkSync(many, path.join(top, `l${String(i).padStart(3, '0')}`));
+    const started = Date.now();
+    const view = await new FolderPicker(top, 300).open({ kind: 'location' });
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(view.folders).toHaveLength(100);
+    expect(view.imagesHereComplete).toBe(false);
+    expect(view.folders.some((f) => (f.imageCount ?? 0) > 0)).toBe(true);
+  });
+
   it('lists folders reached through links, so a linked photo folder can be chosen', async () => {
     await writeClassPhoto(path.join(dir, 'elsewhere', 'a.jpg'), 0, 1);
     fs.mkdirSync(path.join(dir, 'root'));

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PickerView } from '../../common/contract';
 import { GraftError, isDiskFull } from '../../common/errors';
-import { listFolder, walkPhotoFolder } from './folder-walk';
+import { type EntryBudget, listFolder, walkPhotoFolder } from './folder-walk';
 import type { RecentFolders } from './recent-folders';
 
 /** What the chosen folder is for: photos to add to a project, or a location to read or write. */
@@ -24,15 +24,28 @@ const COUNTED_FOLDERS = 200;
 export const PHOTO_COUNT_LIMIT = 10_000;
 /** Time for all the counts of one listing; counts cut short show as “N+”. */
 const COUNT_TIME_CAP_MS = 1_500;
+/**
+ * Entries all the counts of one listing may examine together: about what 1.5 s of stat calls
+ * reach on a slow disk, so 200 links to one huge folder cannot multiply the work by 200.
+ */
+const COUNT_ENTRY_BUDGET = 100_000;
+/** Sub-folders counted at the same time. */
+const COUNT_CONCURRENCY = 4;
 
 /**
  * Photos in `dir` and below, found as the import finds them (regular files only, folder links
- * followed once), stopping at PHOTO_COUNT_LIMIT or when `signal` aborts; null if unreadable.
+ * followed once), stopping at PHOTO_COUNT_LIMIT, when `signal` aborts or `budget` is spent;
+ * null if unreadable or not started because the time or budget was already spent.
  */
-async function countPhotos(dir: string, signal: AbortSignal): Promise<{ count: number; complete: boolean } | null> {
+async function countPhotos(
+  dir: string,
+  signal: AbortSignal,
+  budget: EntryBudget,
+): Promise<{ count: number; complete: boolean } | null> {
+  if (signal.aborted || budget.left <= 0) return null;
   try {
-    const { files } = await walkPhotoFolder(dir, signal, PHOTO_COUNT_LIMIT);
-    return { count: files.length, complete: files.length < PHOTO_COUNT_LIMIT && !signal.aborted };
+    const { files } = await walkPhotoFolder(dir, signal, PHOTO_COUNT_LIMIT, budget);
+    return { count: files.length, complete: files.length < PHOTO_COUNT_LIMIT && !signal.aborted && budget.left > 0 };
   } catch {
     return null;
   }
@@ -199,11 +212,15 @@ export class FolderPicker {
     const session = this.session(pickerId);
     const { folders, images } = await this.list(session.dir);
     const signal = AbortSignal.timeout(this.countTimeCapMs);
-    const counts = await Promise.all(
-      folders.map((name, index) =>
-        index < COUNTED_FOLDERS ? countPhotos(path.join(session.dir, name), signal) : Promise.resolve(null),
-      ),
-    );
+    const budget: EntryBudget = { left: COUNT_ENTRY_BUDGET };
+    const counts: ({ count: number; complete: boolean } | null)[] = folders.map(() => null);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < Math.min(folders.length, COUNTED_FOLDERS); i = next++) {
+        counts[i] = await countPhotos(path.join(session.dir, folders[i]), signal, budget);
+      }
+    };
+    await Promise.all(Array.from({ length: COUNT_CONCURRENCY }, worker));
     return {
       pickerId,
       path: session.dir,

@@ -75,6 +75,11 @@ function folderKey(stats: Stats): string {
   return `${stats.dev}:${stats.ino}`;
 }
 
+/** Entries a set of walks may still examine, shared between them; each entry examined takes one. */
+export interface EntryBudget {
+  left: number;
+}
+
 /**
  * Lists the photos below `root`: regular files, directly or through symbolic links, whose name
  * ends in a PHOTO_EXTENSIONS ending. Nothing is opened: types come from readdir and, for links,
@@ -87,7 +92,8 @@ function folderKey(stats: Stats): string {
  * a link back to a folder that contains it is a LINK_LOOP, one to a folder already scanned is
  * ALREADY_SCANNED, and links into /dev, /proc or /sys are SYSTEM_FOLDER, never entered.
  *
- * Stops early, with what it found so far, when `signal` aborts or `limit` photos are found.
+ * Stops early, with what it found so far, when `signal` aborts, `limit` photos are found or
+ * `budget` is spent; all are checked before each entry, so a folder of many links stops at once.
  *
  * @throws the file-system error when `root` itself cannot be read.
  */
@@ -95,7 +101,9 @@ export async function walkPhotoFolder(
   root: string,
   signal?: AbortSignal,
   limit = Number.POSITIVE_INFINITY,
+  budget: EntryBudget = { left: Number.POSITIVE_INFINITY },
 ): Promise<WalkResult> {
+  const stop = () => signal?.aborted === true || files.length >= limit || budget.left <= 0;
   const files: WalkedFile[] = [];
   const skipped: SkippedEntry[] = [];
   let hidden = 0;
@@ -104,7 +112,7 @@ export async function walkPhotoFolder(
   /** Links to folders, followed once the real folders are done. */
   const linkedFolders: string[] = [];
   while (pending.length > 0 || linkedFolders.length > 0) {
-    if (signal?.aborted || files.length >= limit) break;
+    if (stop()) break;
     if (pending.length === 0) {
       const link = linkedFolders.shift()!;
       const refusal = await refuseLinkedFolder(root, link, scanned);
@@ -125,7 +133,8 @@ export async function walkPhotoFolder(
     entries.sort((a, b) => a.name.localeCompare(b.name));
     const subfolders: string[] = [];
     for (const entry of entries) {
-      if (files.length >= limit) break;
+      if (stop()) break;
+      budget.left--;
       if (entry.name.startsWith('.')) {
         hidden++;
         continue;
