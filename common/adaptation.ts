@@ -71,6 +71,12 @@ export interface AdaptationReport {
   after: DomainMeasures;
   /** Target photos pseudo-labelled at the last refresh (self-training methods), else null. */
   pseudoLabelled: number | null;
+  /**
+   * Share of the target photos unlike every training photo (out-of-distribution score above the
+   * 95th percentile of the source validation photos' scores), and that share of the validation
+   * photos themselves (≈ 5% by construction) for comparison.
+   */
+  unfamiliar: { targetShare: number; sourceValShare: number; threshold: number };
   /** Seconds of adaptation work once the embeddings are at hand. */
   adaptSeconds: number;
 }

@@ -99,6 +99,9 @@ describe('adaptation', () => {
     expect(report.before.targetTest?.count).toBe(24);
     expect(report.after.target.classProportions.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
     expect(report.after.domainDistance).toBeLessThan(report.before.domainDistance);
+    // The cast photos lie far from every training photo; the validation photos mostly do not.
+    expect(report.unfamiliar.targetShare).toBeGreaterThan(0.5);
+    expect(report.unfamiliar.sourceValShare).toBeLessThanOrEqual(0.1);
     const artefacts = await readRunArtefacts(app.experiments.artefactDir(adapted.experimentId)!);
     expect(Buffer.from(artefacts.head.weightData).equals(headBefore)).toBe(false);
 

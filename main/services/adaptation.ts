@@ -21,6 +21,7 @@ import {
   standardisationMap,
 } from '../ml/adaptation/feature-alignment';
 import { foldAffineIntoHead } from '../ml/adaptation/fold-into-head';
+import { fitOodStatistics, oodScores } from '../ml/adaptation/out-of-distribution';
 import { DEFAULT_SELF_TRAINING, selfTrainHead } from '../ml/adaptation/self-training';
 import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
 import { type HeadArtifacts, predictWithHead } from '../ml/head/head-model';
@@ -165,7 +166,8 @@ export class AdaptationService {
       const views: View[] = artefacts.config.flipTestTime ? ['original', 'hflip'] : ['original'];
       const embed = async (photos: { imageId: Id; contentHash: string }[]) =>
         this.embedPhotos(prepared, photos, views, signal);
-      const train = await embed(items.filter((i) => i.split === 'train'));
+      const trainItems = items.filter((i) => i.split === 'train');
+      const train = await embed(trainItems);
       const valItems = items.filter((i) => i.split === 'val');
       const val = await embed(valItems);
       const targetEmbedded = await embed(target);
@@ -210,6 +212,21 @@ export class AdaptationService {
       const after = await measure(head, map);
       signal.throwIfAborted();
 
+      const ood = fitOodStatistics(
+        train.rows,
+        Int32Array.from(trainItems, (i) => classIndex.get(i.classId)!),
+        classIds.length,
+        val.rows.x,
+      );
+      const share = (x: Float32Array) => {
+        const scores = oodScores(ood, x);
+        return scores.length === 0 ? 0 : scores.filter((v) => v > ood.threshold).length / scores.length;
+      };
+      const unfamiliar = {
+        targetShare: share(targetEmbedded.rows.x),
+        sourceValShare: share(val.rows.x),
+        threshold: ood.threshold,
+      };
       const hash = createHash('sha256');
       for (const t of target) hash.update(`${t.contentHash}\n`);
       const report: AdaptationReport = {
@@ -222,6 +239,7 @@ export class AdaptationService {
         before,
         after,
         pseudoLabelled,
+        unfamiliar,
         adaptSeconds,
       };
       const artefactDir = path.join(this.ctx.paths.root, 'experiments', String(experimentId));
