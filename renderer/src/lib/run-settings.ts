@@ -2,7 +2,7 @@
 
 import type { TrainConfig } from '../../../common/training';
 import { formatSetting } from './metric-format';
-import { SETTINGS } from './train-settings';
+import { FINE_TUNING_ONLY, SETTINGS } from './train-settings';
 
 export interface DescribedSetting {
   key: keyof TrainConfig;
@@ -67,11 +67,15 @@ export function describeSetting(key: string, value: unknown, modelName?: string)
 }
 
 /**
- * Every setting of `config` with a person's label and value, model first; `modelName` is the
- * backbone's name where it is known (else its id shows).
+ * Every setting `config`'s run used, with a person's label and value, model first (a feature-extraction
+ * run leaves out the fine-tuning settings it ignored); `modelName` is the backbone's name where it is
+ * known (else its id shows).
  */
 export function describeConfig(config: TrainConfig, modelName: string | undefined): DescribedSetting[] {
   const order: (keyof TrainConfig)[] = ['backboneId', 'technique', ...SETTINGS.map((s) => s.key)];
   const keys = [...order, ...(Object.keys(config) as (keyof TrainConfig)[]).filter((k) => !order.includes(k))];
-  return keys.filter((key) => key in config).map((key) => ({ key, ...describeSetting(key, config[key], modelName) }));
+  const used = (key: keyof TrainConfig) => config.technique === 'fine-tune' || !FINE_TUNING_ONLY.has(key);
+  return keys
+    .filter((key) => key in config && used(key))
+    .map((key) => ({ key, ...describeSetting(key, config[key], modelName) }));
 }

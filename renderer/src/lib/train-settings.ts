@@ -164,6 +164,14 @@ export const SETTINGS: Setting[] = [
   },
 ];
 
+/** Settings only a fine-tuning run uses (common/training.ts: ignored for feature extraction). */
+export const FINE_TUNING_ONLY: ReadonlySet<keyof TrainConfig> = new Set([
+  'unfreezeBlocks',
+  'blockLearningRate',
+  'fineTuneHeadLearningRate',
+  'fineTuneEpochs',
+]);
+
 /** Whether a typed number is an acceptable value of the setting. */
 export function isValidNumber(setting: NumberSetting, value: number): boolean {
   if (!Number.isFinite(value) || value < setting.min) return false;

@@ -56,6 +56,31 @@ describe('Evaluate', () => {
     expect(screen.getByText('Computed on')).toBeTruthy();
   });
 
+  it('shows fine-tuning settings only for a fine-tuning run, each with a person’s label', async () => {
+    const app = await startTestApp({ projects: [petsProject()] });
+    const projectId = app.session.project!.id;
+    const extraction = await trainToEnd(app.api, projectId, { seed: 1 });
+    const fineTuned = await trainToEnd(app.api, projectId, { seed: 2, technique: 'fine-tune' });
+    const fineTuningKeys = ['unfreezeBlocks', 'blockLearningRate', 'fineTuneHeadLearningRate', 'fineTuneEpochs'];
+    const shownKeys = () =>
+      [...screen.getByTestId('eval-config').querySelectorAll('[data-setting]')].map((e) =>
+        e.getAttribute('data-setting'),
+      );
+
+    app.session.evaluate(extraction);
+    const first = render(Evaluate, { props: { session: app.session }, context: app.context });
+    await waitFor(() => expect(screen.getByTestId('evaluation').dataset.id).toBe(String(extraction)));
+    await waitFor(() => expect(shownKeys()).toContain('flipTestTime'));
+    for (const key of fineTuningKeys) expect(shownKeys()).not.toContain(key);
+    first.unmount();
+
+    app.session.evaluate(fineTuned);
+    render(Evaluate, { props: { session: app.session }, context: app.context });
+    await waitFor(() => expect(screen.getByTestId('evaluation').dataset.id).toBe(String(fineTuned)));
+    await waitFor(() => expect(shownKeys()).toEqual(expect.arrayContaining(fineTuningKeys)));
+    expect(screen.getByTestId('eval-config').textContent).not.toMatch(/unfreezeBlocks|fineTune|blockLearningRate/);
+  });
+
   it('shows the photos of a clicked cell, with their predicted class and confidence', async () => {
     const { api, first } = await openEvaluate(true);
     const wrong = screen
