@@ -108,6 +108,20 @@ describe('Training a model', () => {
     expect(session.experimentId).toBe(run.id);
   });
 
+  it('shows progress and the result right under the Train button, above open Advanced settings', async () => {
+    await openTrain({ projects: [petsProject()], trainingStepMs: 5 });
+    await fireEvent.click(screen.getByTestId('advanced-toggle'));
+    await waitFor(() => expect(trainButton().disabled).toBe(false));
+    await fireEvent.click(trainButton());
+
+    const before = (a: Element, b: Element) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    const settings = screen.getByTestId('setting-seed');
+    const progress = await screen.findByTestId('train-progress');
+    expect(before(trainButton(), progress) && before(progress, settings)).toBe(true);
+    const outcome = await screen.findByTestId('train-outcome', {}, { timeout: 3000 });
+    expect(before(outcome, screen.getByTestId('setting-seed'))).toBe(true);
+  });
+
   it('sends only the settings changed under Advanced, and the chosen backbone', async () => {
     const { api } = await openTrain({ projects: [petsProject()] });
     await fireEvent.click(screen.getByTestId('advanced-toggle'));
