@@ -1,12 +1,21 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CALL_NAMES } from '../../common/contract';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import type { tempGraftApp } from '../services/test-app';
 import type { RunningHost } from './host-server';
-import { bodyLimitFor, MAX_CALL_BODY_BYTES, MAX_LARGE_BODIES_AT_ONCE, Slots } from './request-body';
+import { httpStatusFor } from './http-status';
+import {
+  bodyLimitFor,
+  MAX_BODIES_AT_ONCE,
+  MAX_CALL_BODY_BYTES,
+  MAX_LARGE_BODIES_AT_ONCE,
+  readJsonBody,
+  Slots,
+} from './request-body';
 import { startTestHost } from './test-host';
 
 let env: ReturnType<typeof tempGraftApp>;
@@ -175,6 +184,25 @@ describe('headless host', () => {
     const photos = [{ name: 'a.jpg', dataBase64: 'A'.repeat(3 * MAX_CALL_BODY_BYTES) }];
     const replies = await Promise.all(Array.from({ length: 8 }, () => call('predict:photos', { model, photos })));
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(404));
+  });
+
+  it('reads at most MAX_BODIES_AT_ONCE bodies of any size together, and gives up on a body that trickles (408)', async () => {
+    const slots = { all: new Slots(MAX_BODIES_AT_ONCE), large: new Slots(MAX_LARGE_BODIES_AT_ONCE) };
+    // Requests whose bodies never end: only those being read have a listener for their data.
+    const requests = Array.from({ length: 40 }, () =>
+      Object.assign(new PassThrough(), { headers: {} }),
+    ) as unknown as http.IncomingMessage[];
+    const reads = requests.map((r) => readJsonBody(r, MAX_CALL_BODY_BYTES, slots, 200).catch((e: unknown) => e));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requests.filter((r) => r.listenerCount('data') > 0)).toHaveLength(MAX_BODIES_AT_ONCE);
+    const outcomes = await Promise.all(reads);
+    expect(outcomes.every((e) => (e as { code?: string }).code === 'BODY_TIMEOUT')).toBe(true);
+    expect(httpStatusFor('BODY_TIMEOUT')).toBe(408);
+    // A body that does arrive in time is read as before.
+    const quick = Object.assign(new PassThrough(), { headers: {} }) as unknown as PassThrough & http.IncomingMessage;
+    const read = readJsonBody(quick, MAX_CALL_BODY_BYTES, slots, 200);
+    quick.end('{"a":1}');
+    expect(await read).toEqual({ a: 1 });
   });
 
   it('checks the backbone in preflight as start does', async () => {

@@ -9,7 +9,14 @@ import type { GraftApp } from '../services/graft-app';
 import { createHandlers, dispatch } from '../services/handlers';
 import { httpStatusFor } from './http-status';
 import { MediaCookie } from './media-cookie';
-import { bodyLimitFor, MAX_LARGE_BODIES_AT_ONCE, readJsonBody, Slots } from './request-body';
+import {
+  type BodySlots,
+  bodyLimitFor,
+  MAX_BODIES_AT_ONCE,
+  MAX_LARGE_BODIES_AT_ONCE,
+  readJsonBody,
+  Slots,
+} from './request-body';
 import { refusal } from './request-guard';
 import { decodeUrlPath, readStaticFile, rendererCsp } from './static-files';
 
@@ -97,7 +104,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const handlers = createHandlers(app, { transport: 'host' });
   const rendererDir = await fs.realpath(options.rendererDir).catch(() => options.rendererDir);
   const streams = new Set<http.ServerResponse>();
-  const largeBodies = new Slots(MAX_LARGE_BODIES_AT_ONCE);
+  const bodies: BodySlots = { all: new Slots(MAX_BODIES_AT_ONCE), large: new Slots(MAX_LARGE_BODIES_AT_ONCE) };
   let port = 0;
   let mediaCookie: MediaCookie;
 
@@ -118,7 +125,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       sendFailure(res, 404, { code: 'UNKNOWN_CALL', message: `There is no call named “${name}”.` });
       return;
     }
-    const args = await readJsonBody(req, bodyLimitFor(name), largeBodies);
+    const args = await readJsonBody(req, bodyLimitFor(name), bodies);
     const value = await dispatch(handlers, name, args);
     sendEnvelope(res, 200, { ok: true, value: value ?? null }, { 'set-cookie': mediaCookie.header() });
   }
@@ -182,10 +189,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         return;
       }
       const error = toErrorPayload(err);
-      if (error.code === 'TOO_LARGE') {
-        // Stop reading the rest of an over-large body: answer, then drop the connection.
+      if (error.code === 'TOO_LARGE' || error.code === 'BODY_TIMEOUT') {
+        // Stop reading the rest of an over-large or too slow body: answer, then drop the connection.
         res.on('finish', () => req.destroy());
-        sendEnvelope(res, 413, { ok: false, error }, { connection: 'close' });
+        sendEnvelope(res, httpStatusFor(error.code), { ok: false, error }, { connection: 'close' });
         return;
       }
       sendFailure(res, httpStatusFor(error.code), error);

@@ -5,6 +5,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORISED: 401,
   FORBIDDEN: 403,
   TOO_LARGE: 413,
+  BODY_TIMEOUT: 408,
   UNKNOWN_CALL: 404,
   NOT_FOUND: 404,
   PROJECT_NOT_FOUND: 404,

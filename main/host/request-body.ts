@@ -17,6 +17,24 @@ export const UPLOAD_BODY_BYTES: Partial<Record<CallName, number>> = {
 /** How many bodies above MAX_CALL_BODY_BYTES are read at once; more wait their turn unread. */
 export const MAX_LARGE_BODIES_AT_ONCE = 2;
 
+/**
+ * How many bodies of any size are read at once (16 MiB of ordinary calls at most); more wait
+ * their turn unread, so a thousand parallel 1 MiB bodies never sit in memory together.
+ */
+export const MAX_BODIES_AT_ONCE = 16;
+
+/**
+ * Longest a body may take to arrive once its reading starts: a 48 MiB upload needs ~1.6 MB/s,
+ * far below any local connection, and a trickling client frees its slot (HTTP 408).
+ */
+export const BODY_TIME_LIMIT_MS = 30_000;
+
+/** The slots bodies are read through: `all` for every body, `large` also for those above MAX_CALL_BODY_BYTES. */
+export interface BodySlots {
+  all: Slots;
+  large: Slots;
+}
+
 /** The body cap of call `name` in bytes. */
 export function bodyLimitFor(name: string): number {
   return Object.hasOwn(UPLOAD_BODY_BYTES, name) ? (UPLOAD_BODY_BYTES[name as CallName] as number) : MAX_CALL_BODY_BYTES;
@@ -51,28 +69,62 @@ export class Slots {
   }
 }
 
-async function readCapped(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The body, refused once past `limit` bytes (TOO_LARGE) or `timeMs` (BODY_TIMEOUT); reading stops at once. */
+function readCapped(req: http.IncomingMessage, limit: number, timeMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: Error | null) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      if (err) {
+        req.pause();
+        reject(err);
+      } else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) done(tooLarge(limit));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => done(null);
+    const onError = (err: Error) => done(err);
+    const timer = setTimeout(
+      () =>
+        done(
+          new GraftError(
+            'BODY_TIMEOUT',
+            `The request body did not arrive within ${Math.round(timeMs / 1000)} s; send it again.`,
+          ),
+        ),
+      timeMs,
+    );
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /**
  * The JSON body of a call, read within `limit` bytes: refused from `Content-Length` before a byte
  * is read where the client declares it, else while streaming (GraftError TOO_LARGE, HTTP 413).
- * Bodies allowed above MAX_CALL_BODY_BYTES are read through `largeSlots`, so at most a few of them
- * sit in memory together. An empty body is `{}`; unparseable text is BAD_REQUEST.
+ * Every body is read through `slots.all` and those allowed above MAX_CALL_BODY_BYTES also through
+ * `slots.large`, so only a few sit in memory together; each must arrive within `timeMs` of its
+ * reading starting (default BODY_TIME_LIMIT_MS; BODY_TIMEOUT, HTTP 408). An empty body is `{}`;
+ * unparseable text is BAD_REQUEST.
  */
-export async function readJsonBody(req: http.IncomingMessage, limit: number, largeSlots: Slots): Promise<unknown> {
+export async function readJsonBody(
+  req: http.IncomingMessage,
+  limit: number,
+  slots: BodySlots,
+  timeMs = BODY_TIME_LIMIT_MS,
+): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const bytes =
-    limit > MAX_CALL_BODY_BYTES ? await largeSlots.run(() => readCapped(req, limit)) : await readCapped(req, limit);
+  const read = () => slots.all.run(() => readCapped(req, limit, timeMs));
+  const bytes = limit > MAX_CALL_BODY_BYTES ? await slots.large.run(read) : await read();
   const text = bytes.toString('utf8');
   if (!text) return {};
   try {
