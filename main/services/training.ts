@@ -18,7 +18,7 @@ import { DEFAULT_HEAD_CONFIG, type HeadConfig } from '../ml/head/head-config';
 import { predictWithHead } from '../ml/head/head-model';
 import type { HeadEpochMetrics } from '../ml/head/train-head';
 import { trainHeadInWorker } from '../ml/head/train-in-worker';
-import type { Preprocessing } from '../ml/preprocess';
+import type { Preprocessing, View } from '../ml/preprocess';
 import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
 import { SqliteEmbeddingCache } from './embedding-store';
@@ -58,6 +58,11 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   fineTuneHeadLearningRate: 1e-4,
   fineTuneEpochs: 10,
 };
+
+/** The views a feature-extraction run embeds under `config`: the mirror too when it trains or predicts on it. */
+export function frozenViews(config: Pick<TrainConfig, 'augmentFlip' | 'flipTestTime'>): View[] {
+  return config.augmentFlip || config.flipTestTime ? ['original', 'hflip'] : ['original'];
+}
 
 const CONFIG_KEYS = Object.keys(DEFAULT_TRAIN_CONFIG) as (keyof TrainConfig)[];
 
@@ -446,7 +451,7 @@ export class TrainingService {
           read: async () => (await readRegularFile(this.images.absolutePath(item.imageId))).buffer,
         })),
         {
-          views: config.augmentFlip || config.flipTestTime ? ['original', 'hflip'] : ['original'],
+          views: frozenViews(config),
           signal,
           cache: new SqliteEmbeddingCache(this.ctx.db),
           onProgress: (p) =>

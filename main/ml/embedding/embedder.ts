@@ -142,6 +142,17 @@ interface DecodedBatch {
   failures: { planned: PlannedItem; error: EmbedItemError }[];
 }
 
+/**
+ * The cache key, less the photo, of `backbone`'s vectors of `view` made by this code: the one
+ * key every reader and writer of cached embeddings uses (the embedder itself, health's report).
+ */
+export function embeddingKeyOf(
+  backbone: Pick<PreparedBackbone, 'embeddingModelId'>,
+  view: View,
+): Omit<EmbeddingKey, 'contentHash'> {
+  return { backboneId: backbone.embeddingModelId, preprocessingVersion: PREPROCESSING_VERSION, view };
+}
+
 export class Embedder {
   private constructor(
     readonly backbone: PreparedBackbone,
@@ -157,12 +168,7 @@ export class Embedder {
   }
 
   cacheKey(contentHash: string, view: View): EmbeddingKey {
-    return {
-      contentHash,
-      backboneId: this.backbone.embeddingModelId,
-      preprocessingVersion: PREPROCESSING_VERSION,
-      view,
-    };
+    return { contentHash, ...embeddingKeyOf(this.backbone, view) };
   }
 
   async embed(items: EmbedItem[], options: EmbedRunOptions = {}): Promise<EmbedRunResult> {

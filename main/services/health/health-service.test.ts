@@ -123,6 +123,13 @@ describe('dataset health', () => {
     expect((await env.app.health.report(projectId)).missing).toBeGreaterThan(0);
   });
 
+  it('a training run after a check embeds no photo again: both fill one cache under one key', async () => {
+    const projectId = await importProject(false);
+    const run = env.app.training.start(projectId, { seed: 3 });
+    await run.done;
+    expect(env.app.experiments.get(run.experimentId).metrics).toMatchObject({ embeddedImages: 0, cachedImages: 16 });
+  });
+
   it('refuses to exclude another project’s photo', async () => {
     const projectId = await importProject(false);
     const other = env.app.projects.create('Other').id;

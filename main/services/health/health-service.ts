@@ -4,9 +4,8 @@ import type { HealthReport } from '../../../common/health';
 import type { TrainingWarning } from '../../../common/training';
 import { readRegularFile } from '../../imaging/regular-file';
 import { DEFAULT_BACKBONE_ID } from '../../ml/backbones/bundled-backbones';
-import { Embedder, EmbeddingCancelledError } from '../../ml/embedding/embedder';
+import { Embedder, EmbeddingCancelledError, embeddingKeyOf } from '../../ml/embedding/embedder';
 import { PHOTO_HASH_DIGITS, photoHash } from '../../ml/health/perceptual-hash';
-import { PREPROCESSING_VERSION } from '../../ml/preprocess';
 import type { BackboneService } from '../backbones';
 import type { ServiceContext } from '../context';
 import { SqliteEmbeddingCache } from '../embedding-store';
@@ -15,6 +14,7 @@ import { JobStore } from '../jobs';
 import { requireProject } from '../lookups';
 import type { SameContentService } from '../same-content';
 import type { SplitService } from '../splits';
+import { DEFAULT_TRAIN_CONFIG, frozenViews } from '../training';
 import { NAMED_PHOTOS } from '../training-data';
 import { healthFindings } from './health-findings';
 import { type HealthPhotoRow, healthPhotos } from './health-photos';
@@ -57,11 +57,10 @@ export class HealthService {
     const started = performance.now();
     const photos = healthPhotos(this.ctx, this.splits, projectId);
     const hashes = this.cachedHashes(photos);
-    const vectors = new SqliteEmbeddingCache(this.ctx.db).vectorsFor(new Set(photos.map((p) => p.contentHash)), {
-      backboneId: prepared.embeddingModelId,
-      preprocessingVersion: PREPROCESSING_VERSION,
-      view: 'original',
-    });
+    const vectors = new SqliteEmbeddingCache(this.ctx.db).vectorsFor(
+      new Set(photos.map((p) => p.contentHash)),
+      embeddingKeyOf(prepared, 'original'),
+    );
     const classes = this.ctx.db
       .prepare('SELECT id, name FROM classes WHERE project_id = ? ORDER BY sort_order, id')
       .all(projectId) as { id: Id; name: string }[];
@@ -129,8 +128,9 @@ export class HealthService {
   }
 
   /**
-   * Starts filling the caches health needs: a dHash and an embedding (view `original`, the
-   * training pipeline's embedder and cache) for each photo without one. Progress arrives as
+   * Starts filling the caches health needs: a dHash and embeddings for each photo without them,
+   * through the training pipeline's embedder and cache, of the views a default training run
+   * embeds (health reads `original`; the mirror makes that run find every photo cached). Progress arrives as
    * `health:progress`, the end as `health:finished`; photos that cannot be read are skipped
    * (their findings are simply absent). Throws JOB_RUNNING while a check of the project runs.
    */
@@ -220,7 +220,8 @@ export class HealthService {
             read: async () => (await readRegularFile(this.images.absolutePath(p.imageId))).buffer,
           })),
           {
-            views: ['original'],
+            // The views a default training run embeds, so that run finds them all cached.
+            views: frozenViews(DEFAULT_TRAIN_CONFIG),
             signal,
             cache: new SqliteEmbeddingCache(this.ctx.db),
             onProgress: (p) => progress('embedding', p.done, p.total),
