@@ -51,7 +51,7 @@ describe('Train preflight', () => {
     expect(screen.getByTestId('plan-summary').textContent).toMatch(/your 2 classes — cat, dog\./);
     expect(screen.getByTestId('model-plain').textContent).toContain('already knows how everyday photos look');
     await waitFor(() => expect(screen.getAllByTestId('plan-split-row')).toHaveLength(2));
-    expect(screen.getByTestId('plan-estimate').textContent).toMatch(/Training should take about \d+ s/);
+    expect(screen.getByTestId('plan-estimate').textContent).toMatch(/Training should take roughly \d+ s to \d+ s/);
     // Implementation terms wait behind Advanced.
     for (const term of ['backbone', 'feature', 'tensor', 'head', 'px']) {
       expect(plan.textContent?.toLowerCase()).not.toContain(term);
