@@ -48,6 +48,26 @@ describe('graft command line', () => {
     });
   });
 
+  it('predicts the other photos when one is a link loop, naming its reason in its row', async () => {
+    const model = path.join(dir, 'loop-model.onnx');
+    writeGraftLikeExport(model, ['a', 'b', 'c']);
+    const good = path.join(dir, 'good.jpg');
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: 'blue' } })
+      .jpeg()
+      .toFile(good);
+    fs.symlinkSync(path.join(dir, 'loop2.jpg'), path.join(dir, 'loop1.jpg'));
+    fs.symlinkSync(path.join(dir, 'loop1.jpg'), path.join(dir, 'loop2.jpg'));
+    fs.symlinkSync(path.join(dir, 'nowhere.jpg'), path.join(dir, 'dangling.jpg'));
+    const csv = path.join(dir, 'loop.csv');
+    const inputs = ['loop1.jpg', 'good.jpg', 'dangling.jpg'].map((n) => path.join(dir, n));
+    expect(await main(['predict', '--model', model, '--csv', csv, ...inputs, ...data])).toBe(1);
+    const rows = fs.readFileSync(csv, 'utf8').trim().split('\n').slice(1);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/loop1\.jpg,,,,.*loop/i);
+    expect(rows[1]).toMatch(/good\.jpg,c,/);
+    expect(rows[2]).toMatch(/dangling\.jpg,,,,.*does not exist/);
+  });
+
   it('refuses a model that is a FIFO or a link out of its folder, without blocking', async () => {
     const models = path.join(dir, 'models');
     fs.mkdirSync(models);

@@ -53,9 +53,17 @@ export async function predictCommand(
 ): Promise<number> {
   const files: { name: string; absPath: string }[] = [];
   for (const input of options.inputs) {
-    const stat = fs.statSync(input, { throwIfNoEntry: false });
-    if (!stat) throw new GraftError('NOT_FOUND', `${input} does not exist.`);
-    if (stat.isDirectory()) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(input, { throwIfNoEntry: false });
+    } catch {
+      // A link loop, a folder Graft may not look into…: that file gets its reason in its row
+      // (readRegularFile says why), the other photos are still predicted.
+    }
+    if (!stat && !fs.lstatSync(input, { throwIfNoEntry: false })) {
+      throw new GraftError('NOT_FOUND', `${input} does not exist.`);
+    }
+    if (stat?.isDirectory()) {
       for (const f of (await walkPhotoFolder(input)).files)
         files.push({ name: path.join(input, f.relPath), absPath: f.absPath });
     } else files.push({ name: input, absPath: input });
