@@ -179,6 +179,7 @@ export type SkipReason =
   | 'SYSTEM_FOLDER'
   | 'ALREADY_SCANNED'
   | 'PERMISSION_DENIED'
+  | 'NAME_NOT_UTF8'
   | 'READ_FAILED';
 
 /** One entry the import did not read as a photo; `relPath` uses '/' below the chosen folder. */

@@ -25,6 +25,25 @@ function isPhotoName(name: string): boolean {
 
 const EXTENSION_LIST = [...PHOTO_EXTENSIONS].join(', ');
 
+/**
+ * Whether `name`, as readdir gave it, lost bytes that are not UTF-8 (Node's string names replace
+ * them with U+FFFD, so the name no longer opens the entry): true when it holds U+FFFD and nothing
+ * answers to it at `absPath`.
+ */
+async function lostItsBytes(name: string, absPath: string): Promise<boolean> {
+  if (!name.includes('\uFFFD')) return false;
+  return fs.lstat(absPath).then(
+    () => false,
+    (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+  );
+}
+
+const NOT_UTF8: Pick<SkippedEntry, 'code' | 'message'> = {
+  code: 'NAME_NOT_UTF8',
+  message:
+    'This name is not valid UTF-8 text (it was written in an older encoding such as Latin-1), so Graft cannot open it: rename it.',
+};
+
 /** What an entry is, following a symbolic link with stat (which never opens the target). */
 type Resolved =
   | { kind: 'file' | 'folder'; viaLink: boolean }
@@ -141,6 +160,10 @@ export async function walkPhotoFolder(
       }
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       const absPath = path.join(root, childRel);
+      if (await lostItsBytes(entry.name, absPath)) {
+        skipped.push({ relPath: childRel, ...NOT_UTF8 });
+        continue;
+      }
       const resolved = await resolveEntry(entry, absPath, childRel);
       if ('code' in resolved) skipped.push(resolved);
       else if (resolved.kind === 'folder') {
@@ -236,7 +259,7 @@ export async function listFolder(dir: string): Promise<{ folders: string[]; imag
   const folders: string[] = [];
   let images = 0;
   for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
+    if (entry.name.startsWith('.') || (await lostItsBytes(entry.name, path.join(dir, entry.name)))) continue;
     const resolved = await resolveEntry(entry, path.join(dir, entry.name), entry.name);
     if ('code' in resolved) continue;
     if (resolved.kind === 'folder') folders.push(entry.name);

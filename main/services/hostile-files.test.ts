@@ -190,6 +190,26 @@ describe.skipIf(!posix)('walkPhotoFolder', () => {
   });
 });
 
+describe.skipIf(!posix)('names that are not UTF-8', () => {
+  it('are listed as NAME_NOT_UTF8 with “rename it”, never as disappeared, and the other photos import', async () => {
+    const root = path.join(env.dir, 'latin1');
+    await writeClassPhoto(path.join(root, 'normal.jpg'), 0, 1);
+    // “café” and “été.jpg” in Latin-1: é is the single byte 0xE9, not valid UTF-8.
+    const latin1 = (name: string) => Buffer.concat([Buffer.from(`${root}/`), Buffer.from(name, 'latin1')]);
+    fs.mkdirSync(latin1('café'));
+    fs.copyFileSync(path.join(root, 'normal.jpg'), Buffer.concat([latin1('café'), Buffer.from('/p0.jpg')]));
+    fs.copyFileSync(path.join(root, 'normal.jpg'), latin1('été.jpg'));
+    const result = await walkPhotoFolder(root);
+    expect(result.files.map((f) => f.relPath)).toEqual(['normal.jpg']);
+    expect(result.skipped.map((s) => s.code)).toEqual(['NAME_NOT_UTF8', 'NAME_NOT_UTF8']);
+    expect(result.skipped.every((s) => s.message.includes('rename it'))).toBe(true);
+    const project = env.app.projects.create('Latin-1');
+    const summary = await within(20_000, env.app.importer.start(env.app.folders.add(project.id, root, false).id).done);
+    expect(summary).toMatchObject({ status: 'finished', added: 1 });
+    expect(JSON.stringify(summary)).not.toMatch(/disappeared|ENOENT/);
+  });
+});
+
 describe.skipIf(!posix)('folders reached through symbolic links', () => {
   /**
    * photos/cats/a.jpg is real; photos/linked-dogs -> elsewhere/dogs (outside the chosen folder)
