@@ -1,0 +1,91 @@
+// Domain adaptation over a real host: a project trained on generated colour photos, a folder of
+// the same photos darkened and tinted added as new-domain photos (labelled, only to measure);
+// the Adapt view shows the domains, adapts the run and shows source-only vs adapted.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import sharp from 'sharp';
+import { type HostProcess, startHostProcess } from '../fixtures/host-process';
+import { writeLabelledFolder } from '../fixtures/photo-corpus';
+import { ProjectsPage } from '../pages/projects-page';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+let root: string;
+let dataDir: string;
+let host: HostProcess | undefined;
+
+function graft(args: string[]): string {
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'graft.cjs'), ...args, '--data-dir', dataDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`graft ${args[0]} exited ${run.status}: ${run.stderr}${run.stdout}`);
+  return run.stdout;
+}
+
+test.beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'graft-e2e-adapt-'));
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'graft-e2e-data-'));
+  await writeLabelledFolder(path.join(root, 'photos'), { red: 15, blue: 15, green: 15 });
+  const plain = path.join(root, 'plain');
+  await writeLabelledFolder(plain, { red: 6, blue: 6, green: 6 }, { startIndex: 100 });
+  for (const cls of ['red', 'blue', 'green']) {
+    await fs.mkdir(path.join(root, 'cast', cls), { recursive: true });
+    for (const name of await fs.readdir(path.join(plain, cls))) {
+      await sharp(path.join(plain, cls, name))
+        .modulate({ brightness: 0.6 })
+        .tint({ r: 200, g: 150, b: 60 })
+        .jpeg()
+        .toFile(path.join(root, 'cast', cls, name));
+    }
+  }
+  graft(['import', '--project', 'Colours', path.join(root, 'photos'), '--labels-from-folders']);
+  graft(['train', '--project', 'Colours', '--seed', '3']);
+  // Adds the cast folder as the new domain (with its labels, only to measure) and adapts once.
+  const printed = graft([
+    'adapt',
+    '--experiment',
+    '1',
+    '--target',
+    path.join(root, 'cast'),
+    '--target-labels-from-folders',
+  ]);
+  expect(printed).toMatch(/self-train on 18 new-domain photos \(18 labelled, used only to measure\)/);
+});
+
+test.afterEach(async () => {
+  await host?.stop();
+  await fs.rm(root, { recursive: true, force: true });
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+test('the Adapt view shows the domains, adapts a run and shows source-only vs adapted', async ({ page }) => {
+  host = await startHostProcess(dataDir, root);
+  const projects = new ProjectsPage(page);
+  await projects.goto(host.url);
+  await projects.openProject('Colours');
+  const nav = page.getByTestId('nav-adapt');
+  await nav.click();
+  await expect(nav).toHaveAttribute('aria-current', 'page');
+
+  await expect(page.getByTestId('domain-counts')).toContainText('Training photos: 45');
+  await expect(page.getByTestId('domain-counts')).toContainText('New-domain photos: 18');
+  await expect(page.getByTestId('target-toggle')).toHaveCount(2);
+  await expect(page.getByRole('checkbox', { name: /cast — new-domain photos/ })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: /photos — new-domain photos/ })).not.toBeChecked();
+
+  await page.getByTestId('source-run').selectOption('1');
+  await page.getByTestId('method').selectOption('standardise');
+  await page.getByTestId('adapt-button').click();
+  const table = page.getByTestId('adaptation-report');
+  await expect(table).toBeVisible({ timeout: 60_000 });
+  await expect(table.getByRole('row')).toHaveCount(3);
+  await expect(table).toContainText('Before (source-only)');
+  await expect(table).toContainText('of 18');
+  await expect(page.getByTestId('class-shares').getByRole('row')).toHaveCount(4);
+  await expect(page.getByTestId('unfamiliar-share')).toContainText('unlike the training photos');
+});
