@@ -99,10 +99,23 @@ describe('dataset health', () => {
     const projectId = await importProject(true);
     const warning = await env.app.health.preflightWarning(projectId);
     expect(warning).toMatchObject({ level: 'warning', code: 'DATASET_HEALTH' });
-    expect(warning!.message).toMatch(/1 near copies across training and validation\/test \(leakage/);
+    expect(warning!.message).toMatch(/1 group of near copies across training and validation\/test \(leakage/);
     expect(warning!.photos!.map((p) => p.relPath).sort()).toEqual(['train/red/red-0.jpg', 'val/red/holiday-copy.jpg']);
     const leak = (await env.app.health.report(projectId)).findings.find((f) => f.kind === 'leakage')!;
     env.app.health.setExcluded(projectId, leak.moveTo!.imageIds, true);
+    expect(await env.app.health.preflightWarning(projectId)).toBeNull();
+  });
+
+  it('suggests a look at doubted labels as a note, and says nothing once the person kept them', async () => {
+    const projectId = await importProject(false);
+    const id = (name: string) => env.app.classes.list(projectId).find((c) => c.name === name)!.id;
+    const blueId = id('blue');
+    const red = collectTrainingData(env.app.ctx, projectId).items.filter((i) => i.classId === id('red'));
+    env.app.labels.assign(projectId, [red[0].imageId], blueId);
+    const warning = await env.app.health.preflightWarning(projectId);
+    expect(warning).toMatchObject({ level: 'info', code: 'DATASET_HEALTH' });
+    expect(warning!.message).toMatch(/^Worth a second look in Health: \d+ photos? whose labels? the model doubts/);
+    for (const f of (await env.app.health.report(projectId)).findings) env.app.health.keep(projectId, f.key);
     expect(await env.app.health.preflightWarning(projectId)).toBeNull();
   });
 

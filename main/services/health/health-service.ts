@@ -1,6 +1,6 @@
 import type { Id } from '../../../common/contract';
 import { GraftError } from '../../../common/errors';
-import type { HealthReport } from '../../../common/health';
+import type { HealthFinding, HealthReport } from '../../../common/health';
 import type { TrainingWarning } from '../../../common/training';
 import { readRegularFile } from '../../imaging/regular-file';
 import { DEFAULT_BACKBONE_ID } from '../../ml/backbones/bundled-backbones';
@@ -96,9 +96,12 @@ export class HealthService {
   }
 
   /**
-   * What a training run should know from dataset health: leakage, likely mislabels and imbalance
-   * (label conflicts have their own preflight warning), counted, with the leaking photos named;
-   * null when there is none. Fresh up to PREFLIGHT_FRESH_PHOTOS photos, else the last report (or null).
+   * What a training run should know from dataset health, counted, with leaking photos named; null
+   * when there is nothing. Leakage is a `warning` (the score would be wrong); labels the model
+   * doubts and imbalance are an `info` suggestion to look (a doubted label is often a hard photo,
+   * not a wrong one). Findings the person kept are left out, so a reviewed project stays quiet.
+   * Label conflicts have their own preflight warning. Fresh up to PREFLIGHT_FRESH_PHOTOS photos,
+   * else the last report (or null).
    */
   async preflightWarning(projectId: Id): Promise<TrainingWarning | null> {
     const { n } = this.ctx.db
@@ -107,21 +110,27 @@ export class HealthService {
       )
       .get(projectId) as { n: number };
     const report = n <= PREFLIGHT_FRESH_PHOTOS ? await this.report(projectId) : this.lastReports.get(projectId);
-    const serious = (report?.findings ?? []).filter((f) => f.kind !== 'label-conflict' && f.severity !== 'info');
-    if (serious.length === 0) return null;
-    const count = (kind: string) => serious.filter((f) => f.kind === kind).length;
-    const parts = [
-      count('leakage') &&
-        `${count('leakage')} near copies across training and validation/test (leakage: the score would look better than it is)`,
-      count('likely-mislabel') && `${count('likely-mislabel')} likely wrong labels`,
+    const findings = report?.findings ?? [];
+    const count = (kind: HealthFinding['kind']) => findings.filter((f) => f.kind === kind).length;
+    const leaks = findings.filter((f) => f.kind === 'leakage');
+    const doubted = count('likely-mislabel');
+    const suggestions = [
+      doubted && `${doubted} ${doubted === 1 ? 'photo whose label' : 'photos whose labels'} the model doubts`,
       count('class-imbalance') && 'imbalanced classes',
     ].filter(Boolean);
+    if (leaks.length === 0 && suggestions.length === 0) return null;
+    const message = [
+      leaks.length > 0 &&
+        `Dataset health found ${leaks.length} ${leaks.length === 1 ? 'group' : 'groups'} of near copies across training and validation/test (leakage: the score would look better than it is).`,
+      suggestions.length > 0 && `Worth a second look in Health: ${suggestions.join(' and ')}.`,
+    ]
+      .filter(Boolean)
+      .join(' ');
     return {
-      level: 'warning',
+      level: leaks.length > 0 ? 'warning' : 'info',
       code: 'DATASET_HEALTH',
-      message: `Dataset health found ${parts.join(', ')}. Open Health to review and fix them.`,
-      photos: serious
-        .filter((f) => f.kind === 'leakage')
+      message,
+      photos: leaks
         .flatMap((f) => f.photos.map((p) => ({ imageId: p.imageId, relPath: p.relPath, reason: f.title })))
         .slice(0, NAMED_PHOTOS),
     };
