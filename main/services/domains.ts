@@ -43,7 +43,11 @@ export class DomainService {
       .all(projectId) as (Omit<DomainCount, 'folderIds'> & { ids: string | null })[];
     return (['source', 'target'] as const).map((domain) => {
       const row = rows.find((r) => r.domain === domain);
-      const folderIds = (row?.ids ?? '').split(',').filter(Boolean).map(Number).sort((a, b) => a - b);
+      const folderIds = (row?.ids ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map(Number)
+        .sort((a, b) => a - b);
       return { domain, folderIds, folders: row?.folders ?? 0, photos: row?.photos ?? 0, labelled: row?.labelled ?? 0 };
     });
   }
