@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../test-utils';
 import { petsProject, trainToEnd } from '../training-test-utils';
 import Adapt from './Adapt.svelte';
+import Library from './Library.svelte';
 
 const counts = () => screen.getByTestId('domain-counts').textContent?.replace(/\s+/g, ' ');
 
@@ -21,5 +22,16 @@ describe('Adapt', () => {
     await waitFor(() => expect(counts()).toMatch(/New-domain photos: 40 in 1 folder, 40 labelled \(measure only\)/));
     expect(app.api.argsOf('domains:setFolder')).toEqual([{ folderId: expect.any(Number), domain: 'target' }]);
     expect((screen.getByTestId('target-toggle') as HTMLInputElement).checked).toBe(true);
+  });
+
+  it('the Library says how many new-domain photos there are once a folder is marked', async () => {
+    const app = await startTestApp({ projects: [petsProject()] });
+    const projectId = app.session.project!.id;
+    const [folder] = await app.api.call('folders:list', { projectId });
+    await app.api.call('domains:setFolder', { folderId: folder.id, domain: 'target' });
+    render(Library, { props: { session: app.session }, context: app.context });
+    expect((await screen.findByTestId('new-domain-count')).textContent?.replace(/\s+/g, ' ')).toMatch(
+      /40 new-domain photos in 1 folder are never trained on/,
+    );
   });
 });
