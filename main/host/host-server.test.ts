@@ -265,6 +265,13 @@ describe('headless host', () => {
     const full = await fetch(`${host.url}media/${image.id}/full`, withCookie);
     expect(full.status).toBe(200);
     expect((await fetch(`${host.url}media/999/thumb`, withCookie)).status).toBe(404);
+    expect((await fetch(`${host.url}media/999/full`, withCookie)).status).toBe(404);
+    expect((await fetch(`${host.url}media/999999999999999/full`, withCookie)).status).toBe(404);
+    // A known photo whose file is gone is not found either, not “unreadable” (422).
+    fs.rmSync(env.app.images.absolutePath(image.id));
+    const gone = await fetch(`${host.url}media/${image.id}/full`, withCookie);
+    expect(gone.status).toBe(404);
+    expect(await gone.text()).toContain('IMAGE_NOT_FOUND');
     expect((await fetch(`${host.url}media/${image.id}/thumb`)).status).toBe(401);
     expect((await fetch(`${host.url}media/${image.id}/thumb?t=${host.token}`)).status).toBe(401);
     const otherRun = { headers: { cookie: `${cookie.split('=')[0]}=forged` } };

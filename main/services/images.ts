@@ -121,6 +121,13 @@ export class ImageService {
         .toBuffer();
       return { contentType: 'image/jpeg', body };
     } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'VANISHED' || code === 'DANGLING_LINK') {
+        throw new GraftError(
+          'IMAGE_NOT_FOUND',
+          `Photo ${imageId} is no longer at ${file}; scan its folder again to update the library.`,
+        );
+      }
       throw new GraftError('IMAGE_UNREADABLE', `This photo cannot be shown: ${(err as Error).message}`);
     }
   }
