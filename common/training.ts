@@ -90,11 +90,12 @@ export interface EpochMetrics {
   seconds: number;
 }
 
+/** Scores are null for a class with no photos in the split (support 0): see main/ml/metrics.ts. */
 export interface ClassMetrics {
   classId: Id;
-  precision: number;
-  recall: number;
-  f1: number;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
   support: number;
 }
 
@@ -206,6 +207,8 @@ export interface TrainingWarning {
     | 'TOO_FEW_PHOTOS'
     | 'IMBALANCED'
     | 'NO_VALIDATION'
+    /** A class has no validation or no test photos: it cannot be scored there (— in Evaluate). */
+    | 'CLASS_NOT_HELD_OUT'
     | 'UNLABELLED'
     | 'NO_SPLIT'
     | 'LABEL_CONFLICT'

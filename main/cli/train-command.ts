@@ -13,6 +13,9 @@ import type { CliIo } from './terminal-text';
 /** How often a long phase reports its progress, in ms. */
 const PROGRESS_INTERVAL_MS = 2000;
 
+/** Why a class's scores are — (main/ml/metrics.ts gives a class with no photos in the split none). */
+export const NO_SUPPORT_NOTE = '— : no photos of this class in this split; left out of macro F1.';
+
 /** A fraction as a percentage with one decimal, or — when there is none. */
 export function percent(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
@@ -31,9 +34,10 @@ function perClassLines(run: ExperimentDetail, evaluation: SplitEvaluation): stri
   for (const c of evaluation.perClass) {
     const name = run.snapshot.classes.find((s) => s.id === c.classId)?.name ?? String(c.classId);
     lines.push(
-      `    ${name.slice(0, 20).padEnd(20)} ${percent(c.precision).padStart(9)} ${percent(c.recall).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}`,
+      `    ${name.slice(0, 20).padEnd(20)} ${percent(c.precision).padStart(9)} ${percent(c.recall).padStart(7)} ${(c.f1 === null ? '—' : c.f1.toFixed(3)).padStart(6)} ${String(c.support).padStart(8)}`,
     );
   }
+  if (evaluation.perClass.some((c) => c.support === 0)) lines.push(`    ${NO_SUPPORT_NOTE}`);
   return lines;
 }
 

@@ -60,6 +60,14 @@ describe('metrics', () => {
     expect(macroF1(partial)).toBeCloseTo((2 / 3 + 0) / 2, 12);
   });
 
+  it('gives a class with no examples no scores and leaves it out of macro F1', () => {
+    // Class 2 has no examples but one photo of class 1 is predicted as it.
+    const confusion = confusionMatrix(Int32Array.from([0, 0, 1, 1]), Int32Array.from([0, 0, 1, 2]), 3);
+    expect(classScores(confusion)[2]).toEqual({ precision: null, recall: null, f1: null, support: 0 });
+    // class 0: F1 1; class 1: P 1, R 0.5, F1 2/3.
+    expect(macroF1(confusion)).toBeCloseTo((1 + 2 / 3) / 2, 12);
+  });
+
   it('computes accuracy and log loss', () => {
     expect(accuracy(labels, probabilities, 3)).toBeCloseTo(4 / 6, 12);
     const expected =

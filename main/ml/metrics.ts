@@ -1,10 +1,11 @@
 // Classification metrics over integer labels and row-major class probabilities (n * classCount).
 // Class indices are positions in the caller's class list; the caller maps them to ids.
 
+/** Scores of one class; null for a class with no examples here (nothing to score it on). */
 export interface ClassScores {
-  precision: number;
-  recall: number;
-  f1: number;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
   /** Examples whose true class this is. */
   support: number;
 }
@@ -81,27 +82,32 @@ export function confusionMatrix(labels: Int32Array, predicted: Int32Array, class
   return confusion;
 }
 
-/** Precision, recall and F1 per class from a confusion matrix; an empty denominator scores 0. */
+/**
+ * Precision, recall and F1 per class from a confusion matrix. A class with no examples (support 0)
+ * gets null for all three rather than a 0 that reads as a failure; a class that has examples but is
+ * never predicted has precision 0.
+ */
 export function classScores(confusion: number[][]): ClassScores[] {
   return confusion.map((row, c) => {
     const truePositives = row[c];
     const support = row.reduce((a, b) => a + b, 0);
+    if (support === 0) return { precision: null, recall: null, f1: null, support };
     const predictedAs = confusion.reduce((sum, r) => sum + r[c], 0);
     const precision = predictedAs === 0 ? 0 : truePositives / predictedAs;
-    const recall = support === 0 ? 0 : truePositives / support;
+    const recall = truePositives / support;
     const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
     return { precision, recall, f1, support };
   });
 }
 
 /**
- * Unweighted mean F1 over the classes that occur as a label or a prediction, so a class
- * absent from this split does not count as a failure.
+ * Unweighted mean F1 over the classes with examples in this split (support > 0), as scikit-learn's
+ * f1_score(average='macro', labels=present labels): a class with no photos here is left out instead of
+ * counting as 0. Its wrong predictions still lower the other classes' recall. 0 with no examples.
  */
 export function macroF1(confusion: number[][]): number {
-  const scores = classScores(confusion);
-  const present = scores.filter((s, c) => s.support > 0 || confusion.some((row) => row[c] > 0));
-  return present.length === 0 ? 0 : present.reduce((sum, s) => sum + s.f1, 0) / present.length;
+  const present = classScores(confusion).flatMap((s) => (s.f1 === null ? [] : [s.f1]));
+  return present.length === 0 ? 0 : present.reduce((sum, f1) => sum + f1, 0) / present.length;
 }
 
 export function classificationReport(

@@ -34,6 +34,20 @@ describe('training data', () => {
     expect(codes).toContain('TOO_FEW_PHOTOS');
   });
 
+  it('warns when a class has no validation or no test photos, naming the class', () => {
+    const photos = app.images.list(projectId, { kind: 'all' });
+    const [cats, dogs] = app.classes.list(projectId);
+    const of = (classId: number) => photos.filter((p) => p.classId === classId).map((p) => p.id);
+    app.splits.set(projectId, of(cats.id).slice(0, 4), 'train');
+    app.splits.set(projectId, of(cats.id).slice(4, 6), 'val');
+    app.splits.set(projectId, of(cats.id).slice(6), 'test');
+    app.splits.set(projectId, of(dogs.id).slice(0, 1), 'train');
+    app.splits.set(projectId, of(dogs.id).slice(1), 'val');
+    const warnings = trainingWarnings(app.ctx, projectId, collectTrainingData(app.ctx, projectId));
+    const gaps = warnings.filter((w) => w.code === 'CLASS_NOT_HELD_OUT');
+    expect(gaps.map((w) => w.message)).toEqual([expect.stringMatching(/^“dogs” has no test photos/)]);
+  });
+
   it('the snapshot hash changes when a label changes', () => {
     app.splits.assignMissing(projectId, 3);
     const before = collectTrainingData(app.ctx, projectId).snapshot.hash;

@@ -113,6 +113,21 @@ export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: Train
         'No labelled photo is in the validation split, so the model cannot be evaluated. Generate a split first.',
     });
   }
+  const heldOut = [
+    { split: 'val' as const, words: 'validation' },
+    { split: 'test' as const, words: 'test' },
+  ];
+  for (const { split, words } of heldOut) {
+    // A split nobody has (no test split at all, or the NO_VALIDATION error) is not a per-class gap.
+    if (!classes.some((c) => c.counts[split] > 0)) continue;
+    const missing = classes.filter((c) => c.counts[split] === 0).map((c) => `“${c.name}”`);
+    if (missing.length === 0) continue;
+    warnings.push({
+      level: 'warning',
+      code: 'CLASS_NOT_HELD_OUT',
+      message: `${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no ${words} photos, so ${missing.length === 1 ? 'it' : 'they'} cannot be scored there (shown as — and left out of macro F1). Move a few of ${missing.length === 1 ? 'its' : 'their'} photos to ${words}.`,
+    });
+  }
   const sizes = classes.map(total);
   if (sizes.length >= 2 && Math.min(...sizes) > 0 && Math.max(...sizes) / Math.min(...sizes) > IMBALANCE_RATIO) {
     const big = classes[sizes.indexOf(Math.max(...sizes))];

@@ -62,7 +62,7 @@ describe('trainHead', () => {
     const data = syntheticEmbeddings({ dim: 32, classCount: 2, train: [200, 12], val: [40, 40], noise: 0.5, seed: 1 });
     const recall = async (classWeighting: boolean) => {
       const result = await trainHead(data, { classWeighting });
-      return classificationReport(data.val.y, result.valProbabilities, 2).perClass[1].recall;
+      return classificationReport(data.val.y, result.valProbabilities, 2).perClass[1].recall ?? 0;
     };
     expect(await recall(true)).toBeGreaterThan((await recall(false)) + 0.1);
   });

@@ -139,15 +139,16 @@ function evaluate(split: Split, predictions: Prediction[], classIds: Id[]): Spli
   const perClass = classIds.map((classId, i) => {
     const support = sum(confusion[i]);
     const predicted = sum(confusion.map((row) => row[i]));
+    if (support === 0) return { classId, precision: null, recall: null, f1: null, support };
     const precision = predicted ? confusion[i][i] / predicted : 0;
-    const recall = support ? confusion[i][i] / support : 0;
+    const recall = confusion[i][i] / support;
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
     return { classId, precision, recall, f1, support };
   });
   return {
     split,
     accuracy: sum(classIds.map((_, i) => confusion[i][i])) / own.length,
-    macroF1: sum(perClass.map((c) => c.f1)) / classIds.length,
+    macroF1: sum(perClass.map((c) => c.f1 ?? 0)) / Math.max(1, perClass.filter((c) => c.f1 !== null).length),
     logLoss:
       -sum(own.map((p) => Math.log(Math.max(1e-7, p.probabilities[classIds.indexOf(p.trueClassId)])))) / own.length,
     perClass,
