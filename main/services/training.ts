@@ -51,8 +51,10 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   patience: DEFAULT_HEAD_CONFIG.patience,
   augmentFlip: true,
   flipTestTime: true,
-  // Blocks 15–16 of MobileNetV2 and the rates whose stage 2 came closest to stage 1 on
-  // hymenoptera (docs/BENCHMARKS.md, fine-tuning stage 2); not yet chosen on a second photo set.
+  // Rates: those whose stage 2 came closest to stage 1 on hymenoptera (docs/BENCHMARKS.md,
+  // fine-tuning stage 2). Blocks: 2 had the largest mean test gain over hymenoptera and PACS
+  // photo of 1, 2 and 3 blocks, though every difference was within one photo (docs/BENCHMARKS.md,
+  // fine-tuning vs feature extraction).
   unfreezeBlocks: 2,
   blockLearningRate: 1e-5,
   fineTuneHeadLearningRate: 1e-4,
