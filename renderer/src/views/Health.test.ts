@@ -74,4 +74,33 @@ describe('Health', () => {
     await screen.findByTestId('health-clean');
     expect(api.argsOf('health:keep')[0]).toMatchObject({ findingKey: 'odd-photo:2' });
   });
+
+  it('opens a finding’s photo in the large viewer, where a class key relabels it and Escape closes it', async () => {
+    // The fake serves the findings it is given by reference, so one can name the fake's own photos.
+    const served: Record<string, HealthFinding[]> = { Pets: [] };
+    const app = await startTestApp({
+      projects: [
+        { name: 'Pets', classes: ['cats', 'dogs'], photos: 6, labels: { 0: 'cats', 1: 'dogs' }, opened: true },
+      ],
+      healthFindings: served,
+    });
+    const projectId = app.session.project!.id;
+    const [a, b] = await app.api.call('images:list', { projectId, filter: { kind: 'all' } });
+    served.Pets.push({
+      ...LEAK,
+      photos: [photo(a.id, 'train/cats/a.jpg', 'train'), photo(b.id, 'val/cats/b.jpg', 'val')],
+    });
+    render(Health, { props: { session: app.session }, context: app.context });
+    const [finding] = await screen.findAllByTestId('health-finding');
+    await fireEvent.click(within(finding).getAllByTestId('health-photo-open')[1]);
+    const viewer = await screen.findByTestId('photo-viewer');
+    expect(viewer.dataset.imageId).toBe(String(b.id));
+    expect(screen.getByTestId('viewer-caption').textContent).toBe(LEAK.title);
+    await waitFor(() => expect(screen.getByTestId('viewer-name').textContent).not.toBe('…'));
+    await fireEvent.keyDown(viewer, { key: '2' });
+    await waitFor(() => expect(app.api.argsOf('labels:assign')).toHaveLength(1));
+    expect(app.api.argsOf('labels:assign')[0]).toMatchObject({ imageIds: [b.id] });
+    await fireEvent.keyDown(viewer, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('photo-viewer')).toBeNull());
+  });
 });
