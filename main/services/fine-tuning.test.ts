@@ -9,6 +9,7 @@ import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import { GraftApp } from './graft-app';
+import { killCliWhen } from './test-killed-run';
 import type { TrainableBackbone } from './trainable-backbone';
 
 // The bundled LayersModel MobileNetV2 stands in by id; its Keras model is the ML core's
@@ -155,6 +156,21 @@ describe('fine-tuning run', () => {
     await run.done;
     expect(Date.now() - asked).toBeLessThan(2000);
     expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
+  }, 300_000);
+
+  it('leaves an interrupted run when the process is killed in stage 2', async () => {
+    // The child runs the real bundled nsfwjs MobileNetV2 (no mock across processes) on these photos.
+    await killCliWhen(
+      path.join(dir, 'data'),
+      ['train', '--project', 'Colours', '--backbone', LAYERS_BACKBONE, '--technique', 'fine-tune', '--seed', '9'],
+      /stage 2 epoch|fine-tuning…/,
+    );
+    app.close();
+    app = new GraftApp({ dataDir: path.join(dir, 'data') });
+    const [latest] = app.experiments.list(projectId);
+    expect(latest.technique).toBe('fine-tune');
+    expect(latest.status).toBe('interrupted');
+    expect(latest.error).toMatch(/stopped while this run was in progress/);
   }, 300_000);
 
   it('refuses a GraphModel backbone, saying why', () => {
