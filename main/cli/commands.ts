@@ -60,11 +60,12 @@ export async function importCommand(
     );
     if (summary.conflicts > 0) {
       io.out(
-        `  ! ${summary.conflicts} ${summary.conflicts === 1 ? 'photo appears' : 'photos appear'} in more than one class folder: left out of training until you choose a class in the Library.`,
+        `  ! ${summary.conflicts} ${summary.conflicts === 1 ? 'photo appears' : 'photos appear'} in more than one class folder: left out of training until you choose its class in the app’s Health view (Label conflicts); graft health lists them.`,
       );
     }
     if (summary.labelNote) io.out(`  ! ${summary.labelNote}`);
-    for (const problem of app.images.problems(project.id)) {
+    // Label conflicts are summed up above; the rest are files that could not be read.
+    for (const problem of app.images.problems(project.id).filter((p) => p.errorCode !== 'LABEL_CONFLICT')) {
       io.out(`  ! ${problem.relPath}: ${problem.error}`);
     }
     for (const entry of summary.skipped) io.out(`  - ${entry.relPath}: ${entry.message}`);

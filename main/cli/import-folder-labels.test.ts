@@ -27,8 +27,9 @@ describe('graft import --labels-from-folders', () => {
 
     expect(summary.conflicts).toBe(1);
     expect(lines).toContain(
-      '  ! 1 photo appears in more than one class folder: left out of training until you choose a class in the Library.',
+      '  ! 1 photo appears in more than one class folder: left out of training until you choose its class in the app’s Health view (Label conflicts); graft health lists them.',
     );
+    expect(lines.filter((l) => l.includes('copy.jpg') || l.includes('red-0000.jpg'))).toEqual([]);
     expect(
       lines.some((l) => l.startsWith('  ! 1 photo got no class: some photos sit directly in the chosen folder')),
     ).toBe(true);

@@ -14,7 +14,7 @@ export function projectsCommand(app: GraftApp, io: CliIo): void {
   }
   for (const p of projects) {
     io.out(
-      `“${p.name}”: ${p.imageCount} photos, ${p.labelledCount} labelled${p.problemCount ? `, ${p.problemCount} unreadable` : ''}`,
+      `“${p.name}”: ${p.imageCount} photos, ${p.labelledCount} labelled${p.problemCount ? `, ${p.problemCount} with a problem (unreadable, missing or in two class folders)` : ''}`,
     );
   }
 }

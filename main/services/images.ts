@@ -4,6 +4,7 @@ import { GraftError } from '../../common/errors';
 import { orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ServiceContext } from './context';
 import { requireProject } from './lookups';
+import { openConflictsSql } from './same-content';
 import { PREVIEW_SIZE, thumbnailPath } from './thumbnails';
 
 const ROW_COLUMNS = `i.id, i.rel_path AS relPath, i.status, l.class_id AS classId, s.split`;
@@ -11,8 +12,14 @@ const ROW_JOINS = `FROM images i LEFT JOIN labels l ON l.image_id = i.id LEFT JO
 
 const SPLITS = new Set(['train', 'val', 'test']);
 
-function filterClause(filter: ImageFilter): { sql: string; params: unknown[] } {
-  if (filter?.kind === 'problems') return { sql: `i.status IN ('unreadable', 'missing')`, params: [] };
+function filterClause(projectId: Id, filter: ImageFilter): { sql: string; params: unknown[] } {
+  if (filter?.kind === 'problems') {
+    // As `problems` lists them: unreadable and missing files, and photos in an open label conflict.
+    return {
+      sql: `(i.status IN ('unreadable', 'missing') OR i.id IN (SELECT imageId FROM (${openConflictsSql('?')})))`,
+      params: [projectId],
+    };
+  }
   const byLabel = labelClause(filter);
   const split = (filter as { split?: unknown }).split;
   if (split === undefined) return byLabel;
@@ -47,7 +54,7 @@ export class ImageService {
 
   list(projectId: Id, filter: ImageFilter): ImageRow[] {
     requireProject(this.ctx.db, projectId);
-    const where = filterClause(filter);
+    const where = filterClause(projectId, filter);
     const rows = this.ctx.db
       .prepare(
         `SELECT ${ROW_COLUMNS} ${ROW_JOINS} WHERE i.project_id = ? AND ${where.sql} ORDER BY i.folder_id, i.rel_path`,
@@ -78,14 +85,32 @@ export class ImageService {
     return { ...row, excluded: row.excluded === 1, name: displayName(row.relPath) };
   }
 
+  /**
+   * Unreadable and missing files, then photos in an open label conflict (errorCode LABEL_CONFLICT,
+   * resolved in Health or with labels:resolveConflict), each by path.
+   */
   problems(projectId: Id): ImageProblem[] {
     requireProject(this.ctx.db, projectId);
-    return this.ctx.db
+    const files = this.ctx.db
       .prepare(
         `SELECT id, rel_path AS relPath, status, error_code AS errorCode, error FROM images
          WHERE project_id = ? AND status IN ('unreadable', 'missing') ORDER BY rel_path`,
       )
       .all(projectId) as ImageProblem[];
+    const conflicts = this.ctx.db
+      .prepare(
+        `SELECT i.id, i.rel_path AS relPath, i.status, o.classNames FROM (${openConflictsSql('?')}) o
+         JOIN images i ON i.id = o.imageId ORDER BY i.rel_path`,
+      )
+      .all(projectId) as (Omit<ImageProblem, 'errorCode' | 'error'> & { classNames: string })[];
+    return [
+      ...files,
+      ...conflicts.map(({ classNames, ...photo }) => ({
+        ...photo,
+        errorCode: 'LABEL_CONFLICT',
+        error: `The same photo is in the folders of ${classNames.split(',').join(' and ')}: choose its class in Health (Label conflicts).`,
+      })),
+    ];
   }
 
   /** The absolute path of a photo, resolved from its id: paths never come from the renderer. */

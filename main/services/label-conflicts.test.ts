@@ -33,6 +33,25 @@ const sortedCopies = (c: { copies: { relPath: string; className: string }[] }) =
   c.copies.map((k) => [k.relPath, k.className]).sort((a, b) => a[0].localeCompare(b[0]));
 
 describe('the same photo in folders of different classes', () => {
+  it('counts as a problem on the project card and in the Library’s problem list until resolved', async () => {
+    const { projectId, classId } = await importWithCopies([['red/red-0000.jpg', 'blue/copy.jpg']]);
+    const card = () => app.projects.list().find((p) => p.id === projectId)!;
+    expect(card().problemCount).toBe(1);
+    const [problem] = app.images.problems(projectId);
+    expect(problem).toMatchObject({
+      errorCode: 'LABEL_CONFLICT',
+      error: expect.stringMatching(/blue and red|red and blue/),
+    });
+    expect(problem.error).toContain('Health');
+    expect(app.images.list(projectId, { kind: 'problems' }).map((p) => p.id)).toEqual([problem.id]);
+
+    const [conflict] = app.sameContent.conflicts(projectId);
+    expect(problem.id).toBe(conflict.imageId);
+    app.sameContent.resolve(conflict.id, classId('red'));
+    expect(card().problemCount).toBe(0);
+    expect(app.images.problems(projectId)).toEqual([]);
+  });
+
   it('is a label conflict, reported with both paths and classes, never a silently dropped label', async () => {
     const { projectId, summary } = await importWithCopies([
       ['red/red-0000.jpg', 'blue/copy.jpg'],

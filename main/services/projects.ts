@@ -2,14 +2,15 @@ import type { Id, ProjectSummary } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { ServiceContext } from './context';
 import { requireProject } from './lookups';
+import { openConflictsSql } from './same-content';
 
 const SUMMARY_SQL = `
   SELECT p.id, p.name, p.created_at AS createdAt, p.last_opened_at AS lastOpenedAt,
     (SELECT COUNT(*) FROM images i WHERE i.project_id = p.id AND i.status = 'ok') AS imageCount,
     (SELECT COUNT(*) FROM labels l JOIN images i ON i.id = l.image_id
        WHERE i.project_id = p.id AND i.status = 'ok') AS labelledCount,
-    (SELECT COUNT(*) FROM images i WHERE i.project_id = p.id
-       AND i.status IN ('unreadable', 'missing')) AS problemCount
+    (SELECT COUNT(*) FROM images i WHERE i.project_id = p.id AND i.status IN ('unreadable', 'missing'))
+      + (SELECT COUNT(*) FROM (${openConflictsSql('p.id')})) AS problemCount
   FROM projects p`;
 
 function cleanName(name: string): string {

@@ -17,6 +17,20 @@ const EFFECTIVE_CONFLICTS = `
     OR (SELECT COUNT(DISTINCT k.class_id) FROM label_conflict_claims k WHERE k.conflict_id = c.id) >= 2)`;
 
 /**
+ * SQL selecting each open label conflict of the project `projectRef` (an SQL expression: `?` or a
+ * column) with the photo it is shown as (`imageId`, the kept copy) and its classes (`classNames`,
+ * comma-separated): a problem to resolve, counted with the unreadable and missing files.
+ */
+export function openConflictsSql(projectRef: string): string {
+  return `
+    SELECT c.id, MIN(i.id) AS imageId, GROUP_CONCAT(DISTINCT cl.name) AS classNames
+    FROM label_conflicts c JOIN label_conflict_claims k ON k.conflict_id = c.id
+      JOIN classes cl ON cl.id = k.class_id LEFT JOIN images i ON i.id = k.image_id AND i.status = 'ok'
+    WHERE c.project_id = ${projectRef} AND c.status = 'open'
+    GROUP BY c.id HAVING COUNT(DISTINCT k.class_id) >= 2 AND MIN(i.id) IS NOT NULL`;
+}
+
+/**
  * Content (SHA-256 hashes) training leaves out: photos in an open label conflict and those
  * left out when one was resolved, each with the state of its conflict.
  */
