@@ -183,6 +183,9 @@ describe('Library labelling', () => {
     const summary = await screen.findByTestId('import-summary');
     expect(within(summary).getByTestId('import-added').textContent).toBe('3 photos added');
     expect(within(summary).getByTestId('import-unreadable').textContent).toBe('1 unreadable');
+    // The time belongs to the title, not left alone at the end of the banner.
+    expect(within(summary).getByTestId('import-title').textContent).toMatch(/^Import finished in \d+ s$/);
+    expect(summary.textContent?.trim()).not.toMatch(/ in \d+ s\s*✕?$/);
     expect(api.argsOf('import:start')).toHaveLength(1);
     await waitFor(() => expect(thumbs()).toHaveLength(9));
     await waitFor(() => expect(within(classRow('lion')).getByTestId('class-count').textContent).toBe('2'));
