@@ -54,6 +54,23 @@ describe('health findings', () => {
     expect(healthFindings(data, new Set([found.key]))).toEqual([]);
   });
 
+  it('doubted labels are notes worth a second look, likeliest first, with the model’s confidence and their rank', () => {
+    const data = inputs();
+    data.photos[3] = { ...data.photos[3], classId: 2, className: 'dogs' };
+    // A photo half-way between the classes: doubted less than a clear cat labelled dog.
+    data.vectors.set(
+      'h25',
+      Float32Array.from({ length: 8 }, () => 1),
+    );
+    const doubted = healthFindings(data, new Set()).filter((f) => f.kind === 'likely-mislabel');
+    expect(doubted[0].photos[0].imageId).toBe(4);
+    expect(doubted.map((f) => f.severity)).toEqual(doubted.map(() => 'info'));
+    expect(doubted[0].title).toBe('Worth a second look: labelled “dogs”, the model leans to “cats”');
+    expect(doubted[0].detail).toMatch(
+      new RegExp(`^1 of ${doubted.length}, likeliest first\\. .*“cats” \\d+% and “dogs” \\d+%`),
+    );
+  });
+
   it('equal hashes across train and val are leakage', () => {
     const data = inputs();
     // h0 is in val, h1 in train: the same picture would leak.
