@@ -1,13 +1,12 @@
 // Runs a fine-tuning run's numerical work (fineTune) on a worker thread, so stage 2's training
 // steps (about 1–2 s each on wasm) never hold the app's thread; cancelling terminates the thread
 // outright, which ends even a step in progress at once.
-import { Worker } from 'node:worker_threads';
 import type { TrainConfig } from '../../common/training';
 import { FineTuneError, type FineTuneErrorCode } from '../ml/finetune/finetune-error';
 import type { TopEpochMetrics } from '../ml/finetune/train-top';
 import type { HeadConfig } from '../ml/head/head-config';
 import type { HeadEpochMetrics } from '../ml/head/train-head';
-import { workerEntry } from '../workers/worker-entry';
+import { runWorker } from '../workers/run-worker';
 import type { FineTuneOptions, FineTuneOutcome, FineTunePhoto, FineTuneProgress } from './fine-tuning';
 import type { TrainableBackbone } from './trainable-backbone';
 
@@ -38,34 +37,20 @@ export function fineTuneInWorker(
   start: StartFineTune,
   options: Pick<FineTuneOptions, 'signal' | 'onProgress' | 'onEpoch'> = {},
 ): Promise<FineTuneOutcome> {
-  const { signal } = options;
-  if (signal?.aborted) return Promise.reject(cancelled());
-  const { file, execArgv } = workerEntry('fine-tune-worker');
-  const worker = new Worker(file, { execArgv });
-  return new Promise<FineTuneOutcome>((resolve, reject) => {
-    let settled = false;
-    const finish = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      void worker.terminate().then(outcome, outcome);
-    };
-    const onAbort = () => finish(() => reject(cancelled()));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (message: FineTuneWorkerMessage) => {
+  return runWorker<FineTuneWorkerMessage, FineTuneOutcome>({
+    entry: 'fine-tune-worker',
+    start,
+    signal: options.signal,
+    onMessage: (message) => {
       if (message.type === 'progress') options.onProgress?.(message.progress);
       else if (message.type === 'epoch') options.onEpoch?.(message.stage, message.metrics);
-      else if (message.type === 'done') finish(() => resolve(message.outcome));
+      else if (message.type === 'done') return { result: message.outcome };
       else
-        finish(() =>
-          reject(message.code ? new FineTuneError(message.code, message.message) : new Error(message.message)),
-        );
-    });
-    worker.on('error', (err) => finish(() => reject(new Error(`Fine-tuning failed: ${err.message}`))));
-    worker.on('exit', (code) =>
-      finish(() => reject(new Error(`The fine-tuning thread stopped unexpectedly (exit code ${code}).`))),
-    );
-    worker.postMessage(start);
+        return { error: message.code ? new FineTuneError(message.code, message.message) : new Error(message.message) };
+      return undefined;
+    },
+    cancelled,
+    failed: (why) => new Error(`Fine-tuning failed: ${why}.`),
   });
 }
 
