@@ -51,6 +51,10 @@ if (fs.existsSync(buildScript)) {
   process.exit(1);
 }
 
+// `npm run graft -- predict photo.jpg` runs this script from the package's folder; INIT_CWD is the
+// folder the person typed it in (npm sets it), so relative paths resolve where they expect.
+if (process.env.npm_lifecycle_event === 'graft' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+
 // run() prints any failure itself, once, with control characters escaped.
 require(cli)
   .run(process.argv.slice(2))
