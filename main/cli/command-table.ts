@@ -44,9 +44,16 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   [
     'train',
     {
-      usage: 'train --project NAME [--backbone NAME|ID] [--seed N]',
-      summary: 'train a model and print its metrics',
-      options: { project: { type: 'string' }, backbone: { type: 'string' }, seed: { type: 'string' } },
+      usage:
+        'train --project NAME [--backbone NAME|ID] [--seed N] [--technique feature-extraction|fine-tune] [--unfreeze N]',
+      summary: 'train a model and print its metrics (fine-tune: also retrain the top N backbone blocks)',
+      options: {
+        project: { type: 'string' },
+        backbone: { type: 'string' },
+        seed: { type: 'string' },
+        technique: { type: 'string' },
+        unfreeze: { type: 'string' },
+      },
     },
   ],
   [

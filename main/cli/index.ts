@@ -18,7 +18,7 @@ import {
   wholeNumberOption,
 } from './parse-command-line';
 import { type CliIo, consoleIo } from './terminal-text';
-import { trainCommand } from './train-command';
+import { trainCommand, trainConfigOptions } from './train-command';
 
 type Run = Extract<CommandLine, { kind: 'run' }>;
 
@@ -57,11 +57,9 @@ async function dispatch(line: Run, app: GraftApp, io: CliIo): Promise<number> {
       return summary.status === 'finished' ? 0 : 1;
     }
     case 'train': {
-      const backboneId = textOption(line, 'backbone');
-      const seed = wholeNumberOption(line, 'seed', { min: 0, max: 2 ** 31 - 1 });
       const run = await trainCommand(app, io, {
         project: requiredOption(line, 'project'),
-        config: { ...(backboneId ? { backboneId } : {}), ...(seed !== undefined ? { seed } : {}) },
+        config: trainConfigOptions(line),
       });
       return run.status === 'finished' ? 0 : 1;
     }
