@@ -275,4 +275,8 @@ export interface PredictionResult {
   /** Top-k classes, most likely first; empty when the photo could not be read. */
   top: { className: string; probability: number }[];
   error: string | null;
+  /** The photo is unlike the run's training photos (out-of-distribution score above the run's threshold); false when the run keeps no statistics. */
+  unlikeTraining?: boolean;
+  /** Its out-of-distribution score (≈ 1 for photos like the training ones); null when the run keeps no statistics. */
+  oodScore?: number | null;
 }

@@ -56,7 +56,7 @@ describe('graft predict --csv', () => {
     }
 
     const records = parse(fs.readFileSync(out, 'utf8')) as string[][];
-    expect(records[0]).toEqual(['path', 'top1', 'confidence', 'top_k', 'error']);
+    expect(records[0]).toEqual(['path', 'top1', 'confidence', 'top_k', 'error', 'unlike_training', 'ood_score']);
     const rows = new Map(records.slice(1).map((r) => [r[0], r]));
     expect(records.length).toBe(Object.keys(PHOTOS).length + 2);
     const neutralisedClasses = CLASSES.map((c) => `'${c}`);

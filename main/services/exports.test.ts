@@ -55,7 +55,15 @@ describe('ONNX export', () => {
     expect(record.parity!.photos).toBeGreaterThanOrEqual(50);
     expect(record.parity!.agreement).toBe(1);
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
-    expect(fs.readdirSync(record.path).sort()).toEqual(['.graft-export', 'MODEL_CARD.md', 'labels.json', 'model.onnx']);
+    expect(fs.readdirSync(record.path).sort()).toEqual([
+      '.graft-export',
+      'MODEL_CARD.md',
+      'labels.json',
+      'model.onnx',
+      'ood.json',
+    ]);
+    const ood = JSON.parse(fs.readFileSync(path.join(record.path, 'ood.json'), 'utf8'));
+    expect(ood.classMeans).toHaveLength(3);
     expect(JSON.parse(fs.readFileSync(path.join(record.path, 'labels.json'), 'utf8'))).toEqual([
       'blue',
       'green',
@@ -65,6 +73,7 @@ describe('ONNX export', () => {
     expect(card).toContain('Backbone licence');
     expect(card).toContain('Test-time averaging: the model mirrors each photo');
     expect(card).toContain(app.experiments.get(experimentId).snapshot.hash);
+    expect(card).toContain(`above \`threshold\` (${ood.threshold.toFixed(3)}, the 95th percentile`);
 
     const check = await checkOnnxFile(path.join(record.path, 'model.onnx'));
     if (!check.available) console.warn(`Reference ONNX checker skipped: ${check.reason}`);
@@ -291,8 +300,12 @@ describe('batch predict', () => {
     const summary = await done;
     expect(summary).toMatchObject({ status: 'finished', predicted: 60, unreadable: 0 });
     const lines = fs.readFileSync(summary.csvPath!, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('path,top1,confidence,top_k,error');
+    expect(lines[0]).toBe('path,top1,confidence,top_k,error,unlike_training,ood_score');
     expect(lines).toHaveLength(61);
     expect(lines.slice(1).filter((l) => l.split(',')[1] === 'red').length).toBeGreaterThanOrEqual(57);
+    // Photos like the training photos: the unlike-training column is filled and mostly `no`.
+    const unlike = lines.slice(1).map((l) => l.split(',')[5]);
+    expect(unlike.every((v) => v === 'yes' || v === 'no')).toBe(true);
+    expect(unlike.filter((v) => v === 'yes').length).toBeLessThanOrEqual(12);
   });
 });

@@ -6,6 +6,7 @@ import { DISK_FULL_MESSAGE, GraftError, isDiskFull } from '../../common/errors';
 import type { ExportFormat, ExportRecord, ExportSupport, ParityResult } from '../../common/training';
 import { recordDespiteFullDisk } from '../db/connection';
 import { isBmp } from '../imaging/bmp-decoder';
+import { readOodStatistics, writeOodStatistics } from '../ml/adaptation/ood-artefact';
 import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { appCrops } from '../ml/export/app-reference';
 import { composeClassifierOnnx } from '../ml/export/compose-classifier-onnx';
@@ -265,6 +266,8 @@ export class ExportService {
       const parity = toParityResult(report);
 
       await fs.promises.writeFile(path.join(temp, 'labels.json'), `${JSON.stringify(classNames, null, 2)}\n`);
+      const ood = await readOodStatistics(this.experiments.artefactDir(experimentId) ?? '');
+      if (ood) await writeOodStatistics(temp, ood);
       await fs.promises.writeFile(
         path.join(temp, 'MODEL_CARD.md'),
         modelCard({
@@ -275,6 +278,7 @@ export class ExportService {
           rawInput: options.rawInput && options.format === 'onnx',
           parity,
           date: this.ctx.now().slice(0, 10),
+          ood,
         }),
       );
       writeExportMarker(temp, fs.readdirSync(temp), APP_VERSION);

@@ -1,4 +1,6 @@
 import type { ExperimentDetail, ExportFormat, FinalMetrics, ParityResult } from '../../common/training';
+import { OOD_FILE } from '../ml/adaptation/ood-artefact';
+import type { OodStatistics } from '../ml/adaptation/out-of-distribution';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { APP_VERSION } from '../version';
 
@@ -10,6 +12,8 @@ export interface ModelCardInput {
   rawInput: boolean;
   parity: ParityResult | null;
   date: string;
+  /** The run's out-of-distribution statistics, written beside the model as ood.json; null when the run keeps none. */
+  ood: Pick<OodStatistics, 'threshold' | 'percentile' | 'dim'> | null;
 }
 
 function pct(v: number | undefined | null): string {
@@ -112,6 +116,11 @@ export function modelCard(input: ModelCardInput): string {
     parity
       ? `Checked after writing against what Graft’s Predict view shows for the same photos: ${parity.photos} validation photos, top-1 agreement ${pct(parity.agreement)}, largest probability difference ${parity.maxProbabilityDifference.toExponential(2)} — ${parity.passed ? 'passed' : 'FAILED'}.`
       : 'Not checked.',
+    '',
+    '## Photos unlike the training photos',
+    input.ood
+      ? `\`${OOD_FILE}\` holds what Graft uses to warn that a photo is unlike the training photos: \`classMeans\` (one per class, in the order of \`labels.json\`) and \`variance\` (pooled within-class, per dimension) of the backbone's ${input.ood.dim}-d L2-normalised feature. A photo's score is min over classes of Σ (x − mean)² / variance, divided by ${input.ood.dim}; above \`threshold\` (${input.ood.threshold.toFixed(3)}, the ${input.ood.percentile}th percentile of the validation photos' scores) it is unlike the training photos. The model file outputs probabilities only, so the check needs the backbone's feature for the photo.`
+      : 'This run keeps no statistics for telling photos unlike the training photos apart (it predates them or fine-tuned the backbone), so no ood.json is included.',
     '',
     '## Intended use',
     `Sorting photos like the training photos into: ${classes.map((c) => c.name).join(', ')}. It knows no other classes: every photo gets one of them, however unlike it is. Accuracy on photos from another camera, place or season may be lower than above; check a sample before relying on it. Not for decisions about people.`,

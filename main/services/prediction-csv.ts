@@ -4,7 +4,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { PredictionResult } from '../../common/training';
 
-const COLUMNS = ['path', 'top1', 'confidence', 'top_k', 'error'];
+const COLUMNS = ['path', 'top1', 'confidence', 'top_k', 'error', 'unlike_training', 'ood_score'];
 
 /** The header line, without a line break. */
 export const PREDICTION_CSV_HEADER = COLUMNS.join(',');
@@ -23,11 +23,21 @@ export function neutraliseFormula(cell: string): string {
 
 /**
  * One CSV record, without the line break: path, top-1 class, its probability (6 decimals), the
- * top-k as `class:p;…` (4 decimals) and any error. Cells holding a comma, quote, CR or LF are
- * quoted by csv-stringify.
+ * top-k as `class:p;…` (4 decimals), any error, `yes`/`no` for "unlike the training photos" and
+ * the out-of-distribution score (4 decimals) — both empty when the run keeps no statistics or
+ * the photo was unreadable. Cells holding a comma, quote, CR or LF are quoted by csv-stringify.
  */
 export function predictionCsvRow(r: PredictionResult): string {
   const top = r.top.map((t) => `${t.className}:${t.probability.toFixed(4)}`).join(';');
-  const cells = [r.name, r.top[0]?.className ?? '', r.top[0]?.probability.toFixed(6) ?? '', top, r.error ?? ''];
+  const scored = r.oodScore !== undefined && r.oodScore !== null;
+  const cells = [
+    r.name,
+    r.top[0]?.className ?? '',
+    r.top[0]?.probability.toFixed(6) ?? '',
+    top,
+    r.error ?? '',
+    scored ? (r.unlikeTraining ? 'yes' : 'no') : '',
+    scored ? (r.oodScore as number).toFixed(4) : '',
+  ];
   return stringify([cells.map(neutraliseFormula)], { eof: false });
 }

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { PredictionResult } from '../../common/training';
+import { oodVerdict, readOodStatistics } from '../ml/adaptation/ood-artefact';
+import type { OodStatistics } from '../ml/adaptation/out-of-distribution';
 import { Embedder, type EmbedProgress } from '../ml/embedding/embedder';
 import type { EmbeddingCache } from '../ml/embedding/embedding-cache';
 import { predictEmbedded } from '../ml/export/app-reference';
@@ -40,6 +42,8 @@ export class ExperimentModel {
   private constructor(
     readonly artefacts: RunArtefacts,
     private readonly embedder: Embedder,
+    /** The run's out-of-distribution statistics (ood.json); null for runs that keep none. */
+    readonly ood: OodStatistics | null,
   ) {}
 
   static async open(
@@ -56,7 +60,7 @@ export class ExperimentModel {
       throw new GraftError('NOT_FOUND', `The trained model of experiment ${experimentId} is missing from ${dir}.`);
     });
     const prepared = await backbones.prepareSpec(artefacts.backbone);
-    return new ExperimentModel(artefacts, await Embedder.open(prepared));
+    return new ExperimentModel(artefacts, await Embedder.open(prepared), await readOodStatistics(dir));
   }
 
   get classNames(): string[] {
@@ -98,7 +102,14 @@ export class ExperimentModel {
       const p = probs.subarray(row * k, (row + 1) * k);
       probabilities.set(p, i * k);
       row++;
-      return { name: photos[i].name, top: topK(p, this.classNames, options.topK ?? k), error: null };
+      const verdict = this.ood ? oodVerdict(this.ood, r.vectors.original as Float32Array) : null;
+      return {
+        name: photos[i].name,
+        top: topK(p, this.classNames, options.topK ?? k),
+        error: null,
+        unlikeTraining: verdict?.unlikeTraining ?? false,
+        oodScore: verdict?.oodScore ?? null,
+      };
     });
     return { results, probabilities, classNames: this.classNames };
   }

@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { GraftApp } from './graft-app';
+import { ExperimentModel } from './predictor';
 
 // One data directory for the file: the bundled backbone is converted to ONNX once and reused.
 let dir: string;
@@ -52,6 +54,35 @@ describe('training', () => {
     expect(predictions).toHaveLength(detail.metrics!.val!.count);
     const total = detail.metrics!.val!.confusion.flat().reduce((a, b) => a + b, 0);
     expect(total).toBe(predictions.length);
+  });
+
+  it('keeps out-of-distribution statistics with the run: Predict flags a photo unlike the training photos', async () => {
+    const run = app.training.start(projectId, { seed: 7 });
+    await run.done;
+    const runDir = app.experiments.artefactDir(run.experimentId) as string;
+    expect(fs.existsSync(path.join(runDir, 'ood.json'))).toBe(true);
+    const width = 224;
+    const noise = Buffer.from(Array.from({ length: width * width * 3 }, (_, i) => ((i * 7919) % 251) ^ (i >> 5)));
+    const strange = await sharp(noise, { raw: { width, height: width, channels: 3 } })
+      .png()
+      .toBuffer();
+    const familiar = fs.readFileSync(path.join(dir, 'photos', 'red', 'red-0000.jpg'));
+    const photos = [
+      { name: 'familiar.jpg', read: async () => familiar },
+      { name: 'strange.png', read: async () => strange },
+    ];
+    const model = await ExperimentModel.open(app.experiments, app.backbones, run.experimentId);
+    const [like, unlike] = (await model.predict(photos)).results;
+    await model.close();
+    expect(like.unlikeTraining).toBe(false);
+    expect(unlike.unlikeTraining).toBe(true);
+    expect(unlike.oodScore).toBeGreaterThan(like.oodScore as number);
+    // A run from before the statistics existed: no verdict, no failure.
+    fs.rmSync(path.join(runDir, 'ood.json'));
+    const old = await ExperimentModel.open(app.experiments, app.backbones, run.experimentId);
+    const [, plain] = (await old.predict(photos)).results;
+    await old.close();
+    expect(plain).toMatchObject({ error: null, unlikeTraining: false, oodScore: null });
   });
 
   it('embeds nothing the second time and is reproducible from the seed', async () => {

@@ -9,6 +9,7 @@ import type {
   TrainingProgress,
 } from '../../common/training';
 import { readRegularFile } from '../imaging/regular-file';
+import { fitRunOodStatistics, writeOodStatistics } from '../ml/adaptation/ood-artefact';
 import { type BackboneSpec, embeddingModelId, type PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { DEFAULT_BACKBONE_ID } from '../ml/backbones/bundled-backbones';
 import { sha256 } from '../ml/backbones/prepare-backbone';
@@ -267,6 +268,8 @@ export class TrainingService {
       const vectors = new Map<string, EmbeddedItem['vectors']>();
       for (const r of embedded.results) if (r.ok) vectors.set(r.id, r.vectors);
       const dataset = buildHeadDataset(data, vectors, prepared.featureDim, config);
+      // Fitted before training: the worker takes the embeddings' buffers.
+      const ood = fitRunOodStatistics(dataset.head, prepared.featureDim, data.snapshot.classes.length);
 
       this.progress({
         experimentId,
@@ -311,6 +314,7 @@ export class TrainingService {
         backbone: prepared.spec,
         head: result.artifacts,
       });
+      if (ood) await writeOodStatistics(artefactDir, ood);
       const metrics: FinalMetrics = {
         bestEpoch: result.bestEpoch,
         stoppedEarly: result.stoppedEarly,
