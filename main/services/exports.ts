@@ -83,6 +83,32 @@ function removeQuietly(target: string): void {
   }
 }
 
+/**
+ * What a failed export tells the person: a GraftError's own message, else the file-system error
+ * in words with its code in brackets (never Node's raw "ENOENT: mkdir …" text).
+ */
+function failureMessage(err: unknown, target: string): string {
+  if (err instanceof GraftError) return err.message;
+  if (isDiskFull(err)) return DISK_FULL_MESSAGE;
+  const code = (err as { code?: string }).code;
+  const parent = path.dirname(target);
+  switch (code) {
+    case 'EACCES':
+    case 'EROFS':
+    case 'EPERM':
+      return `Graft may not write to ${parent}: nothing was written (${code}).`;
+    case 'ENOENT':
+      return `The destination ${parent} does not exist any more (removed, or its disk unplugged): nothing was written (ENOENT).`;
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return `Part of the destination ${parent} is a file, not a folder: nothing was written (${code}).`;
+    case undefined:
+      return (err as Error).message;
+    default:
+      return `The export could not be written to ${parent}: nothing was written (${code}).`;
+  }
+}
+
 /** The earlier export moved aside by replaceFolder, its own files only; left as it is where it is not recognisable. */
 function removeReplacedQuietly(ctx: ServiceContext, old: string): void {
   try {
@@ -300,12 +326,7 @@ export class ExportService {
       })();
     } catch (err) {
       removeQuietly(temp);
-      const code = (err as { code?: string }).code;
-      const message = isDiskFull(err)
-        ? DISK_FULL_MESSAGE
-        : code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
-          ? `Graft may not write to ${path.dirname(target)}: nothing was written.`
-          : (err as Error).message;
+      const message = failureMessage(err, target);
       recordDespiteFullDisk(this.ctx.db, () =>
         this.ctx.db.prepare(`UPDATE exports SET status = 'failed', error = ? WHERE id = ?`).run(message, exportId),
       );
