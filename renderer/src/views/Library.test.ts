@@ -335,6 +335,18 @@ describe('Library filters', () => {
     expect(thumbs().filter((t) => t.getAttribute('aria-pressed') === 'true')).toHaveLength(0);
   });
 
+  it('names the photo the split buttons move the way the status bar counts the selection', async () => {
+    await openLibrary(SPLIT_PETS);
+    // A photo in focus with nothing selected (as after carving a test split, or with the arrow keys).
+    await fireEvent.click(thumb(0));
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    await fireEvent.keyDown(window, { key: 'ArrowRight' });
+    const selected = screen.getByTestId('selected-count').textContent;
+    const label = screen.getByTestId('split-move-label').textContent?.trim();
+    expect(selected).toBe('0 selected');
+    expect(label).toBe('Move this photo to');
+  });
+
   it('says that All leaves the unreadable files out, and never puts them in a split', async () => {
     const { api } = await openLibrary(SPLIT_PETS);
     expect(screen.getByTestId('problems-left-out').textContent).toMatch(/1 unreadable or missing file not shown/);
