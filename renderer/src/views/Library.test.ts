@@ -318,10 +318,16 @@ describe('Library filters', () => {
     await waitFor(() => expect(shownNames()).toEqual(['photo-0005.jpg']));
     expect((screen.getByTestId('filter-split') as HTMLSelectElement).value).toBe('val');
 
-    await fireEvent.click(screen.getByTestId('filter-all'));
+    // "Any class" clears the class and keeps the split; All is not lit while a split narrows the photos.
+    await fireEvent.change(screen.getByTestId('filter-class'), { target: { value: '' } });
     await waitFor(() => expect(shownNames()).toEqual(['photo-0002.jpg', 'photo-0003.jpg', 'photo-0005.jpg']));
-    await fireEvent.change(screen.getByTestId('filter-split'), { target: { value: '' } });
+    expect((screen.getByTestId('filter-split') as HTMLSelectElement).value).toBe('val');
+    expect(screen.getByTestId('filter-all').getAttribute('aria-pressed')).toBe('false');
+    // All shows every photo, as its count says.
+    await fireEvent.click(screen.getByTestId('filter-all'));
     await waitFor(() => expect(thumbs()).toHaveLength(8));
+    expect((screen.getByTestId('filter-split') as HTMLSelectElement).value).toBe('');
+    expect(screen.getByTestId('filter-all').getAttribute('aria-pressed')).toBe('true');
   });
 
   it('moves the focus with the current photo, so only one tile looks chosen after arrow keys', async () => {
