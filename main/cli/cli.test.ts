@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { int64Tensor } from '../ml/onnx/onnx-graph-builder';
+import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
 import { writeGraftLikeExport } from './cli-fixtures';
 import { main } from './index';
 
@@ -66,6 +68,21 @@ describe('graft command line', () => {
     expect(rows[0]).toMatch(/loop1\.jpg,,,,.*loop/i);
     expect(rows[1]).toMatch(/good\.jpg,c,/);
     expect(rows[2]).toMatch(/dangling\.jpg,,,,.*does not exist/);
+  });
+
+  it('refuses an exported model that grows a huge tensor inside before running it', async () => {
+    const file = path.join(dir, 'grower.onnx');
+    writeGraftLikeExport(file, ['a', 'b', 'c']);
+    const model = decodeModel(fs.readFileSync(file));
+    model.graph!.initializer!.push(int64Tensor('big_shape', [4], [1, 3, 12000, 12000]));
+    model.graph!.node!.push({ opType: 'Expand', input: ['input', 'big_shape'], output: ['big'] });
+    fs.writeFileSync(file, encodeModel(model));
+    const photo = path.join(dir, 'grower-photo.jpg');
+    fs.writeFileSync(photo, 'not read: the model is refused first');
+    await expect(main(['predict', '--model', file, photo, ...data])).rejects.toMatchObject({
+      code: 'MODEL_INPUT_TOO_LARGE',
+      message: expect.stringContaining('“grower.onnx” makes a tensor of at least 432,000,000 values'),
+    });
   });
 
   it('refuses a model that is a FIFO or a link out of its folder, without blocking', async () => {

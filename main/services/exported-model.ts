@@ -4,6 +4,7 @@ import { inputSizeProblem } from '../ml/backbones/input-size';
 import { createWorkerInferenceSession } from '../ml/embedding/embedder';
 import type { WorkerInferenceSession } from '../ml/embedding/worker-session';
 import type { InputDescription } from '../ml/export/export-metadata';
+import { oversizedTensorProblem } from '../ml/onnx/intermediate-size';
 import { decodeModel } from '../ml/onnx/onnx-proto';
 import * as ort from '../ml/onnxruntime';
 import { decodeCrop, type Preprocessing, writeInputRow } from '../ml/preprocess';
@@ -46,6 +47,8 @@ export class ExportedOnnxModel implements PhotoClassifier {
     const description = JSON.parse(input) as InputDescription;
     const problem = inputSizeProblem(path.basename(file), description.resize?.size, description.resize?.size);
     if (problem) throw new GraftError('MODEL_INPUT_TOO_LARGE', problem);
+    const oversized = oversizedTensorProblem(new Uint8Array(bytes), path.basename(file));
+    if (oversized) throw new GraftError('MODEL_INPUT_TOO_LARGE', oversized);
     const session = await createWorkerInferenceSession(new Uint8Array(bytes)).catch((err: Error) => {
       throw new GraftError('BAD_REQUEST', `onnxruntime cannot load ${file}: ${err.message.split('\n')[0]}`);
     });

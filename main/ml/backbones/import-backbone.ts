@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { createInferenceSession } from '../embedding/embedder';
 import { exposeNode, exposeTaps, type TapReduce } from '../onnx/expose-node';
 import { graphModelToOnnx } from '../onnx/graph-to-onnx';
-import { MAX_INTERMEDIATE_ELEMENTS, oversizedTensor } from '../onnx/intermediate-size';
+import { oversizedTensorProblem } from '../onnx/intermediate-size';
 import { layersModelToOnnx } from '../onnx/layers-to-onnx';
 import { decodeModel, type ModelProto, toNumber } from '../onnx/onnx-proto';
 import { proposeTap, type TapProposal } from '../onnx/propose-tap';
@@ -146,13 +146,8 @@ async function importModel(
   const { layout, size } = imageInput(bytes, name);
   const inputSize = size ?? options.preprocessing?.inputSize ?? 224;
   checkInputSize(name, inputSize, inputSize);
-  const oversized = oversizedTensor(bytes);
-  if (oversized) {
-    throw new BackboneError(
-      'MODEL_INPUT_TOO_LARGE',
-      `“${name}” makes a tensor of at least ${oversized.elements.toLocaleString('en')} values inside (${oversized.tensor}, ${oversized.op}); Graft accepts at most ${MAX_INTERMEDIATE_ELEMENTS.toLocaleString('en')}, far above real image backbones, so it would need gigabytes per photo.`,
-    );
-  }
+  const oversized = oversizedTensorProblem(bytes, name);
+  if (oversized) throw new BackboneError('MODEL_INPUT_TOO_LARGE', oversized);
   try {
     const session = await createInferenceSession(bytes);
     await session.release();

@@ -44,6 +44,16 @@ const product = (values: number[]): number => values.reduce((a, b) => a * Math.m
  * constants (an initializer or a Constant node). A lower bound: a shape computed at run time
  * (Shape → … → Expand) is not seen. Null when none is found.
  */
+/**
+ * Why the ONNX model `bytes` (named `model` to the person) is refused for an oversized tensor
+ * inside (see oversizedTensor), or null.
+ */
+export function oversizedTensorProblem(bytes: Uint8Array, model: string): string | null {
+  const t = oversizedTensor(bytes);
+  if (!t) return null;
+  return `“${model}” makes a tensor of at least ${t.elements.toLocaleString('en')} values inside (${t.tensor}, ${t.op}); Graft accepts at most ${MAX_INTERMEDIATE_ELEMENTS.toLocaleString('en')}, far above real image backbones, so it would need gigabytes per photo.`;
+}
+
 export function oversizedTensor(bytes: Uint8Array, cap = MAX_INTERMEDIATE_ELEMENTS): OversizedTensor | null {
   const model = decodeModel(bytes);
   const graph = model.graph ?? {};
