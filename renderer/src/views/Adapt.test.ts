@@ -24,6 +24,23 @@ describe('Adapt', () => {
     expect((screen.getByTestId('target-toggle') as HTMLInputElement).checked).toBe(true);
   });
 
+  it('shows a failed action in the view until the next action, and names each folder’s role', async () => {
+    const app = await startTestApp({ projects: [petsProject()], jobStepMs: 20 });
+    await trainToEnd(app.api, app.session.project!.id);
+    render(Adapt, { props: { session: app.session }, context: app.context });
+    const toggle = (await screen.findByTestId('target-toggle')) as HTMLInputElement;
+    expect(toggle.closest('label')?.textContent?.trim()).toBe('Use as new-domain photos');
+    expect(screen.getByTestId('folder-role').textContent).toMatch(/now training photos/);
+    expect(screen.getByTestId('adapt-how-to').textContent).toMatch(/Library → Add photos/);
+
+    await fireEvent.click(screen.getByTestId('adapt-button'));
+    expect((await screen.findByTestId('adapt-error')).textContent).toMatch(/no embeddings/);
+    expect(app.notices.items).toHaveLength(0);
+    await fireEvent.click(toggle);
+    await waitFor(() => expect(screen.queryByTestId('adapt-error')).toBeNull());
+    await waitFor(() => expect(screen.getByTestId('folder-role').textContent).toMatch(/now new-domain photos/));
+  });
+
   it('the Library says how many new-domain photos there are once a folder is marked', async () => {
     const app = await startTestApp({ projects: [petsProject()] });
     const projectId = app.session.project!.id;
@@ -31,7 +48,7 @@ describe('Adapt', () => {
     await app.api.call('domains:setFolder', { folderId: folder.id, domain: 'target' });
     render(Library, { props: { session: app.session }, context: app.context });
     expect((await screen.findByTestId('new-domain-count')).textContent?.replace(/\s+/g, ' ')).toMatch(
-      /40 new-domain photos in 1 folder are never trained on/,
+      /40 new-domain photos in 1 folder are never trained on; the class counts below include their labelled ones, which only measure/,
     );
   });
 });
