@@ -105,8 +105,11 @@ describe('Add photos and the folder picker', () => {
     expect(within(preview).getByTestId('preview-splits').textContent).toMatch(
       /Train.*training \(3\).*val.*validation \(1\)/s,
     );
-    expect(within(preview).getByTestId('preview-unlabelled').textContent).toMatch(/1 photo without a class folder/);
+    const unlabelled = within(preview).getByTestId('preview-unlabelled').textContent ?? '';
     expect(within(preview).getByTestId('preview-note').textContent).toMatch(/sit directly in the chosen folder/);
+    // The count of photos without a class is said once, with the reason.
+    expect(preview.textContent?.match(/got no class|without a class folder/g)).toHaveLength(1);
+    expect(unlabelled).toMatch(/^\s*1 photo got no class:.*For example “/s);
     // Nothing is added or imported while the person looks.
     expect(api.argsOf('folders:add')).toEqual([]);
     expect(onchosen).not.toHaveBeenCalled();
