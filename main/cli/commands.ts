@@ -14,6 +14,22 @@ export async function serveCommand(app: GraftApp, io: CliIo, options: { port?: n
   return host;
 }
 
+/**
+ * What a folder import with labels from folder names found: the classes with their photo counts and,
+ * when split folders (train/, val/, test/) were recognised, the photos per split they gave.
+ */
+function foundLines(app: GraftApp, projectId: number): string[] {
+  const classes = app.classes.list(projectId);
+  const lines = [`  classes: ${classes.map((c) => `${c.name} (${c.count})`).join(', ') || 'none'}`];
+  const fromFolders = app.splits.summary(projectId).sources.folders;
+  if (fromFolders.train + fromFolders.val + fromFolders.test > 0) {
+    lines.push(
+      `  splits from folder names: ${fromFolders.train} train, ${fromFolders.val} val, ${fromFolders.test} test`,
+    );
+  }
+  return lines;
+}
+
 export async function importCommand(
   app: GraftApp,
   io: CliIo,
@@ -58,6 +74,7 @@ export async function importCommand(
         `${summary.unchanged} unchanged, ${summary.duplicates} duplicates, ${summary.unreadable} unreadable, ` +
         `${summary.missing} missing, ${summary.labelled} labelled from folder names (${summary.seconds.toFixed(1)} s).`,
     );
+    if (options.labelsFromFolders) for (const line of foundLines(app, project.id)) io.out(line);
     if (summary.conflicts > 0) {
       io.out(
         `  ! ${summary.conflicts} ${summary.conflicts === 1 ? 'photo appears' : 'photos appear'} in more than one class folder: left out of training until you choose its class in the app’s Health view (Label conflicts); graft health lists them.`,

@@ -15,6 +15,18 @@ beforeEach(() => {
 afterEach(() => env.cleanup());
 
 describe('graft import --labels-from-folders', () => {
+  it('prints the classes and the split folders it found', async () => {
+    const root = path.join(env.dir, 'photos');
+    await writeLabelledFolder(path.join(root, 'train'), { red: 3, blue: 2 });
+    const lines: string[] = [];
+    const io = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) };
+
+    await importCommand(app, io, { project: 'Found', folder: root, labelsFromFolders: true });
+
+    expect(lines).toContain('  classes: blue (2), red (3)');
+    expect(lines).toContain('  splits from folder names: 5 train, 0 val, 0 test');
+  });
+
   it('says how many photos sit in more than one class folder and why photos got no class', async () => {
     const root = path.join(env.dir, 'photos');
     await writeLabelledFolder(root, { red: 2, blue: 2 });
