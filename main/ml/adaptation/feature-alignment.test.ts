@@ -51,6 +51,39 @@ describe('feature alignment', () => {
     }
   });
 
+  it('square roots of a 256-d embedding covariance stop once float32 converges, well before 60 steps', async () => {
+    const dim = 256;
+    const { source } = shiftedDomains({ dim, classCount: 4, perClass: 100, shift: 'mixing', seed: 5 });
+    const { mean, variance } = columnMoments(source);
+    const n = source.x.length / dim;
+    const c = new Float32Array(dim * dim);
+    for (let i = 0; i < n; i++)
+      for (let a = 0; a < dim; a++) {
+        const da = source.x[i * dim + a] - mean[a];
+        for (let b = 0; b < dim; b++) c[a * dim + b] += (da * (source.x[i * dim + b] - mean[b])) / (n - 1);
+      }
+    const ridge = variance.reduce((x, y) => x + y, 0) / dim;
+    for (let a = 0; a < dim; a++) c[a * (dim + 1)] += ridge;
+    const { root, inverseRoot, steps } = await spdSquareRoots(c, dim);
+    expect(steps).toBeLessThanOrEqual(20);
+    let worst = 0;
+    let scale = 0;
+    for (let a = 0; a < dim; a++) {
+      scale = Math.max(scale, Math.abs(c[a * (dim + 1)]));
+      for (let b = 0; b < dim; b++) {
+        let square = 0;
+        let identity = 0;
+        for (let k = 0; k < dim; k++) {
+          square += root[a * dim + k] * root[k * dim + b];
+          identity += root[a * dim + k] * inverseRoot[k * dim + b];
+        }
+        worst = Math.max(worst, Math.abs(identity - (a === b ? 1 : 0)));
+        expect(Math.abs(square - c[a * dim + b])).toBeLessThan(1e-3 * scale);
+      }
+    }
+    expect(worst).toBeLessThan(1e-3);
+  });
+
   it('CORAL matches the target covariance to the source one (ridge aside)', async () => {
     const { source, target } = shiftedDomains({ dim: 6, classCount: 3, perClass: 200, shift: 'mixing', seed: 3 });
     const aligned = { x: applyAffineMap(await coralMap(source, target, 1e-6), target.x), dim: 6 };

@@ -86,25 +86,69 @@ async function covariance(rows: FeatureRows, mean: Float64Array, ridge: number):
 /** Iterations of the coupled Newton–Schulz square root; it stops earlier once converged. */
 const NEWTON_SCHULZ_MAX_STEPS = 60;
 const NEWTON_SCHULZ_TOLERANCE = 1e-6;
+/** A step that shrinks the residual by less than this factor has reached float32's floor. */
+const NEWTON_SCHULZ_STALL = 0.5;
+
+/** Power-iteration steps for the largest eigenvalue (matrix–vector products: cheap). */
+const POWER_STEPS = 30;
+
+/**
+ * The largest eigenvalue of a symmetric positive semi-definite matrix by power iteration from
+ * the all-ones vector (Rayleigh quotient), never below ‖A‖F/√dim (a lower bound of it).
+ * Scaling by it instead of ‖A‖F (up to √dim larger) leaves the small eigenvalues larger, so
+ * Newton–Schulz needs fewer steps; the Rayleigh quotient's small underestimate keeps the scaled
+ * eigenvalues well inside the iteration's (0, 2) convergence interval.
+ */
+async function spectralNormEstimate(matrix: Tensor2D): Promise<number> {
+  const { tf } = await initTfjs();
+  const dim = matrix.shape[0];
+  const estimate = tf.tidy(() => {
+    let v = tf.ones([dim, 1]).div(Math.sqrt(dim));
+    for (let i = 0; i < POWER_STEPS - 1; i++) {
+      const w = tf.matMul(matrix, v);
+      v = w.div(tf.norm(w).add(1e-30));
+    }
+    const rayleigh = tf.sum(v.mul(tf.matMul(matrix, v)));
+    return tf.maximum(rayleigh, tf.norm(matrix).div(Math.sqrt(dim)));
+  });
+  const value = (await estimate.data())[0];
+  estimate.dispose();
+  return value;
+}
 
 /**
  * A^{1/2} and A^{-1/2} of a symmetric positive definite dim×dim matrix by the coupled
- * Newton–Schulz iteration (Higham, "Functions of Matrices", 2008, eq. 6.35) on A/‖A‖F:
- * only matrix products, so it runs on the tfjs backend. float32 throughout.
+ * Newton–Schulz iteration (Higham, "Functions of Matrices", 2008, eq. 6.35) on A/λmax:
+ * only matrix products, so it runs on the tfjs backend. float32 throughout. Each step makes
+ * Z·Y once and reads both the residual ‖I − Z·Y‖F/√dim and T = (3I − Z·Y)/2 from it (three
+ * products a step); it stops at the tolerance or once the residual stops shrinking quadratically
+ * (float32 cannot go lower), so a 1280-d matrix does not run all 60 steps. `steps`: steps taken.
  */
 export async function spdSquareRoots(
   a: Float32Array,
   dim: number,
-): Promise<{ root: Float32Array; inverseRoot: Float32Array }> {
+): Promise<{ root: Float32Array; inverseRoot: Float32Array; steps: number }> {
   const { tf } = await initTfjs();
   const matrix = tf.tensor2d(a, [dim, dim]);
-  const norm = (await tf.norm(matrix).data())[0];
+  const norm = await spectralNormEstimate(matrix);
   const identity = tf.eye(dim);
   let y: Tensor2D = matrix.div(norm);
   let z: Tensor2D = tf.eye(dim);
   matrix.dispose();
-  for (let step = 0; step < NEWTON_SCHULZ_MAX_STEPS; step++) {
-    const t = tf.tidy(() => identity.mul(3).sub(tf.matMul(z, y)).div(2));
+  let previous = Number.POSITIVE_INFINITY;
+  let steps = 0;
+  for (; steps < NEWTON_SCHULZ_MAX_STEPS; steps++) {
+    const zy = tf.matMul(z, y);
+    const residual = tf.tidy(() => tf.norm(identity.sub(zy)).div(Math.sqrt(dim)));
+    const r = (await residual.data())[0];
+    residual.dispose();
+    if (r < NEWTON_SCHULZ_TOLERANCE || (r < 1e-3 && r > NEWTON_SCHULZ_STALL * previous)) {
+      zy.dispose();
+      break;
+    }
+    previous = r;
+    const t = tf.tidy(() => identity.mul(3).sub(zy).div(2));
+    zy.dispose();
     const nextY: Tensor2D = tf.matMul(y, t);
     const nextZ: Tensor2D = tf.matMul(t, z);
     t.dispose();
@@ -112,14 +156,14 @@ export async function spdSquareRoots(
     z.dispose();
     y = nextY;
     z = nextZ;
-    const residual = tf.tidy(() => tf.norm(identity.sub(tf.matMul(z, y))).div(Math.sqrt(dim)));
-    const r = (await residual.data())[0];
-    residual.dispose();
-    if (r < NEWTON_SCHULZ_TOLERANCE) break;
   }
   const root = tf.tidy(() => y.mul(Math.sqrt(norm)));
   const inverseRoot = tf.tidy(() => z.div(Math.sqrt(norm)));
-  const out = { root: (await root.data()) as Float32Array, inverseRoot: (await inverseRoot.data()) as Float32Array };
+  const out = {
+    root: (await root.data()) as Float32Array,
+    inverseRoot: (await inverseRoot.data()) as Float32Array,
+    steps,
+  };
   for (const t of [y, z, identity, root, inverseRoot]) t.dispose();
   return out;
 }
