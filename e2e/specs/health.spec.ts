@@ -66,6 +66,13 @@ test('the health view lists a planted conflict and a cross-split near copy, and 
   await expect(conflict).toContainText('train/blue/same-as-red.jpg');
   await expect(conflict).toContainText('train/red/red-1.jpg');
 
+  // A finding's photo opens large in the shared viewer; Escape brings the list back.
+  await leak.getByTestId('health-photo-open').last().click();
+  await expect(page.getByTestId('photo-viewer')).toBeVisible();
+  await expect(page.getByTestId('viewer-name')).toHaveText('holiday-copy.jpg');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('photo-viewer')).toHaveCount(0);
+
   await leak.getByTestId('health-fix-move-split').click();
   await expect(leak).toHaveCount(0);
   // Both copies now train together: a note, no longer leakage.
