@@ -117,6 +117,10 @@ describe('adaptation', () => {
     expect(exported.status).toBe('passed');
     expect(exported.parity!.agreement).toBe(1);
     expect(exported.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+    const card = fs.readFileSync(path.join(exported.path, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain(
+      `- Adapted from experiment ${sourceRunId} to 24 unlabelled new-domain photos (method \`${report.method}\`; 24 of them labelled, used only to measure, never to train)`,
+    );
   }, 120_000);
 
   it('self-training never learns from the target photos’ labels: other labels, same model', async () => {

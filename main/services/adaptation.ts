@@ -65,6 +65,16 @@ function seededSample(rows: FeatureRows, limit: number, seed: number): FeatureRo
   return { x, dim: rows.dim };
 }
 
+/** The adaptation report kept in a run folder (adaptation.json); null for runs that are not adaptations or have no folder. */
+export async function readAdaptationReport(dir: string | null): Promise<AdaptationReport | null> {
+  if (!dir) return null;
+  try {
+    return JSON.parse(await fs.readFile(path.join(dir, REPORT_FILE), 'utf8')) as AdaptationReport;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Adapts a finished run to the project's target-domain photos: a new experiment linked to the
  * source run (which is never changed), with the adapted head, the same backbone, and a report
@@ -132,13 +142,9 @@ export class AdaptationService {
 
   /** The report of a finished adaptation run; NOT_FOUND when the run is not one. */
   async report(experimentId: Id): Promise<AdaptationReport> {
-    const dir = this.experiments.artefactDir(experimentId);
-    try {
-      if (!dir) throw new Error('no artefacts');
-      return JSON.parse(await fs.readFile(path.join(dir, REPORT_FILE), 'utf8')) as AdaptationReport;
-    } catch {
-      throw new GraftError('NOT_FOUND', 'That run is not a finished adaptation.');
-    }
+    const report = await readAdaptationReport(this.experiments.artefactDir(experimentId));
+    if (!report) throw new GraftError('NOT_FOUND', 'That run is not a finished adaptation.');
+    return report;
   }
 
   private sourceItems(experimentId: Id): SnapshotItem[] {

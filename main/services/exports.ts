@@ -13,6 +13,7 @@ import { composeClassifierOnnx } from '../ml/export/compose-classifier-onnx';
 import { checkOnnxParity, checkTfjsParity, type ParityData, toParityResult } from '../ml/export/parity';
 import { exportTfjsClassifier, tfjsExportSupport } from '../ml/export/tfjs-export';
 import { APP_VERSION } from '../version';
+import { readAdaptationReport } from './adaptation';
 import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
 import { type RunArtefacts, readRunArtefacts } from './experiment-artefacts';
@@ -293,6 +294,7 @@ export class ExportService {
 
       await fs.promises.writeFile(path.join(temp, 'labels.json'), `${JSON.stringify(classNames, null, 2)}\n`);
       const ood = await readOodStatistics(this.experiments.artefactDir(experimentId) ?? '');
+      const adaptation = await readAdaptationReport(this.experiments.artefactDir(experimentId));
       if (ood) await writeOodStatistics(temp, ood);
       await fs.promises.writeFile(
         path.join(temp, 'MODEL_CARD.md'),
@@ -305,6 +307,7 @@ export class ExportService {
           parity,
           date: this.ctx.now().slice(0, 10),
           ood,
+          adaptation,
         }),
       );
       writeExportMarker(temp, fs.readdirSync(temp), APP_VERSION);

@@ -1,3 +1,4 @@
+import type { AdaptationReport } from '../../common/adaptation';
 import type { ExperimentDetail, ExportFormat, FinalMetrics, ParityResult } from '../../common/training';
 import { OOD_FILE } from '../ml/adaptation/ood-artefact';
 import type { OodStatistics } from '../ml/adaptation/out-of-distribution';
@@ -14,6 +15,20 @@ export interface ModelCardInput {
   date: string;
   /** The run's out-of-distribution statistics, written beside the model as ood.json; null when the run keeps none. */
   ood: Pick<OodStatistics, 'threshold' | 'percentile' | 'dim'> | null;
+  /** The adaptation that made this run (its adaptation.json); null for a run trained on labelled photos. */
+  adaptation: Pick<AdaptationReport, 'sourceExperimentId' | 'method' | 'targetSnapshot' | 'before' | 'after'> | null;
+}
+
+/** An adapted run's origin and new-domain figures, as a Model bullet; empty for other runs. */
+function adaptationText(a: ModelCardInput['adaptation']): string[] {
+  if (!a) return [];
+  const test =
+    a.before.targetTest && a.after.targetTest
+      ? `; accuracy on the labelled new-domain photos ${pct(a.before.targetTest.accuracy)} before, ${pct(a.after.targetTest.accuracy)} after`
+      : '';
+  return [
+    `- Adapted from experiment ${a.sourceExperimentId} to ${a.targetSnapshot.count} unlabelled new-domain photos (method \`${a.method}\`; ${a.targetSnapshot.labelled} of them labelled, used only to measure, never to train)${test}.`,
+  ];
 }
 
 function pct(v: number | undefined | null): string {
@@ -91,6 +106,7 @@ export function modelCard(input: ModelCardInput): string {
     `- Backbone licence: ${backbone.licence}`,
     `- Technique: ${run.technique} — a new classification head (${run.config.hiddenUnits > 0 ? `${run.config.hiddenUnits}-unit hidden layer` : 'linear softmax'}) trained on the frozen features${fineTuneText(m?.fineTune)}.`,
     `- Input: RGB photo, EXIF-oriented, short side resized to ${backbone.resize.shortSide} px, centre-cropped to ${backbone.inputSize}×${backbone.inputSize}; ${input.rawInput ? 'the graph takes raw 0–255 values as float32 NHWC [N, H, W, 3] and normalises them itself' : `${backbone.layout} float32, ${normalisationText(backbone)}`}.`,
+    ...adaptationText(input.adaptation),
     `- Output: \`probabilities\` [N, ${classes.length}] in the order of \`labels.json\`.`,
     run.config.flipTestTime
       ? '- Test-time averaging: the model mirrors each photo left-right itself and gives the mean of the two views’ probabilities, as Graft does for this run; give it each photo once.'
