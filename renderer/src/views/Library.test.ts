@@ -1,5 +1,6 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LabelConflict } from '../../../common/contract';
 import type { FakeApiOptions } from '../lib/api/fake-api';
 import { sizeGridViewport, startTestApp } from '../test-utils';
 import Library from './Library.svelte';
@@ -190,6 +191,47 @@ describe('Library labelling', () => {
     await waitFor(() => expect(thumbs()).toHaveLength(9));
     await waitFor(() => expect(within(classRow('lion')).getByTestId('class-count').textContent).toBe('2'));
     expect(screen.getAllByTestId('folder-row')).toHaveLength(2);
+  });
+});
+
+describe('Library label conflicts', () => {
+  it('shows a photo’s label conflict in its detail and resolves it there', async () => {
+    const app = await startTestApp(PETS);
+    const projectId = app.session.project!.id;
+    const [cat, dog] = await app.api.call('classes:list', { projectId });
+    const [first] = await app.api.call('images:list', { projectId, filter: { kind: 'all' } });
+    // The fake's photos have no content to compare, so the conflict the service would find is given here.
+    let open = true;
+    const conflict: LabelConflict = {
+      id: 9,
+      status: 'open',
+      imageId: first.id,
+      copies: [
+        { imageId: first.id, relPath: 'cat/a.jpg', classId: cat.id, className: 'cat' },
+        { imageId: first.id + 1000, relPath: 'dog/a.jpg', classId: dog.id, className: 'dog' },
+      ],
+    };
+    const resolved: unknown[] = [];
+    const call = app.api.call.bind(app.api);
+    app.api.call = (async (name: string, args: never) => {
+      if (name === 'labels:conflicts') return open ? [conflict] : [];
+      if (name === 'labels:resolveConflict') {
+        resolved.push(args);
+        open = false;
+        return [];
+      }
+      return call(name as never, args);
+    }) as typeof app.api.call;
+    render(Library, { props: { session: app.session }, context: app.context });
+    await waitFor(() => expect(thumbs().length).toBeGreaterThan(0));
+
+    await fireEvent.click(thumb(0));
+    const shown = await screen.findByTestId('preview-conflict');
+    expect(shown.textContent).toMatch(/in the folders of cat and dog/);
+    const keepDog = screen.getAllByTestId('conflict-keep').find((b) => b.dataset.classId === String(dog.id))!;
+    await fireEvent.click(keepDog);
+    await waitFor(() => expect(resolved).toEqual([{ conflictId: 9, classId: dog.id }]));
+    await waitFor(() => expect(screen.queryByTestId('preview-conflict')).toBeNull());
   });
 });
 
@@ -442,8 +484,9 @@ describe('Library label traffic', () => {
 
     expect(thumb(0).dataset.classId).not.toBe('');
     const names = traffic.map((t) => t.name).sort();
-    // The preview asks for the next photo's details; nothing reloads the 2,000 rows or the counts.
-    expect(names).toEqual(['images:get', 'labels:assign', 'labels:history', 'splits:summary']);
+    // The preview asks for the next photo's details and whether it is in a label conflict; nothing
+    // reloads the 2,000 rows or the counts.
+    expect(names).toEqual(['images:get', 'labels:assign', 'labels:conflicts', 'labels:history', 'splits:summary']);
     expect(traffic.reduce((n, t) => n + t.bytes, 0)).toBeLessThan(1000);
     disconnect();
   });
