@@ -75,8 +75,10 @@ test('the Adapt view shows the domains, adapts a run and shows source-only vs ad
   await expect(page.getByTestId('domain-counts')).toContainText('Training photos: 45');
   await expect(page.getByTestId('domain-counts')).toContainText('New-domain photos: 18');
   await expect(page.getByTestId('target-toggle')).toHaveCount(2);
-  await expect(page.getByRole('checkbox', { name: /cast — new-domain photos/ })).toBeChecked();
-  await expect(page.getByRole('checkbox', { name: /photos — new-domain photos/ })).not.toBeChecked();
+  await expect(page.getByRole('checkbox', { name: /^Use as new-domain photos: .*cast$/ })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: /^Use as new-domain photos: .*photos$/ })).not.toBeChecked();
+  await expect(page.getByTestId('folder-role').filter({ hasText: 'now new-domain photos' })).toHaveCount(1);
+  await expect(page.getByTestId('folder-role').filter({ hasText: 'now training photos' })).toHaveCount(1);
 
   await page.getByTestId('source-run').selectOption('1');
   await page.getByTestId('method').selectOption('standardise');

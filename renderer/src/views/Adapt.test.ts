@@ -29,7 +29,7 @@ describe('Adapt', () => {
     await trainToEnd(app.api, app.session.project!.id);
     render(Adapt, { props: { session: app.session }, context: app.context });
     const toggle = (await screen.findByTestId('target-toggle')) as HTMLInputElement;
-    expect(toggle.closest('label')?.textContent?.trim()).toBe('Use as new-domain photos');
+    expect(toggle.closest('label')?.textContent?.trim()).toMatch(/^Use as new-domain photos: \/.+/);
     expect(screen.getByTestId('folder-role').textContent).toMatch(/now training photos/);
     expect(screen.getByTestId('adapt-how-to').textContent).toMatch(/Library → Add photos/);
 
