@@ -41,6 +41,27 @@ describe('Adapt', () => {
     await waitFor(() => expect(screen.getByTestId('folder-role').textContent).toMatch(/now new-domain photos/));
   });
 
+  it('lists adapted runs as sources only when asked to', async () => {
+    const app = await startTestApp({ projects: [petsProject()], jobStepMs: 20 });
+    const projectId = app.session.project!.id;
+    const source = await trainToEnd(app.api, projectId);
+    const adapted = await trainToEnd(app.api, projectId);
+    const call = app.api.call.bind(app.api);
+    // The fake adapts nothing, so the second run stands in for an adaptation: it has a report.
+    app.api.call = ((name, args) =>
+      name === 'adaptation:report' && (args as { experimentId: number }).experimentId === adapted
+        ? Promise.resolve({})
+        : call(name, args)) as typeof app.api.call;
+    render(Adapt, { props: { session: app.session }, context: app.context });
+    const include = (await screen.findByTestId('include-adapted')) as HTMLInputElement;
+    const options = () =>
+      [...(screen.getByTestId('source-run') as HTMLSelectElement).options].map((o) => Number(o.value));
+    expect(options()).toEqual([source]);
+    await fireEvent.click(include);
+    await waitFor(() => expect(options().sort()).toEqual([source, adapted].sort()));
+    expect(screen.queryByTestId('adapt-error')).toBeNull();
+  });
+
   it('the Library says how many new-domain photos there are once a folder is marked', async () => {
     const app = await startTestApp({ projects: [petsProject()] });
     const projectId = app.session.project!.id;
