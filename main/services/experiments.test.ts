@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../common/training';
@@ -108,5 +109,17 @@ describe('experiment store', () => {
     ]);
     store.delete(b);
     expect(store.list(projectId)).toHaveLength(1);
+  });
+
+  it('deletes a run’s files only inside the data folder, whatever its database row says', () => {
+    app.splits.assignMissing(projectId, 3);
+    const store = new ExperimentStore(app.ctx);
+    const data = collectTrainingData(app.ctx, projectId);
+    const id = store.create(projectId, config, data.snapshot, data.items);
+    const outside = path.join(env.dir, 'p');
+    store.finish(id, { status: 'finished', artefactDir: outside });
+    store.delete(id);
+    expect(store.list(projectId)).toHaveLength(0);
+    expect(fs.readdirSync(outside).length).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Id, Split } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { compareExperiments } from '../../common/experiment-comparison';
@@ -192,7 +193,15 @@ export class ExperimentStore {
     const row = this.row(experimentId);
     if (row.status === 'running') throw new GraftError('JOB_RUNNING', 'Cancel the run before deleting it.');
     this.ctx.db.prepare('DELETE FROM experiments WHERE id = ?').run(experimentId);
-    if (row.artefactDir) fs.rmSync(row.artefactDir, { recursive: true, force: true });
+    if (row.artefactDir && this.isOwnArtefactDir(row.artefactDir)) {
+      fs.rmSync(row.artefactDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Whether `dir` lies inside this data directory's experiments folder: the only place a run's files are deleted from, whatever the database says. */
+  private isOwnArtefactDir(dir: string): boolean {
+    const rel = path.relative(path.join(this.ctx.paths.root, 'experiments'), path.resolve(dir));
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
   }
 
   /** Predictions on the held-out photos, optionally only those of one confusion-matrix cell. */
