@@ -70,6 +70,26 @@ describe('graft command line', () => {
     expect(rows[2]).toMatch(/dangling\.jpg,,,,.*does not exist/);
   });
 
+  it('never writes the prediction CSV over Graft’s own data or over a photo being predicted', async () => {
+    const model = path.join(dir, 'csv-model.onnx');
+    writeGraftLikeExport(model, ['a', 'b', 'c']);
+    const photo = path.join(dir, 'csv-photo.jpg');
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: 'green' } })
+      .jpeg()
+      .toFile(photo);
+    expect(await main(['projects', ...data])).toBe(0);
+    const database = path.join(dir, 'data', 'graft.sqlite');
+    const before = fs.readFileSync(database);
+    await expect(main(['predict', '--model', model, '--csv', database, photo, ...data])).rejects.toMatchObject({
+      code: 'EXPORT_DESTINATION_REFUSED',
+    });
+    expect(fs.readFileSync(database).equals(before)).toBe(true);
+    await expect(main(['predict', '--model', model, '--csv', photo, photo, ...data])).rejects.toMatchObject({
+      code: 'EXPORT_DESTINATION_REFUSED',
+    });
+    expect((await sharp(photo).metadata()).format).toBe('jpeg');
+  });
+
   it('refuses an exported model that grows a huge tensor inside before running it', async () => {
     const file = path.join(dir, 'grower.onnx');
     writeGraftLikeExport(file, ['a', 'b', 'c']);

@@ -46,6 +46,21 @@ async function openModel(app: GraftApp, model: string): Promise<PhotoClassifier>
   return ExportedOnnxModel.open(file);
 }
 
+/**
+ * Throws EXPORT_DESTINATION_REFUSED when the CSV would overwrite something Graft keeps (its data folder:
+ * the database, thumbnails, runs) or one of the photos being predicted.
+ */
+function refuseCsvDestination(app: GraftApp, csv: string, photos: { absPath: string }[]): void {
+  const target = path.resolve(csv);
+  const inData = path.relative(app.ctx.paths.root, target);
+  if (!inData.startsWith('..') && !path.isAbsolute(inData)) {
+    throw new GraftError('EXPORT_DESTINATION_REFUSED', `${csv} lies inside Graft's data folder: write the CSV elsewhere.`);
+  }
+  if (photos.some((p) => path.resolve(p.absPath) === target)) {
+    throw new GraftError('EXPORT_DESTINATION_REFUSED', `${csv} is one of the photos to predict: write the CSV elsewhere.`);
+  }
+}
+
 export async function predictCommand(
   app: GraftApp,
   io: CliIo,
@@ -69,6 +84,7 @@ export async function predictCommand(
     } else files.push({ name: input, absPath: input });
   }
   if (files.length === 0) throw new GraftError('BAD_REQUEST', 'No photos found to predict.');
+  if (options.csv) refuseCsvDestination(app, options.csv, files);
   const classifier = await openModel(app, options.model);
   let failed = 0;
   try {
