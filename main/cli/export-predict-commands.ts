@@ -54,10 +54,16 @@ function refuseCsvDestination(app: GraftApp, csv: string, photos: { absPath: str
   const target = path.resolve(csv);
   const inData = path.relative(app.ctx.paths.root, target);
   if (!inData.startsWith('..') && !path.isAbsolute(inData)) {
-    throw new GraftError('EXPORT_DESTINATION_REFUSED', `${csv} lies inside Graft's data folder: write the CSV elsewhere.`);
+    throw new GraftError(
+      'EXPORT_DESTINATION_REFUSED',
+      `${csv} lies inside Graft's data folder: write the CSV elsewhere.`,
+    );
   }
   if (photos.some((p) => path.resolve(p.absPath) === target)) {
-    throw new GraftError('EXPORT_DESTINATION_REFUSED', `${csv} is one of the photos to predict: write the CSV elsewhere.`);
+    throw new GraftError(
+      'EXPORT_DESTINATION_REFUSED',
+      `${csv} is one of the photos to predict: write the CSV elsewhere.`,
+    );
   }
 }
 
