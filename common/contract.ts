@@ -164,6 +164,8 @@ export interface BatchPredictSummary {
   csvPath: string | null;
   predicted: number;
   unreadable: number;
+  /** Predicted photos unlike the model's training photos (see PredictionResult.unlikeTraining); null or absent when the model keeps no statistics. */
+  unlikeTraining?: number | null;
   error: string | null;
 }
 

@@ -308,5 +308,6 @@ describe('batch predict', () => {
     const unlike = lines.slice(1).map((l) => l.split(',')[5]);
     expect(unlike.every((v) => v === 'yes' || v === 'no')).toBe(true);
     expect(unlike.filter((v) => v === 'yes').length).toBeLessThanOrEqual(12);
+    expect(summary.unlikeTraining).toBe(unlike.filter((v) => v === 'yes').length);
   });
 });

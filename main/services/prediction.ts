@@ -126,6 +126,8 @@ export class PredictionService {
     const started = Date.now();
     let predicted = 0;
     let unreadable = 0;
+    /** Photos the model calls unlike its training photos; null while none was scored (no statistics). */
+    let unlike: number | null = null;
     let summary: BatchPredictSummary;
     const csv = path.join(destinationDir, `graft-predictions-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
     const temp = `${csv}.partial`;
@@ -142,6 +144,7 @@ export class PredictionService {
         for (const r of results) {
           if (r.error) unreadable++;
           else predicted++;
+          if (r.oodScore !== undefined && r.oodScore !== null) unlike = (unlike ?? 0) + (r.unlikeTraining ? 1 : 0);
           rows.push(predictionCsvRow(r));
         }
         const done = Math.min(files.length, start + chunk.length);
@@ -155,11 +158,27 @@ export class PredictionService {
         });
       }
       if (signal.aborted) {
-        summary = { jobId, status: 'cancelled', csvPath: null, predicted, unreadable, error: null };
+        summary = {
+          jobId,
+          status: 'cancelled',
+          csvPath: null,
+          predicted,
+          unreadable,
+          unlikeTraining: unlike,
+          error: null,
+        };
       } else {
         await fs.writeFile(temp, `${rows.join('\n')}\n`);
         await fs.rename(temp, csv);
-        summary = { jobId, status: 'finished', csvPath: csv, predicted, unreadable, error: null };
+        summary = {
+          jobId,
+          status: 'finished',
+          csvPath: csv,
+          predicted,
+          unreadable,
+          unlikeTraining: unlike,
+          error: null,
+        };
       }
     } catch (err) {
       await fs.rm(temp, { force: true });
