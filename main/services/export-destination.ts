@@ -53,10 +53,11 @@ export function refuseProtectedDestination(ctx: ServiceContext, target: string):
 /**
  * What an existing folder `target` holds, for replacing: `[]` when empty, else the files an earlier
  * Graft export wrote there (its marker's list plus the marker; for an export made before the marker,
- * the export's file names when the exports table has a row for `target`). Throws
+ * the export's file names when the exports table has a row for `recordedAs`, by default `target`;
+ * a folder set aside while being replaced is recorded under the name it had). Throws
  * EXPORT_DESTINATION_REFUSED, naming up to three, when the folder holds anything else.
  */
-export function replaceableFiles(ctx: ServiceContext, target: string): string[] {
+export function replaceableFiles(ctx: ServiceContext, target: string, recordedAs: string = target): string[] {
   const entries = fs.readdirSync(target);
   if (entries.length === 0) return [];
   let written: string[] | null = null;
@@ -66,7 +67,7 @@ export function replaceableFiles(ctx: ServiceContext, target: string): string[] 
       written = [...(marker.files as string[]), EXPORT_MARKER];
     }
   } catch {
-    const known = ctx.db.prepare('SELECT 1 FROM exports WHERE path = ?').get(target) !== undefined;
+    const known = ctx.db.prepare('SELECT 1 FROM exports WHERE path = ?').get(recordedAs) !== undefined;
     if (known) written = entries.filter((e) => LEGACY_EXPORT_FILE.test(e));
   }
   const foreign = entries.filter((e) => !written?.includes(e));

@@ -111,9 +111,9 @@ function failureMessage(err: unknown, target: string): string {
 }
 
 /** The earlier export moved aside by replaceFolder, its own files only; left as it is where it is not recognisable. */
-function removeReplacedQuietly(ctx: ServiceContext, old: string): void {
+function removeReplacedQuietly(ctx: ServiceContext, old: string, recordedAs: string): void {
   try {
-    removeExportFiles(old, replaceableFiles(ctx, old));
+    removeExportFiles(old, replaceableFiles(ctx, old, recordedAs));
   } catch {
     // Not recognisably Graft's: nothing is removed.
   }
@@ -123,10 +123,6 @@ function folderSize(dir: string): number {
   return fs.readdirSync(dir).reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
 }
 
-/**
- * Writes a finished run's model to a folder the user chose, then proves it: the written file is
- * loaded with its own runtime and compared with the app on the run's validation photos.
- */
 /**
  * Whether a run exports as TF.js, and why not. A fine-tuned run's backbone is kept as ONNX only
  * (the whole fine-tuned network), so it exports as ONNX.
@@ -143,6 +139,10 @@ function tfjsSupportOf(run: RunArtefacts): { supported: boolean; reason: string 
   return { supported: support.supported, reason: support.supported ? null : support.reason };
 }
 
+/**
+ * Writes a finished run's model to a folder the user chose, then proves it: the written file is
+ * loaded with its own runtime and compared with the app on the run's validation photos.
+ */
 export class ExportService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -169,7 +169,7 @@ export class ExportService {
         // Cut off while swapping folders (replaceFolder): the earlier export goes back in place
         // if the new one never arrived, and is removed if it did.
         else if (name.startsWith(replaced) && !fs.existsSync(row.path)) fs.renameSync(path.join(dir, name), row.path);
-        else if (name.startsWith(replaced)) removeReplacedQuietly(ctx, path.join(dir, name));
+        else if (name.startsWith(replaced)) removeReplacedQuietly(ctx, path.join(dir, name), row.path);
       }
       ctx.db
         .prepare(
