@@ -182,7 +182,12 @@ export const CALL_SCHEMAS = {
   'adaptation:start': z.object({
     experimentId: id,
     method: z.enum(ADAPTATION_METHODS).optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
   }),
   'adaptation:cancel': byExperiment,
   'adaptation:report': byExperiment,

@@ -4,6 +4,7 @@
 
 import type { AdaptationMethod, AdaptationReport, Domain, DomainCount } from './adaptation';
 import type { DatasetExportSummary, HealthFinished, HealthProgress, HealthReport } from './health';
+import type { LabelSuggestion, SuggestionsFinished, SuggestionsProgress } from './suggestions';
 import type {
   BackboneImportResult,
   BackboneInfo,
@@ -22,7 +23,6 @@ import type {
   TrainingPreflight,
   TrainingProgress,
 } from './training';
-import type { LabelSuggestion, SuggestionsFinished, SuggestionsProgress } from './suggestions';
 
 export type Id = number;
 

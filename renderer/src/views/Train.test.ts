@@ -114,12 +114,13 @@ describe('Training a model', () => {
     await waitFor(() => expect(trainButton().disabled).toBe(false));
     await fireEvent.click(trainButton());
 
-    const before = (a: Element, b: Element) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    const precedes = (a: Element, b: Element) =>
+      (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
     const settings = screen.getByTestId('setting-seed');
     const progress = await screen.findByTestId('train-progress');
-    expect(before(trainButton(), progress) && before(progress, settings)).toBe(true);
+    expect(precedes(trainButton(), progress) && precedes(progress, settings)).toBe(true);
     const outcome = await screen.findByTestId('train-outcome', {}, { timeout: 3000 });
-    expect(before(outcome, screen.getByTestId('setting-seed'))).toBe(true);
+    expect(precedes(outcome, screen.getByTestId('setting-seed'))).toBe(true);
   });
 
   it('sends only the settings changed under Advanced, and the chosen backbone', async () => {
