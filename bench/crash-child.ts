@@ -2,6 +2,8 @@
 // can kill -9 it: `node --require tsx/cjs bench/crash-child.ts <phase> <dataDir> <json args>`.
 // Prints READY when the operation has started, `CALL <classId> <imageIds>` before each label call
 // and ACK when it returned (the labels are then acknowledged to the person), DONE when it ended.
+
+import { seededRandom } from '../common/seeded-random';
 import { GraftApp } from '../main/services/graft-app';
 
 export type CrashPhase = 'import' | 'labels' | 'train-embedding' | 'train-head' | 'export' | 'predict';
@@ -16,18 +18,6 @@ export interface CrashChildArgs {
   /** predict: the photos. */
   photos?: string;
   seed: number;
-}
-
-/** Mulberry32: a small seeded generator (https://gist.github.com/tommyettinger/46a874533244883189143505d203312c). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function labellingBursts(app: GraftApp, args: CrashChildArgs): Promise<void> {
@@ -100,5 +90,5 @@ function main(): void {
   );
 }
 
-// Only as the entry: bench/crash.ts imports this module for its types and seededRandom.
+// Only as the entry: bench/crash.ts imports this module for its types.
 if (require.main === module) main();

@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom } from '../common/seeded-random';
 import { writeLabelledFolder } from '../e2e/fixtures/photo-corpus';
 import { GraftApp } from '../main/services/graft-app';
-import { type CrashChildArgs, type CrashPhase, seededRandom } from './crash-child';
+import type { CrashChildArgs, CrashPhase } from './crash-child';
 
 const PHASES: CrashPhase[] = ['import', 'labels', 'train-embedding', 'train-head', 'export', 'predict'];
 const CHILD = path.join(__dirname, 'crash-child.ts');
