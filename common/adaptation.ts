@@ -32,8 +32,11 @@ export const DEFAULT_ADAPTATION_METHOD: AdaptationMethod = 'self-train';
 /** What the head predicts on a set of photos, without labels. */
 export interface DomainPredictionSummary {
   count: number;
+  /** Photos per tenth of top-class confidence, [0, 0.1) … [0.9, 1]. */
   confidenceHistogram: number[];
+  /** Photos per tenth of normalised entropy (entropy / ln classCount), 0 = certain. */
   entropyHistogram: number[];
+  /** Share of photos predicted as each class (class index order). */
   classProportions: number[];
   meanConfidence: number;
   meanEntropy: number;

@@ -1,25 +1,15 @@
 // What can be measured of a domain without its labels: how sure and how spread the head's
 // predictions are, and how far apart two domains' embeddings lie.
+
+import type { DomainPredictionSummary } from '../../../common/adaptation';
 import { permutation, seededRandom } from '../../../common/seeded-random';
 import { argmaxRows } from '../metrics';
 import type { FeatureRows } from './feature-alignment';
 
-export interface PredictionSummary {
-  count: number;
-  /** Photos per tenth of top-class confidence, [0, 0.1) … [0.9, 1]. */
-  confidenceHistogram: number[];
-  /** Photos per tenth of normalised entropy (entropy / ln classCount), 0 = certain. */
-  entropyHistogram: number[];
-  /** Share of photos predicted as each class (class index order). */
-  classProportions: number[];
-  meanConfidence: number;
-  meanEntropy: number;
-}
-
 const BINS = 10;
 
 /** Summary of n × classCount probabilities (row-major). */
-export function summarisePredictions(probabilities: Float32Array, classCount: number): PredictionSummary {
+export function summarisePredictions(probabilities: Float32Array, classCount: number): DomainPredictionSummary {
   const n = probabilities.length / classCount;
   const confidenceHistogram = new Array<number>(BINS).fill(0);
   const entropyHistogram = new Array<number>(BINS).fill(0);
