@@ -1,18 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
-import type { GraftApp } from '../services/graft-app';
-import { tempGraftApp } from '../services/test-app';
+import { eachTestGraftApp } from '../services/test-app-hooks';
 import { importCommand } from './commands';
 
-let env: ReturnType<typeof tempGraftApp>;
-let app: GraftApp;
-beforeEach(() => {
-  env = tempGraftApp();
-  app = env.app;
-});
-afterEach(() => env.cleanup());
+const env = eachTestGraftApp();
 
 describe('graft import --labels-from-folders', () => {
   it('prints the classes and the split folders it found', async () => {
@@ -21,7 +14,7 @@ describe('graft import --labels-from-folders', () => {
     const lines: string[] = [];
     const io = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) };
 
-    await importCommand(app, io, { project: 'Found', folder: root, labelsFromFolders: true });
+    await importCommand(env.app, io, { project: 'Found', folder: root, labelsFromFolders: true });
 
     expect(lines).toContain('  classes: blue (2), red (3)');
     expect(lines).toContain('  splits from folder names: 5 train, 0 val, 0 test');
@@ -35,7 +28,7 @@ describe('graft import --labels-from-folders', () => {
     const lines: string[] = [];
     const io = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) };
 
-    const summary = await importCommand(app, io, { project: 'Cli', folder: root, labelsFromFolders: true });
+    const summary = await importCommand(env.app, io, { project: 'Cli', folder: root, labelsFromFolders: true });
 
     expect(summary.conflicts).toBe(1);
     expect(lines).toContain(

@@ -1,36 +1,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeClassPhoto } from '../../e2e/fixtures/photo-corpus';
-import type { GraftApp } from './graft-app';
-import { tempGraftApp } from './test-app';
+import { eachTestGraftApp } from './test-app-hooks';
 
 const COMPOSED = 'caf\u00e9';
 const DECOMPOSED = 'cafe\u0301';
 
-let env: ReturnType<typeof tempGraftApp>;
-let app: GraftApp;
-beforeEach(() => {
-  env = tempGraftApp();
-  app = env.app;
-});
-afterEach(() => env.cleanup());
+const env = eachTestGraftApp();
 
 describe('class names', () => {
   it('are stored in NFC and compared case- and normalisation-insensitively on create and rename', () => {
-    const projectId = app.projects.create('Names').id;
-    const created = app.classes.create(projectId, ` ${DECOMPOSED} `);
+    const projectId = env.app.projects.create('Names').id;
+    const created = env.app.classes.create(projectId, ` ${DECOMPOSED} `);
     expect(created.name).toBe(COMPOSED);
-    expect(() => app.classes.create(projectId, COMPOSED)).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
-    expect(() => app.classes.create(projectId, 'CAFE\u0301')).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
-    expect(() => app.classes.create(projectId, 'CAF\u00c9')).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
-
-    const other = app.classes.create(projectId, 'tea');
-    expect(() => app.classes.update(other.id, { name: 'Cafe\u0301' })).toThrow(
+    expect(() => env.app.classes.create(projectId, COMPOSED)).toThrow(expect.objectContaining({ code: 'NAME_TAKEN' }));
+    expect(() => env.app.classes.create(projectId, 'CAFE\u0301')).toThrow(
       expect.objectContaining({ code: 'NAME_TAKEN' }),
     );
-    expect(app.classes.update(created.id, { name: `CAFE\u0301` }).name).toBe('CAF\u00c9');
-    expect(app.classes.list(projectId).map((c) => c.name)).toEqual(['CAF\u00c9', 'tea']);
+    expect(() => env.app.classes.create(projectId, 'CAF\u00c9')).toThrow(
+      expect.objectContaining({ code: 'NAME_TAKEN' }),
+    );
+
+    const other = env.app.classes.create(projectId, 'tea');
+    expect(() => env.app.classes.update(other.id, { name: 'Cafe\u0301' })).toThrow(
+      expect.objectContaining({ code: 'NAME_TAKEN' }),
+    );
+    expect(env.app.classes.update(created.id, { name: `CAFE\u0301` }).name).toBe('CAF\u00c9');
+    expect(env.app.classes.list(projectId).map((c) => c.name)).toEqual(['CAF\u00c9', 'tea']);
   });
 
   it('folders named in composed and decomposed form give one class on import', async () => {
@@ -40,13 +37,13 @@ describe('class names', () => {
     await writeClassPhoto(path.join(photos, 'Cafe\u0301', 'c.jpg'), 0, 3);
     // Both spellings must really exist as separate folders for the test to mean anything.
     expect(fs.readdirSync(photos)).toHaveLength(3);
-    const projectId = app.projects.create('Unicode').id;
-    const folder = app.folders.add(projectId, photos, true);
+    const projectId = env.app.projects.create('Unicode').id;
+    const folder = env.app.folders.add(projectId, photos, true);
 
-    const summary = await app.importer.start(folder.id).done;
+    const summary = await env.app.importer.start(folder.id).done;
 
     expect(summary.labelled).toBe(3);
-    const classes = app.classes.list(projectId);
+    const classes = env.app.classes.list(projectId);
     expect(classes.map((c) => [c.name, c.count])).toEqual([[COMPOSED, 3]]);
   });
 });

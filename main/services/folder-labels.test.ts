@@ -1,17 +1,10 @@
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeLayout, folderLabel, unlabelledReason } from '../../common/folder-layout';
 import { writeClassPhoto } from '../../e2e/fixtures/photo-corpus';
-import type { GraftApp } from './graft-app';
-import { tempGraftApp } from './test-app';
+import { eachTestGraftApp } from './test-app-hooks';
 
-let env: ReturnType<typeof tempGraftApp>;
-let app: GraftApp;
-beforeEach(() => {
-  env = tempGraftApp();
-  app = env.app;
-});
-afterEach(() => env.cleanup());
+const env = eachTestGraftApp();
 
 /** Writes one small photo per relative path (distinct content each), below a new folder. */
 async function writeTree(name: string, relPaths: string[]): Promise<string> {
@@ -21,14 +14,14 @@ async function writeTree(name: string, relPaths: string[]): Promise<string> {
 }
 
 async function importTree(root: string, classLevel?: number) {
-  const projectId = app.projects.create(path.basename(root)).id;
-  const folder = app.folders.add(projectId, root, true);
-  if (classLevel) app.importer.setClassLevel(folder.id, classLevel);
-  const summary = await app.importer.start(folder.id).done;
+  const projectId = env.app.projects.create(path.basename(root)).id;
+  const folder = env.app.folders.add(projectId, root, true);
+  if (classLevel) env.app.importer.setClassLevel(folder.id, classLevel);
+  const summary = await env.app.importer.start(folder.id).done;
   const byName = new Map(
-    app.images.list(projectId, { kind: 'all' }).map((row) => {
-      const detail = app.images.get(row.id);
-      const cls = app.classes.list(projectId).find((c) => c.id === row.classId);
+    env.app.images.list(projectId, { kind: 'all' }).map((row) => {
+      const detail = env.app.images.get(row.id);
+      const cls = env.app.classes.list(projectId).find((c) => c.id === row.classId);
       return [detail.relPath, { className: cls?.name ?? null, split: row.split }];
     }),
   );
@@ -70,7 +63,7 @@ describe('importing with labels from folders', () => {
     const root = await writeTree('years', ['cats/2023/a.jpg', 'dogs/2023/b.jpg', 'cats/2024/c.jpg']);
     const { projectId, summary, byName } = await importTree(root);
 
-    expect(app.classes.list(projectId).map((c) => [c.name, c.count])).toEqual([
+    expect(env.app.classes.list(projectId).map((c) => [c.name, c.count])).toEqual([
       ['cats', 2],
       ['dogs', 1],
     ]);
@@ -113,14 +106,16 @@ describe('importing with labels from folders', () => {
     const root = await writeTree('nested', ['pets/cats/a.jpg', 'pets/dogs/b.jpg', 'pets/dogs/c.jpg']);
     const { projectId, folder, summary } = await importTree(root, 2);
     expect(summary.labelled).toBe(3);
-    expect(app.classes.list(projectId).map((c) => [c.name, c.count])).toEqual([
+    expect(env.app.classes.list(projectId).map((c) => [c.name, c.count])).toEqual([
       ['cats', 1],
       ['dogs', 2],
     ]);
     await writeClassPhoto(path.join(root, 'pets', 'cats', 'd.jpg'), 1, 99);
-    const again = await app.importer.start(folder.id).done;
+    const again = await env.app.importer.start(folder.id).done;
     expect(again).toMatchObject({ added: 1, labelled: 1 });
-    expect(app.classes.list(projectId).map((c) => c.name)).toEqual(['cats', 'dogs']);
-    expect(() => app.importer.setClassLevel(folder.id, 0)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+    expect(env.app.classes.list(projectId).map((c) => c.name)).toEqual(['cats', 'dogs']);
+    expect(() => env.app.importer.setClassLevel(folder.id, 0)).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST' }),
+    );
   });
 });
