@@ -1,14 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { checkOnnxFile } from '../ml/export/onnx-check';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v2-fixture';
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import { GraftApp } from './graft-app';
+import { tempColourProject } from './test-app';
 import { killCliWhen } from './test-killed-run';
 import type { TrainableBackbone } from './trainable-backbone';
 
@@ -44,12 +43,7 @@ let projectId: number;
 let experimentId: number;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-fine-tune-'));
-  app = new GraftApp({ dataDir: path.join(dir, 'data') });
-  await writeLabelledFolder(path.join(dir, 'photos'), { red: 24, blue: 24, green: 24 });
-  projectId = app.projects.create('Colours').id;
-  const folder = app.folders.add(projectId, path.join(dir, 'photos'), true);
-  await app.importer.start(folder.id).done;
+  ({ dir, app, projectId } = await tempColourProject({ red: 24, blue: 24, green: 24 }));
   app.splits.generate(projectId, 1, { train: 0.5, val: 0.35, test: 0.15 });
   const stages: number[] = [];
   const off = app.ctx.events.subscribe((event, payload) => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { GraftApp } from './graft-app';
 
 /** A GraftApp over a fresh data directory in the system temp folder, for tests. */
@@ -15,4 +16,19 @@ export function tempGraftApp(): { app: GraftApp; dir: string; cleanup(): void } 
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * tempGraftApp with a project 'Colours' already imported from generated photos in
+ * `photos/<class>/` (labels from folder names), `perClass` photos of each class.
+ */
+export async function tempColourProject(
+  perClass: Record<string, number>,
+): Promise<ReturnType<typeof tempGraftApp> & { projectId: number }> {
+  const env = tempGraftApp();
+  await writeLabelledFolder(path.join(env.dir, 'photos'), perClass);
+  const projectId = env.app.projects.create('Colours').id;
+  const folder = env.app.folders.add(projectId, path.join(env.dir, 'photos'), true);
+  await env.app.importer.start(folder.id).done;
+  return { ...env, projectId };
 }

@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { GraftApp } from './graft-app';
 import { ExperimentModel } from './predictor';
+import { tempColourProject } from './test-app';
 
 // One data directory for the file: the bundled backbone is converted to ONNX once and reused.
 let dir: string;
@@ -15,12 +14,7 @@ let app: GraftApp;
 let projectId: number;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-train-'));
-  app = new GraftApp({ dataDir: path.join(dir, 'data') });
-  await writeLabelledFolder(path.join(dir, 'photos'), { red: 30, blue: 30, green: 30 });
-  projectId = app.projects.create('Colours').id;
-  const folder = app.folders.add(projectId, path.join(dir, 'photos'), true);
-  await app.importer.start(folder.id).done;
+  ({ dir, app, projectId } = await tempColourProject({ red: 30, blue: 30, green: 30 }));
 });
 afterAll(() => {
   app.close();
