@@ -51,10 +51,12 @@ const byFolder = z.object({ folderId: id });
 const byPicker = z.object({ pickerId: token });
 const classLevel = z.number().int().min(1).max(MAX_CLASS_LEVEL).optional();
 
+const domain = z.enum(['source', 'target']);
+
 const imageFilter = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('all'), split: split.optional() }),
-  z.object({ kind: z.literal('unlabelled'), split: split.optional() }),
-  z.object({ kind: z.literal('class'), classId: id, split: split.optional() }),
+  z.object({ kind: z.literal('all'), split: split.optional(), domain: domain.optional() }),
+  z.object({ kind: z.literal('unlabelled'), split: split.optional(), domain: domain.optional() }),
+  z.object({ kind: z.literal('class'), classId: id, split: split.optional(), domain: domain.optional() }),
   z.object({ kind: z.literal('problems') }),
 ]);
 
@@ -178,7 +180,7 @@ export const CALL_SCHEMAS = {
     limit: z.number().int().min(1).max(MAX_IDS).optional(),
   }),
   'domains:counts': byProject,
-  'domains:setFolder': z.object({ folderId: id, domain: z.enum(['source', 'target']) }),
+  'domains:setFolder': z.object({ folderId: id, domain }),
   'adaptation:start': z.object({
     experimentId: id,
     method: z.enum(ADAPTATION_METHODS).optional(),

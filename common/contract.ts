@@ -105,12 +105,13 @@ export interface ImageProblem {
 
 /**
  * Which photos the grid shows: readable photos by label (all, unlabelled, one class), optionally
- * narrowed to one split; or the problem files (unreadable, missing), which have no split.
+ * narrowed to one split and to one domain (training photos or new-domain photos, issue 8); or the
+ * problem files (unreadable, missing), which have neither.
  */
 export type ImageFilter =
-  | { kind: 'all'; split?: Split }
-  | { kind: 'unlabelled'; split?: Split }
-  | { kind: 'class'; classId: Id; split?: Split }
+  | { kind: 'all'; split?: Split; domain?: Domain }
+  | { kind: 'unlabelled'; split?: Split; domain?: Domain }
+  | { kind: 'class'; classId: Id; split?: Split; domain?: Domain }
   | { kind: 'problems' };
 
 export interface FolderEntry {

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { type HostProcess, startHostProcess } from '../fixtures/host-process';
 import { writeLabelledFolder } from '../fixtures/photo-corpus';
 import { ProjectsPage } from '../pages/projects-page';
+import { showView } from '../pages/train-page';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -90,4 +91,12 @@ test('the Adapt view shows the domains, adapts a run and shows source-only vs ad
   await expect(table).toContainText('of 18');
   await expect(page.getByTestId('class-shares').getByRole('row')).toHaveCount(4);
   await expect(page.getByTestId('unfamiliar-share')).toContainText('unlike the training photos');
+
+  // The Library shows both domains with their counts and filters the grid by one.
+  await showView(page, 'library');
+  const domain = page.getByTestId('filter-domain');
+  await expect(domain.getByRole('option')).toHaveText(['Any domain', 'Training photos (45)', 'New-domain photos (18)']);
+  await domain.selectOption('target');
+  await expect(page.getByTestId('thumb')).toHaveCount(18);
+  await expect(page.getByTestId('thumb').first()).toHaveAttribute('title', /^(red|blue|green)-01\d\d\.jpg$/);
 });

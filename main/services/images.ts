@@ -3,6 +3,7 @@ import type { Id, ImageDetail, ImageFilter, ImageProblem, ImageRow } from '../..
 import { GraftError } from '../../common/errors';
 import { orientedPhoto, readPhotoBytes } from '../imaging/photo-file';
 import type { ServiceContext } from './context';
+import { IN_SOURCE_DOMAIN } from './domains';
 import { requireProject } from './lookups';
 import { openConflictsSql } from './same-content';
 import { PREVIEW_SIZE, thumbnailPath } from './thumbnails';
@@ -21,10 +22,23 @@ function filterClause(projectId: Id, filter: ImageFilter): { sql: string; params
     };
   }
   const byLabel = labelClause(filter);
-  const split = (filter as { split?: unknown }).split;
-  if (split === undefined) return byLabel;
-  if (typeof split !== 'string' || !SPLITS.has(split)) throw new GraftError('BAD_REQUEST', 'Unknown split.');
-  return { sql: `${byLabel.sql} AND s.split = ?`, params: [...byLabel.params, split] };
+  const { split, domain } = filter as { split?: unknown; domain?: unknown };
+  let sql = `${byLabel.sql}${domainClause(domain)}`;
+  const params = [...byLabel.params];
+  if (split !== undefined) {
+    if (typeof split !== 'string' || !SPLITS.has(split)) throw new GraftError('BAD_REQUEST', 'Unknown split.');
+    sql += ' AND s.split = ?';
+    params.push(split);
+  }
+  return { sql, params };
+}
+
+/** ` AND …` narrowing to training photos (`source`) or new-domain photos (`target`); '' for any domain. */
+function domainClause(domain: unknown): string {
+  if (domain === undefined) return '';
+  if (domain === 'source') return ` AND ${IN_SOURCE_DOMAIN}`;
+  if (domain === 'target') return ` AND NOT (${IN_SOURCE_DOMAIN})`;
+  throw new GraftError('BAD_REQUEST', 'Unknown domain.');
 }
 
 function labelClause(filter: ImageFilter): { sql: string; params: unknown[] } {

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LabelConflict } from '../../../common/contract';
 import type { FakeApiOptions } from '../lib/api/fake-api';
@@ -370,6 +370,35 @@ describe('Library filters', () => {
     await waitFor(() => expect(thumbs()).toHaveLength(8));
     expect((screen.getByTestId('filter-split') as HTMLSelectElement).value).toBe('');
     expect(screen.getByTestId('filter-all').getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('filters by domain once a folder holds new-domain photos, with each domain’s count', async () => {
+    const app = await startTestApp(PETS);
+    const projectId = app.session.project!.id;
+    render(Library, { props: { session: app.session }, context: app.context });
+    await waitFor(() => expect(thumbs()).toHaveLength(6));
+    expect(screen.queryByTestId('filter-domain')).toBeNull();
+    cleanup();
+
+    const [folder] = await app.api.call('folders:list', { projectId });
+    await app.api.call('domains:setFolder', { folderId: folder.id, domain: 'target' });
+    render(Library, { props: { session: app.session }, context: app.context });
+    const choice = (await screen.findByTestId('filter-domain')) as HTMLSelectElement;
+    expect([...choice.options].map((o) => o.textContent)).toEqual([
+      'Any domain',
+      'Training photos (0)',
+      'New-domain photos (6)',
+    ]);
+    await fireEvent.change(choice, { target: { value: 'source' } });
+    await screen.findByTestId('grid-empty');
+    expect(app.api.argsOf('images:list').at(-1)?.filter).toEqual({ kind: 'all', domain: 'source' });
+    await fireEvent.change(screen.getByTestId('filter-domain'), { target: { value: 'target' } });
+    await waitFor(() => expect(thumbs()).toHaveLength(6));
+    expect(screen.getByTestId('filter-all').getAttribute('aria-pressed')).toBe('false');
+    await fireEvent.click(screen.getByTestId('filter-unlabelled'));
+    await waitFor(() =>
+      expect(app.api.argsOf('images:list').at(-1)?.filter).toEqual({ kind: 'unlabelled', domain: 'target' }),
+    );
   });
 
   it('moves the focus with the current photo, so only one tile looks chosen after arrow keys', async () => {

@@ -17,10 +17,12 @@ export interface FakeAdaptationDeps {
   /** The project of a folder; throws for an unknown one. */
   folderProject: (folderId: Id) => Id;
   images: (projectId: Id) => { folderId: Id; status: string; classId: Id | null }[];
+  /** The folders marked as the new domain; kept by the caller, whose photo list filters by it. */
+  targets: Set<Id>;
 }
 
 export function createFakeAdaptation(deps: FakeAdaptationDeps): FakeHandlers<AdaptationCall> {
-  const targets = new Set<Id>();
+  const { targets } = deps;
   return {
     'domains:counts': ({ projectId }) =>
       (['source', 'target'] as const).map((domain): DomainCount => {

@@ -130,6 +130,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   const images: FakeImage[] = [];
   const classes: FakeClass[] = [];
   const histories = new Map<Id, History>();
+  /** Folders marked as new-domain photos (domains:setFolder). */
+  const targetFolders = new Set<Id>();
   const splitSettings = new Map<Id, { seed: number; ratios: SplitRatios }>();
   const pickers = new Map<string, Picker>();
   /** Paths chosen in a picker, most recent first. */
@@ -261,6 +263,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
 
   function matches(image: FakeImage, filter: ImageFilter): boolean {
     if (filter.kind !== 'problems' && filter.split !== undefined && image.split !== filter.split) return false;
+    if (filter.kind !== 'problems' && filter.domain !== undefined) {
+      if (targetFolders.has(image.folderId) !== (filter.domain === 'target')) return false;
+    }
     switch (filter.kind) {
       case 'all':
         return image.status === 'ok';
@@ -829,6 +834,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     ...createFakeAdaptation({
       folderProject: (folderId) => folder(folderId).projectId,
       images: imagesOf,
+      targets: targetFolders,
     }),
     ...fakeExports.handlers,
     ...createFakeHealth({
