@@ -150,6 +150,9 @@ export const CALL_SCHEMAS = {
   'splits:summary': byProject,
 
   'backbones:list': empty,
+  'backbones:compare': z.object({ projectId: id, backboneIds: z.array(token).min(1).max(1_000).optional() }),
+  'backbones:compareCancel': byJob,
+  'backbones:lastComparison': byProject,
   'backbones:import': z.object({
     location: token,
     fileName: fileName.optional(),

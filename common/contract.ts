@@ -3,6 +3,7 @@
 // headless host's HTTP + SSE) is named here; nothing else crosses.
 
 import type { AdaptationMethod, AdaptationReport, Domain, DomainCount } from './adaptation';
+import type { BackboneCompareFinished, BackboneCompareProgress, BackboneComparison } from './backbone-compare';
 import type { DatasetExportSummary, HealthFinished, HealthProgress, HealthReport } from './health';
 import type { LabelSuggestion, SuggestionsFinished, SuggestionsProgress } from './suggestions';
 import type {
@@ -392,6 +393,15 @@ export interface Calls {
     },
     BackboneImportResult
   >;
+  /**
+   * Compares backbones on the project's labelled photos (all of them when `backboneIds` is absent):
+   * cross-validated linear-probe accuracy and embedding speed; `backbones:compareProgress`, then
+   * `backbones:compareFinished`. TOO_FEW_PHOTOS below two classes or two photos in a class.
+   */
+  'backbones:compare': Call<{ projectId: Id; backboneIds?: string[] }, { jobId: Id }>;
+  'backbones:compareCancel': Call<{ jobId: Id }, { cancelling: boolean }>;
+  /** The project's most recent finished comparison, ranked, or null. */
+  'backbones:lastComparison': Call<{ projectId: Id }, BackboneComparison | null>;
   'training:preflight': Call<{ projectId: Id; config?: Partial<TrainConfig> }, TrainingPreflight>;
   'training:start': Call<{ projectId: Id; config?: Partial<TrainConfig> }, { experimentId: Id }>;
   'training:cancel': Call<{ experimentId: Id }, { cancelling: boolean }>;
@@ -486,6 +496,8 @@ export interface Events {
   'suggestions:finished': SuggestionsFinished;
   'health:progress': HealthProgress;
   'health:finished': HealthFinished;
+  'backbones:compareProgress': BackboneCompareProgress;
+  'backbones:compareFinished': BackboneCompareFinished;
 }
 
 export type CallName = keyof Calls;
@@ -542,6 +554,9 @@ export const CALL_NAMES = [
   'splits:summary',
   'backbones:list',
   'backbones:import',
+  'backbones:compare',
+  'backbones:compareCancel',
+  'backbones:lastComparison',
   'training:preflight',
   'training:start',
   'training:cancel',
@@ -594,6 +609,8 @@ export const EVENT_NAMES = [
   'suggestions:finished',
   'health:progress',
   'health:finished',
+  'backbones:compareProgress',
+  'backbones:compareFinished',
 ] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

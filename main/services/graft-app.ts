@@ -4,6 +4,7 @@ import { isDiskFull } from '../../common/errors';
 import { dataPaths } from '../data-dir';
 import { schemaVersion, startDatabase } from '../db/connection';
 import { AdaptationService } from './adaptation';
+import { BackboneCompareService } from './backbone-compare';
 import { BackboneService } from './backbones';
 import { ClassService } from './classes';
 import { openClassifier } from './classifiers';
@@ -49,6 +50,7 @@ export class GraftApp {
   readonly sameContent: SameContentService;
   readonly splits: SplitService;
   readonly backbones: BackboneService;
+  readonly backboneCompare: BackboneCompareService;
   readonly experiments: ExperimentStore;
   readonly training: TrainingService;
   readonly domains: DomainService;
@@ -94,6 +96,7 @@ export class GraftApp {
     this.images = new ImageService(this.ctx);
     this.splits = new SplitService(this.ctx);
     this.backbones = new BackboneService(this.ctx);
+    this.backboneCompare = new BackboneCompareService(this.ctx, this.splits, this.images, this.backbones);
     this.experiments = new ExperimentStore(this.ctx);
     this.training = new TrainingService(this.ctx, this.experiments, this.splits, this.images, this.backbones);
     this.domains = new DomainService(this.ctx);

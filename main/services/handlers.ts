@@ -105,6 +105,9 @@ export function createHandlers(app: GraftApp, info: TransportInfo): Handlers {
         normalisation: a.normalisation,
         licence: a.licence,
       }),
+    'backbones:compare': (a) => ({ jobId: app.backboneCompare.start(a.projectId, a.backboneIds).jobId }),
+    'backbones:compareCancel': (a) => ({ cancelling: app.backboneCompare.cancel(a.jobId) }),
+    'backbones:lastComparison': (a) => app.backboneCompare.last(a.projectId),
     'training:preflight': async (a) => {
       const preflight = await app.training.preflight(a.projectId, a.config);
       // Health only adds advice: if it cannot be computed, the run's own checks still stand.

@@ -32,6 +32,7 @@ import { classNameKey, describeLayout, folderLabel, unlabelledReason } from '../
 import type { HealthFinding } from '../../../../common/health';
 import { EventHub } from './event-hub';
 import { createFakeAdaptation } from './fake-adaptation';
+import { createFakeBackboneCompare } from './fake-backbone-compare';
 import { createFakeBackbones } from './fake-backbones';
 import { createFakeExports, type FakeLocation } from './fake-exports';
 import { createFakeHealth } from './fake-health';
@@ -818,6 +819,15 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     'splits:summary': ({ projectId }) => splitSummary(projectId),
 
     ...fakeBackbones.handlers,
+    ...createFakeBackboneCompare({
+      requireProject: project,
+      backbones: () => fakeBackbones.handlers['backbones:list']({}),
+      labelledClasses: (projectId) =>
+        imagesOf(projectId).flatMap((i) => (i.status === 'ok' && i.classId !== null ? [i.classId] : [])),
+      dispatch: (event, payload) => hub.dispatch(event, payload),
+      now,
+      newId,
+    }),
     ...createFakeTraining({
       requireProject: project,
       backbone: fakeBackbones.find,
