@@ -19,8 +19,14 @@ export const ADAPTATION_METHODS = [
   'self-train',
   'standardise+self-train',
   'coral+self-train',
+  'adabn',
+  'adabn+self-train',
 ] as const;
-/** Feature alignment (standardise, CORAL), self-training of the head, or one followed by the other. */
+/**
+ * Feature alignment (standardise, CORAL), self-training of the head, or one followed by the other;
+ * AdaBN re-estimates the backbone's BatchNorm statistics on the target photos (a new backbone for
+ * the adapted run), alone or followed by self-training of the head on its embeddings.
+ */
 export type AdaptationMethod = (typeof ADAPTATION_METHODS)[number];
 
 /**

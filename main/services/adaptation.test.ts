@@ -8,6 +8,7 @@ import { adaptCommand } from '../cli/adapt-command';
 import type { CliIo } from '../cli/terminal-text';
 import { readRunArtefacts } from './experiment-artefacts';
 import { GraftApp } from './graft-app';
+import { ExperimentModel } from './predictor';
 
 // Source: generated photos of three colour classes. Target: the same kind of photos with a
 // brightness and colour cast, in a folder marked as the new domain, labelled only to measure.
@@ -139,6 +140,58 @@ describe('adaptation', () => {
     }
     expect((await weights()).equals(first)).toBe(true);
   }, 120_000);
+
+  it('adabn makes a run with its own re-estimated backbone that Predict and export use', async () => {
+    const run = app.adaptation.start(sourceRunId, { method: 'adabn' });
+    await run.done;
+    const detail = app.experiments.get(run.experimentId);
+    expect(detail.error).toBeNull();
+    expect(detail.status).toBe('finished');
+    const runDir = app.experiments.artefactDir(run.experimentId)!;
+    const source = await readRunArtefacts(app.experiments.artefactDir(sourceRunId)!);
+    const artefacts = await readRunArtefacts(runDir);
+    // The head is the source run's (AdaBN alone); the backbone is the run's own file.
+    expect(Buffer.from(artefacts.head.weightData).equals(Buffer.from(source.head.weightData))).toBe(true);
+    expect(artefacts.backbone.id).toBe(`${source.backbone.id}-adabn-${run.experimentId}`);
+    expect(artefacts.backbone.source).toMatchObject({ kind: 'imported', path: path.join(runDir, 'backbone.onnx') });
+    expect(fs.existsSync(path.join(runDir, 'backbone.onnx'))).toBe(true);
+    // Its embeddings are cached under its own key, never mixed with the source backbone's.
+    const cached = (id: string) =>
+      (app.ctx.db.prepare('SELECT COUNT(*) AS n FROM embeddings WHERE backbone_id = ?').get(id) as { n: number }).n;
+    expect(cached(`${artefacts.backbone.id}@${artefacts.backbone.version}`)).toBeGreaterThanOrEqual(84);
+    expect(cached(`${source.backbone.id}@${source.backbone.version}`)).toBeGreaterThanOrEqual(84);
+
+    const report = await app.adaptation.report(run.experimentId);
+    expect(report.method).toBe('adabn');
+    expect(report.after.targetTest!.accuracy).toBeGreaterThanOrEqual(report.before.targetTest!.accuracy);
+
+    // Predict runs the adapted backbone: its answers on the target photos are the report's.
+    const cast = fs
+      .readdirSync(path.join(dir, 'cast'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => ({
+        name: e.name,
+        cls: path.basename(e.parentPath),
+        read: async () => fs.readFileSync(path.join(e.parentPath, e.name)),
+      }));
+    const model = await ExperimentModel.open(app.experiments, app.backbones, run.experimentId);
+    const { results } = await model.predict(cast);
+    await model.close();
+    const right = results.filter((r, i) => r.top[0]?.className === cast[i].cls).length;
+    expect(right / cast.length).toBeCloseTo(report.after.targetTest!.accuracy, 5);
+
+    const exported = await app.exports.start(run.experimentId, {
+      format: 'onnx',
+      location: app.locations.resolve(app.locations.register(dir)),
+      folderName: 'adabn-onnx',
+      rawInput: false,
+      overwrite: false,
+    }).done;
+    expect(exported.error).toBeNull();
+    expect(exported.status).toBe('passed');
+    expect(exported.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+    expect(fs.readFileSync(path.join(exported.path, 'MODEL_CARD.md'), 'utf8')).toContain('(method `adabn`;');
+  }, 240_000);
 
   it('can be cancelled, and refuses without enough target photos', async () => {
     const run = app.adaptation.start(sourceRunId, { method: 'coral' });

@@ -12,6 +12,9 @@ import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { permutation, seededRandom } from '../../common/seeded-random';
 import { readRegularFile } from '../imaging/regular-file';
+import { adaBn } from '../ml/adaptation/adabn';
+import { adaBnSpec, untappedModel } from '../ml/adaptation/adabn-backbone';
+import { photoBatches } from '../ml/adaptation/adabn-batches';
 import { maximumMeanDiscrepancy, summarisePredictions } from '../ml/adaptation/domain-measures';
 import {
   type AffineMap,
@@ -23,16 +26,19 @@ import {
 import { foldAffineIntoHead } from '../ml/adaptation/fold-into-head';
 import { fitOodStatistics, oodScores } from '../ml/adaptation/out-of-distribution';
 import { DEFAULT_SELF_TRAINING, selfTrainHead } from '../ml/adaptation/self-training';
+import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
+import { preparedModelPath, writeFileAtomic } from '../ml/backbones/prepare-backbone';
 import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
 import { type HeadArtifacts, predictWithHead } from '../ml/head/head-model';
 import { classificationReport } from '../ml/metrics';
+import { exposeTaps } from '../ml/onnx/expose-node';
 import type { View } from '../ml/preprocess';
 import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
 import type { DomainService } from './domains';
 import { SqliteEmbeddingCache } from './embedding-store';
 import { evaluateSplit } from './evaluation';
-import { readRunArtefacts, writeRunArtefacts } from './experiment-artefacts';
+import { FINE_TUNED_BACKBONE, type RunArtefacts, readRunArtefacts, writeRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore, ItemPrediction, SnapshotItem } from './experiments';
 import type { ImageService } from './images';
 
@@ -44,9 +50,22 @@ const DISTANCE_ROWS = 300;
 
 const REPORT_FILE = 'adaptation.json';
 
+/**
+ * Source training photos AdaBN measures the source statistics on (a seeded sample): per-channel
+ * means and variances over this many photos' positions vary by well under a percent between samples.
+ */
+const ADABN_SOURCE_PHOTOS = 200;
+
 export interface Embedded {
   rows: FeatureRows;
   flip?: Float32Array;
+}
+
+/** The photos an adaptation reads, embedded by one backbone: source training and validation, and target. */
+interface EmbeddedSets {
+  train: Embedded;
+  val: Embedded;
+  target: Embedded;
 }
 
 function labelledScore(labels: Int32Array, probabilities: Float32Array, classCount: number): LabelledScore | null {
@@ -168,18 +187,25 @@ export class AdaptationService {
     const { method, seed, threshold } = settings;
     try {
       const artefacts = await readRunArtefacts(sourceDir);
-      const prepared = await this.backbones.prepare(artefacts.config.backboneId);
+      const prepared = await this.backbones.prepareSpec(artefacts.backbone);
       const views: View[] = artefacts.config.flipTestTime ? ['original', 'hflip'] : ['original'];
-      const embed = async (photos: { imageId: Id; contentHash: string }[]) =>
-        this.embedPhotos(prepared, photos, views, signal);
       const trainItems = items.filter((i) => i.split === 'train');
-      const train = await embed(trainItems);
       const valItems = items.filter((i) => i.split === 'val');
-      const val = await embed(valItems);
-      const targetEmbedded = await embed(target);
+      const embedAll = async (backbone: PreparedBackbone): Promise<EmbeddedSets> => ({
+        train: await this.embedPhotos(backbone, trainItems, views, signal),
+        val: await this.embedPhotos(backbone, valItems, views, signal),
+        target: await this.embedPhotos(backbone, target, views, signal),
+      });
+      const original = await embedAll(prepared);
       signal.throwIfAborted();
 
       const started = performance.now();
+      // AdaBN makes the adapted run its own backbone: everything after it reads that backbone's embeddings.
+      const adaptedBackbone = method.startsWith('adabn')
+        ? await this.adaBnBackbone(experimentId, artefacts, prepared, trainItems, target, seed, signal)
+        : null;
+      const adapted = adaptedBackbone ? await embedAll(adaptedBackbone.prepared) : original;
+      const { train, val, target: targetEmbedded } = adapted;
       const classIds = artefacts.snapshot.classes.map((c) => c.id);
       const classIndex = new Map(classIds.map((id, i) => [id, i]));
       let map: AffineMap | null = null;
@@ -197,7 +223,11 @@ export class AdaptationService {
       const adaptSeconds = (performance.now() - started) / 1000;
 
       const labelled = target.flatMap((t, i) => (t.classId !== null && classIndex.has(t.classId) ? [i] : []));
-      const measure = async (h: HeadArtifacts, aligned: AffineMap | null): Promise<DomainMeasures> => {
+      const measure = async (
+        h: HeadArtifacts,
+        aligned: AffineMap | null,
+        { train, val, target: targetEmbedded }: EmbeddedSets,
+      ): Promise<DomainMeasures> => {
         const k = classIds.length;
         const n = target.length;
         const p = await predictWithHead(h, targetEmbedded.rows.x, n, targetEmbedded.flip);
@@ -214,23 +244,24 @@ export class AdaptationService {
           domainDistance: maximumMeanDiscrepancy(seededSample(train.rows, DISTANCE_ROWS, seed), seen, seed),
         };
       };
-      const before = await measure(artefacts.head, null);
-      const after = await measure(head, map);
+      const before = await measure(artefacts.head, null, original);
+      const after = await measure(head, map, adapted);
       signal.throwIfAborted();
 
+      // How unlike the training photos the target photos are to the source run's backbone.
       const ood = fitOodStatistics(
-        train.rows,
+        original.train.rows,
         Int32Array.from(trainItems, (i) => classIndex.get(i.classId)!),
         classIds.length,
-        val.rows.x,
+        original.val.rows.x,
       );
       const share = (x: Float32Array) => {
         const scores = oodScores(ood, x);
         return scores.length === 0 ? 0 : scores.filter((v) => v > ood.threshold).length / scores.length;
       };
       const unfamiliar = {
-        targetShare: share(targetEmbedded.rows.x),
-        sourceValShare: share(val.rows.x),
+        targetShare: share(original.target.rows.x),
+        sourceValShare: share(original.val.rows.x),
         threshold: ood.threshold,
       };
       const hash = createHash('sha256');
@@ -249,7 +280,12 @@ export class AdaptationService {
         adaptSeconds,
       };
       const artefactDir = path.join(this.ctx.paths.root, 'experiments', String(experimentId));
-      await writeRunArtefacts(artefactDir, { ...artefacts, head });
+      await writeRunArtefacts(
+        artefactDir,
+        adaptedBackbone
+          ? { ...artefacts, head, backbone: adaptedBackbone.prepared.spec, backboneOnnx: adaptedBackbone.bytes }
+          : { ...artefacts, head },
+      );
       await fs.writeFile(path.join(artefactDir, REPORT_FILE), JSON.stringify(report, null, 2));
       const predictions: ItemPrediction[] = [];
       const valEvaluation = evaluateSplit(
@@ -277,11 +313,56 @@ export class AdaptationService {
   }
 
   /**
+   * AdaBN (main/ml/adaptation/adabn.ts) on the source run's backbone: source statistics from a
+   * seeded sample of its training photos, target statistics from every target photo. The adapted
+   * model is kept untapped (stored later as the new run's backbone.onnx, its spec pointing there)
+   * and its tapped form is written to the prepared-backbone cache, so the embedder can read it
+   * before the run folder exists; its spec's own id and version keep its embeddings apart.
+   */
+  private async adaBnBackbone(
+    experimentId: Id,
+    artefacts: RunArtefacts,
+    prepared: PreparedBackbone,
+    trainItems: SnapshotItem[],
+    target: { imageId: Id; contentHash: string }[],
+    seed: number,
+    signal: AbortSignal,
+  ): Promise<{ prepared: PreparedBackbone; bytes: Uint8Array }> {
+    const read = (p: { imageId: Id }) => ({
+      read: async () => (await readRegularFile(this.images.absolutePath(p.imageId))).buffer,
+    });
+    const sample = Array.from(permutation(trainItems.length, seededRandom(seed)).slice(0, ADABN_SOURCE_PHOTOS), (i) =>
+      read(trainItems[i]),
+    );
+    const batches = (photos: { read(): Promise<Buffer> }[]) =>
+      photoBatches(photos, prepared.preprocessing, prepared.inputName, prepared.maxBatch, signal).run;
+    const result = await adaBn(new Uint8Array(await fs.readFile(prepared.onnxPath)), {
+      source: batches(sample),
+      target: batches(target.map(read)),
+    });
+    const { bytes, tensors } = untappedModel(result.bytes);
+    const artefactDir = path.join(this.ctx.paths.root, 'experiments', String(experimentId));
+    const spec = adaBnSpec(
+      artefacts.backbone,
+      experimentId,
+      path.join(artefactDir, FINE_TUNED_BACKBONE),
+      bytes,
+      tensors,
+    );
+    const tapped = exposeTaps(
+      bytes,
+      spec.taps.map((t) => ({ tensor: t.node, reduce: t.reduce })),
+    );
+    await writeFileAtomic(preparedModelPath(spec, this.ctx.paths.root), tapped.bytes);
+    return { prepared: await this.backbones.prepareSpec(spec), bytes };
+  }
+
+  /**
    * Photos' embeddings (n × featureDim, photo order) through the training pipeline and its cache,
    * with the mirror view when `views` has it. Throws when a photo cannot be embedded.
    */
   async embedPhotos(
-    prepared: Awaited<ReturnType<BackboneService['prepare']>>,
+    prepared: PreparedBackbone,
     photos: { imageId: Id; contentHash: string }[],
     views: View[],
     signal: AbortSignal,
