@@ -1,7 +1,8 @@
-// npm run bench -- finetune-compare [blocks...] [--pacs-per-class N] [--epochs N]: feature
-// extraction vs fine-tuning through the app's own fine-tuning run (main/services/fine-tuning.ts:
-// stage 1 is the app's head on the frozen features, stage 2 the top blocks + head) with the
-// bundled LayersModel MobileNetV2 (nsfwjs), on the shared hymenoptera photos (train folder split
+// npm run bench -- finetune-compare [blocks...] [--pacs-per-class N] [--epochs N]
+// [--backbone ID | --import FILE.onnx]: feature extraction vs fine-tuning through the app's own
+// fine-tuning run (main/services/fine-tuning.ts: stage 1 is the app's head on the frozen
+// features, stage 2 the top blocks + head) with a bundled backbone (default: the LayersModel
+// MobileNetV2 of nsfwjs) or an ONNX file imported as the app imports it, on the shared hymenoptera photos (train folder split
 // 80/20 seeded into train/validation, the val folder as test) and PACS photo (7 classes, a seeded
 // per-class subset split 70/15/15). Prints, per set and unfrozen block count: validation and test
 // accuracy of stage 1 (feature extraction) and of the fine-tuned model, the stage kept, seconds
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { permutation, seededRandom } from '../common/seeded-random';
 import { embeddingModelId } from '../main/ml/backbones/backbone-spec';
 import { findBundledBackbone } from '../main/ml/backbones/bundled-backbones';
+import { importOnnxBackbone } from '../main/ml/backbones/import-backbone';
 import { accuracy } from '../main/ml/metrics';
 import { type FineTunePhoto, fineTune } from '../main/services/fine-tuning';
 import { loadTrainableBackbone } from '../main/services/trainable-backbone';
@@ -88,16 +90,32 @@ function option(args: string[], name: string, fallback: number): number {
   return at >= 0 ? Number(args[at + 1]) : fallback;
 }
 
+function textOption(args: string[], name: string): string | null {
+  const at = args.indexOf(name);
+  return at >= 0 ? (args[at + 1] ?? null) : null;
+}
+
+/** The bundled backbone `--backbone` names, or the ONNX file `--import` names imported into `dataDir`. */
+async function chosenSpec(args: string[], dataDir: string) {
+  const file = textOption(args, '--import');
+  if (file) return (await importOnnxBackbone(path.resolve(file), dataDir)).spec;
+  const id = textOption(args, '--backbone') ?? 'nsfwjs-mobilenet-v2';
+  const spec = findBundledBackbone(id);
+  if (!spec) throw new Error(`${id} is not bundled`);
+  return spec;
+}
+
 export async function finetuneCompareBenchmark(args: string[]): Promise<void> {
   if (!hymenopteraAvailable()) throw new Error(`The hymenoptera photos are not at ${HYMENOPTERA_DIR}`);
   if (!fs.existsSync(PACS_PHOTO_DIR)) throw new Error(`The PACS photos are not at ${PACS_PHOTO_DIR}`);
   const perClass = option(args, '--pacs-per-class', 60);
   const epochs = option(args, '--epochs', DEFAULT_TRAIN_CONFIG.fineTuneEpochs);
   const blockCounts = args.filter((a, i) => /^\d+$/.test(a) && !args[i - 1]?.startsWith('--')).map(Number);
-  const spec = findBundledBackbone('nsfwjs-mobilenet-v2');
-  if (!spec) throw new Error('nsfwjs-mobilenet-v2 is not bundled');
-  const backbone = await loadTrainableBackbone(spec);
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-bench-cut-'));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-bench-cut-'));
+  const cacheDir = path.join(dataDir, 'cut-activations');
+  const spec = await chosenSpec(args, dataDir);
+  const backbone = await loadTrainableBackbone(spec, dataDir);
+  console.log(`Backbone: ${spec.name} (${spec.id})`);
   const rows: string[] = [];
   const gains: Record<number, number[]> = {};
   try {
@@ -138,7 +156,7 @@ export async function finetuneCompareBenchmark(args: string[]): Promise<void> {
       }
     }
   } finally {
-    fs.rmSync(cacheDir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
   console.log(
     '\n| set | blocks unfrozen | feature extraction val / test | fine-tuned val / test | stage kept | stage-2 best epoch | s per stage-2 epoch per 1,000 train photos | wall s | peak RSS MB | tfjs backend |',

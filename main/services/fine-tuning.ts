@@ -1,5 +1,6 @@
 // A fine-tuning run's numerical work, from photos to a trained top and head:
-// 1. the backbone split at its top `unfreezeBlocks` blocks (splitAtTopBlocks);
+// 1. the backbone split at its top `unfreezeBlocks` blocks: a Keras backbone's own layers
+//    (splitAtTopBlocks), any other backbone's ONNX graph (planOnnxTop / buildOnnxTop);
 // 2. cut activations of every photo and its mirror image from the frozen trunk in onnxruntime,
 //    cached on disk per photo (both views in one file) so a second run computes none;
 // 3. stage 1: the app's head (trainHead, the run's head settings) on the frozen features, which
@@ -17,7 +18,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../common/training';
 import { writeFileAtomic } from '../ml/backbones/prepare-backbone';
 import { createInferenceSession } from '../ml/embedding/embedder';
-import { type LayersTop, splitAtTopBlocks, trunkToOnnx } from '../ml/finetune/layers-top';
+import { splitAtTopBlocks, trunkToOnnx } from '../ml/finetune/layers-top';
+import { buildOnnxTop, planOnnxTop } from '../ml/finetune/onnx-top';
+import { fineTunedBackboneOnnx, trunkOnnx } from '../ml/finetune/onnx-top-export';
 import {
   type CutActivations,
   predictTop,
@@ -26,13 +29,14 @@ import {
   topFeatures,
   trainTop,
 } from '../ml/finetune/train-top';
+import type { TrainableTop } from '../ml/finetune/trainable-top';
 import type { HeadConfig } from '../ml/head/head-config';
 import { averageProbabilities, type HeadArtifacts, loadHead } from '../ml/head/head-model';
 import { type HeadEpochMetrics, type TrainHeadResult, trainHead } from '../ml/head/train-head';
 import { layersModelToOnnx } from '../ml/onnx/layers-to-onnx';
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import * as ort from '../ml/onnxruntime';
-import { decodeCrop, flipHorizontally, writeInputRow } from '../ml/preprocess';
+import { decodeCrop, flipHorizontally, inputDims, type Preprocessing, writeInputRow } from '../ml/preprocess';
 import { toModelArtifacts } from '../ml/tfjs/tfjs-artifacts';
 import { initTfjs } from '../ml/tfjs-backend';
 import type { TrainableBackbone } from './trainable-backbone';
@@ -90,13 +94,15 @@ export interface FineTuneOutcome {
   keptStage: 1 | 2;
   head: HeadArtifacts;
   unfrozen: number[];
+  /** The cut: a Keras layer, or an ONNX tensor. */
   cutLayer: string;
   /** The top's convolution weights as kept (the backbone's own where keptStage is 1). */
   topWeights: TopWeight[];
   /**
-   * The whole backbone with the kept top, as ONNX (Keras model saved and converted as a bundled
-   * LayersModel is, spec.layout input): what Predict and export run, so both compute what the
-   * trunk + top computed here (proven for the conversion in layers-top.test.ts).
+   * The whole backbone with the kept top, as ONNX (a Keras model saved and converted as a bundled
+   * LayersModel is, or the ONNX graph's trunk with the top re-serialised; spec.layout input): what
+   * Predict and export run, so both compute what the trunk + top computed here (proven for the
+   * conversions in layers-top.test.ts and onnx-top.test.ts).
    */
   backboneOnnx: { bytes: Uint8Array; tapTensor: string; tapLayout: 'NCHW' | 'NHWC' | null; featureDim: number };
   /** Probabilities (n * classCount) of the photos of each held-out split that were read, in the order given. */
@@ -128,10 +134,10 @@ export async function fineTune(
   options: FineTuneOptions,
 ): Promise<FineTuneOutcome> {
   const { tf: tfjs, backend } = await initTfjs();
-  const model = await tfjs.loadLayersModel(tfjs.io.fromMemory(toModelArtifacts(backbone.artifacts)));
+  const backboneSplit = await splitBackbone(tfjs, backbone, config.unfreezeBlocks);
+  const split = backboneSplit.top;
   try {
-    const split = splitAtTopBlocks(model, { tapLayer: backbone.tapLayer, blockCount: config.unfreezeBlocks });
-    const cache = await activations(backbone, split, photos, options);
+    const cache = await activations(backboneSplit, photos, options);
     const sets = {
       train: cutSet(split, cache.rows, 'train', config.augmentFlip ? VIEWS : 1),
       val: cutSet(split, cache.rows, 'val', VIEWS),
@@ -199,8 +205,8 @@ export async function fineTune(
         keptStage,
         head: keptStage === 2 ? stage2.head : stage1.artifacts,
         unfrozen: split.blocks,
-        cutLayer: split.cutLayer,
-        backboneOnnx: await wholeBackboneOnnx(model, backbone),
+        cutLayer: split.cutName,
+        backboneOnnx: await backboneSplit.wholeBackbone(),
         topWeights: split.trainable.map((v) => ({
           name: v.name,
           shape: v.shape,
@@ -220,14 +226,75 @@ export async function fineTune(
       tfjs.dispose(original);
     }
   } finally {
+    backboneSplit.dispose();
+  }
+}
+
+/** A backbone split for a run: its trainable top, its frozen trunk as ONNX, and the whole backbone after training. */
+interface SplitBackbone {
+  top: TrainableTop;
+  /** image -> cut activation [N, H, W, C]; built when first asked for (a cached run needs none). */
+  trunk(): { bytes: Uint8Array; inputName: string; outputName: string };
+  /** How photos become the trunk's input. */
+  preprocessing: Preprocessing;
+  /** The whole backbone with the top's current weights, as ONNX. */
+  wholeBackbone(): Promise<FineTuneOutcome['backboneOnnx']>;
+  dispose(): void;
+}
+
+/** Splits `backbone` at its top `blockCount` blocks; throws FineTuneError as splitAtTopBlocks / planOnnxTop do. */
+async function splitBackbone(tfjs: typeof tf, backbone: TrainableBackbone, blockCount: number): Promise<SplitBackbone> {
+  if (backbone.kind === 'onnx') {
+    const plan = planOnnxTop(backbone.bytes, { tap: backbone.tapTensor, blockCount });
+    const trunk = trunkOnnx(backbone.bytes, plan);
+    const top = buildOnnxTop(plan, await cutShapeOf(trunk, backbone.preprocessing));
+    return {
+      top,
+      trunk: () => trunk,
+      preprocessing: backbone.preprocessing,
+      wholeBackbone: async () => {
+        const whole = fineTunedBackboneOnnx(backbone.bytes, plan, top.onnxWeights());
+        return { bytes: whole.bytes, tapTensor: whole.tapTensor, tapLayout: 'NCHW', featureDim: backbone.featureDim };
+      },
+      dispose: () => top.dispose(),
+    };
+  }
+  const model = await tfjs.loadLayersModel(tfjs.io.fromMemory(toModelArtifacts(backbone.artifacts)));
+  try {
+    const split = splitAtTopBlocks(model, { tapLayer: backbone.tapLayer, blockCount });
+    return {
+      top: split,
+      trunk: () => trunkToOnnx(backbone.artifacts, split, 'NHWC'),
+      preprocessing: backbone.preprocessing,
+      wholeBackbone: () => wholeBackboneOnnx(model, backbone),
+      dispose: () => model.dispose(),
+    };
+  } catch (err) {
     model.dispose();
+    throw err;
+  }
+}
+
+/** One photo's cut activation shape [H, W, C]: the trunk run once on a blank input. */
+async function cutShapeOf(
+  trunk: { bytes: Uint8Array; inputName: string; outputName: string },
+  pre: Preprocessing,
+): Promise<[number, number, number]> {
+  const session = await createInferenceSession(trunk.bytes);
+  try {
+    const dims = inputDims(pre, 1);
+    const input = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+    const out = (await session.run({ [trunk.inputName]: input }))[trunk.outputName];
+    return [out.dims[1], out.dims[2], out.dims[3]];
+  } finally {
+    await session.release();
   }
 }
 
 /** The source model (its top layers hold the kept weights in place) converted to ONNX up to the tap. */
 async function wholeBackboneOnnx(
   model: tf.LayersModel,
-  backbone: TrainableBackbone,
+  backbone: Extract<TrainableBackbone, { kind: 'layers' }>,
 ): Promise<FineTuneOutcome['backboneOnnx']> {
   const converted = layersModelToOnnx(await saveArtifacts(model), {
     inputLayout: backbone.inputLayout,
@@ -248,8 +315,7 @@ type Row = { photo: FineTunePhoto; data: Float32Array };
 
 /** Each readable photo's cut activations (VIEWS views, photo-major), from the cache or the trunk. */
 async function activations(
-  backbone: TrainableBackbone,
-  split: LayersTop,
+  backbone: SplitBackbone,
   photos: FineTunePhoto[],
   options: FineTuneOptions,
 ): Promise<{
@@ -259,11 +325,12 @@ async function activations(
   computed: number;
   photosPerSecond: number;
 }> {
+  const split = backbone.top;
   const size = split.cutShape.reduce((a, b) => a * b, 1) * VIEWS;
   const dir = path.join(
     options.cacheDir,
     createHash('sha256')
-      .update(`${options.modelKey}\n${split.cutLayer}\n${JSON.stringify(backbone.preprocessing)}`)
+      .update(`${options.modelKey}\n${split.cutName}\n${JSON.stringify(backbone.preprocessing)}`)
       .digest('hex')
       .slice(0, 32),
   );
@@ -280,7 +347,7 @@ async function activations(
   const pre = backbone.preprocessing;
   const started = performance.now();
   if (missing.length > 0) {
-    const trunk = trunkToOnnx(backbone.artifacts, split, 'NHWC');
+    const trunk = backbone.trunk();
     const session = await createInferenceSession(trunk.bytes);
     try {
       const rowSize = pre.inputSize * pre.inputSize * 3;
@@ -302,7 +369,7 @@ async function activations(
             writeInputRow(crop, pre, input, VIEWS * i);
             writeInputRow(flipHorizontally(crop, pre.inputSize), pre, input, VIEWS * i + 1);
           });
-          const dims = [batch.length * VIEWS, pre.inputSize, pre.inputSize, 3];
+          const dims = inputDims(pre, batch.length * VIEWS);
           const out = await session.run({ [trunk.inputName]: new ort.Tensor('float32', input, dims) });
           const all = out[trunk.outputName].data as Float32Array;
           for (const [i, photo] of batch.entries()) {
@@ -339,7 +406,7 @@ async function activations(
 }
 
 /** The rows of one split as CutActivations with their first `views` views. */
-function cutSet(split: LayersTop, rows: Row[], which: FineTunePhoto['split'], views: number) {
+function cutSet(split: TrainableTop, rows: Row[], which: FineTunePhoto['split'], views: number) {
   const chosen = rows.filter((r) => r.photo.split === which);
   const one = split.cutShape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(chosen.length * views * one);
@@ -353,7 +420,7 @@ function cutSet(split: LayersTop, rows: Row[], which: FineTunePhoto['split'], vi
 /** Stage 1: the head on frozen features of every view (training views as extra examples, as the app trains). */
 async function stageOne(
   tfjs: typeof tf,
-  split: LayersTop,
+  split: TrainableTop,
   sets: Record<'train' | 'val', { set: CutActivations }>,
   classCount: number,
   config: TrainConfig,

@@ -1,10 +1,20 @@
-// Which backbones Graft can fine-tune, and their Keras model for the trainable top. The top is
-// built from a LayersModel's own layers (main/ml/finetune/layers-top.ts), so only backbones that
-// ship as a TF.js LayersModel qualify: a GraphModel has no layers to train and an imported
-// backbone is kept only as its ONNX file.
+// Which backbones Graft can fine-tune, and what the fine-tuning run needs of each:
+// - a TF.js LayersModel (nsfwjs MobileNetV2): its Keras model, whose own layers become the
+//   trainable top (main/ml/finetune/layers-top.ts);
+// - every other backbone — bundled GraphModels as Graft converts them, imported ONNX (float or
+//   quantised) and imported TF.js folders — as the ONNX graph Graft runs for it (the prepared
+//   model with its tap), whose nodes above the cut become the trainable top
+//   (main/ml/finetune/onnx-top.ts). Which blocks of a graph can be trained is decided when the
+//   top is planned: an operator Graft cannot train is named there, with how many blocks can be.
+import fs from 'node:fs/promises';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { preprocessingOf } from '../ml/backbones/backbone-spec';
 import { packageFile } from '../ml/backbones/package-files';
+import { prepareBackbone } from '../ml/backbones/prepare-backbone';
+import { FineTuneError } from '../ml/finetune/finetune-error';
+import { TAP_OUTPUT_PREFIX } from '../ml/onnx/expose-node';
+import { defaultOpset, graphInfo } from '../ml/onnx/onnx-graph-info';
+import { decodeModel } from '../ml/onnx/onnx-proto';
 import type { Preprocessing } from '../ml/preprocess';
 import { readUmdModel, type TfjsArtifacts } from '../ml/tfjs/tfjs-artifacts';
 
@@ -14,52 +24,89 @@ export interface FineTuneSupport {
   reason: string | null;
 }
 
-/** A fine-tunable backbone: its Keras model files, the layer its feature is read from, and its preprocessing. */
-export interface TrainableBackbone {
-  artifacts: TfjsArtifacts;
-  /** The Keras layer whose spatial mean is the feature (the spec's one tap). */
-  tapLayer: string;
-  /** Always channels-last: the trunk is converted from the Keras model, which is NHWC. */
-  preprocessing: Preprocessing;
-  /** The input layout the app's converted backbone takes (the spec's): the fine-tuned whole model keeps it. */
-  inputLayout: Preprocessing['layout'];
-}
+/** A fine-tunable backbone in the form its trainable top is built from. */
+export type TrainableBackbone =
+  | {
+      kind: 'layers';
+      artifacts: TfjsArtifacts;
+      /** The Keras layer whose spatial mean is the feature (the spec's one tap). */
+      tapLayer: string;
+      /** Always channels-last: the trunk is converted from the Keras model, which is NHWC. */
+      preprocessing: Preprocessing;
+      /** The input layout the app's converted backbone takes (the spec's): the fine-tuned whole model keeps it. */
+      inputLayout: Preprocessing['layout'];
+    }
+  | {
+      kind: 'onnx';
+      /** The backbone's ONNX graph as Graft runs it (its tap exposed as an output). */
+      bytes: Uint8Array;
+      /** The NCHW tensor whose spatial mean is the feature. */
+      tapTensor: string;
+      featureDim: number;
+      /** The spec's: the graph's own input layout. */
+      preprocessing: Preprocessing;
+    };
 
 /**
- * Fine-tuning needs a TF.js LayersModel with one feature tap; whether the top's blocks can be
- * split off is decided when the model is split (splitAtTopBlocks names the block that cannot).
+ * Fine-tuning needs one feature tap that is a spatial mean (a convolutional feature map to
+ * train up to): a LayersModel's Keras layer, or an NCHW tensor of an ONNX graph.
  */
 export function fineTuneSupport(spec: BackboneSpec): FineTuneSupport {
-  if (spec.source.kind === 'imported') {
-    return {
-      supported: false,
-      reason: `${spec.name} was imported as an ONNX model; Graft can fine-tune only backbones that ship as a TF.js LayersModel (Keras layers it can train).`,
-    };
-  }
-  if (spec.source.format !== 'tfjs-layers-umd') {
-    return {
-      supported: false,
-      reason: `${spec.name} is a TF.js GraphModel: a frozen graph without Keras layers, so its top cannot be trained. Choose a LayersModel backbone such as MobileNetV2 224 (nsfwjs).`,
-    };
-  }
   if (spec.taps.length !== 1) {
     return {
       supported: false,
-      reason: `${spec.name} reads its feature from ${spec.taps.length} layers; fine-tuning needs one.`,
+      reason: `${spec.name} reads its feature from ${spec.taps.length} tensors; fine-tuning needs one.`,
+    };
+  }
+  const tap = spec.taps[0];
+  if (spec.source.kind === 'bundled' && spec.source.format === 'tfjs-layers-umd')
+    return { supported: true, reason: null };
+  if (tap.reduce !== 'spatial-mean-nchw') {
+    return {
+      supported: false,
+      reason: `${spec.name} reads its feature from "${tap.node}", ${tap.reduce === 'none' ? 'a flat vector' : 'a channels-last map'}; Graft fine-tunes up to a channels-first (NCHW) feature map.`,
     };
   }
   return { supported: true, reason: null };
 }
 
-/** The backbone's Keras model files; call only where fineTuneSupport says it is supported. */
-export async function loadTrainableBackbone(spec: BackboneSpec): Promise<TrainableBackbone> {
+/**
+ * The backbone in trainable form; call only where fineTuneSupport says it is supported.
+ * `dataDir` is where prepared (converted, tapped) backbones are kept.
+ */
+export async function loadTrainableBackbone(spec: BackboneSpec, dataDir: string): Promise<TrainableBackbone> {
   const support = fineTuneSupport(spec);
-  if (!support.supported || spec.source.kind !== 'bundled') throw new Error(support.reason ?? 'Not fine-tunable.');
-  const artifacts = await readUmdModel(packageFile(spec.source.package, spec.source.files[0]));
+  if (!support.supported) throw new FineTuneError('FINETUNE_UNSUPPORTED', support.reason ?? 'Not fine-tunable.');
+  if (spec.source.kind === 'bundled' && spec.source.format === 'tfjs-layers-umd') {
+    return {
+      kind: 'layers',
+      artifacts: await readUmdModel(packageFile(spec.source.package, spec.source.files[0])),
+      tapLayer: spec.taps[0].node,
+      preprocessing: { ...preprocessingOf(spec), layout: 'NHWC' },
+      inputLayout: spec.layout,
+    };
+  }
+  const prepared = await prepareBackbone(spec, dataDir);
+  const bytes = new Uint8Array(await fs.readFile(prepared.onnxPath));
   return {
-    artifacts,
-    tapLayer: spec.taps[0].node,
-    preprocessing: { ...preprocessingOf(spec), layout: 'NHWC' },
-    inputLayout: spec.layout,
+    kind: 'onnx',
+    bytes,
+    tapTensor: tapTensorOf(bytes),
+    featureDim: spec.featureDim,
+    preprocessing: preprocessingOf(spec),
   };
+}
+
+/** The tensor a prepared model's first tap output averages (exposeTaps: ReduceMean -> [Cast] -> Flatten). */
+export function tapTensorOf(bytes: Uint8Array): string {
+  const model = decodeModel(bytes);
+  if (!model.graph) throw new FineTuneError('FINETUNE_INVALID', 'The backbone has no graph.');
+  const info = graphInfo(model.graph, defaultOpset(model.opsetImport ?? []));
+  let t = `${TAP_OUTPUT_PREFIX}0`;
+  for (let p = info.producer.get(t); p; p = info.producer.get(t)) {
+    t = (p.input ?? [])[0] ?? '';
+    if (p.opType === 'ReduceMean') return t;
+    if (p.opType !== 'Flatten' && p.opType !== 'Cast') break;
+  }
+  throw new FineTuneError('FINETUNE_UNSUPPORTED', 'The backbone does not average a feature map for its feature.');
 }

@@ -356,7 +356,7 @@ export class TrainingService {
     signal: AbortSignal,
   ): Promise<void> {
     const spec = this.backbones.spec(config.backboneId);
-    const backbone = await loadTrainableBackbone(spec);
+    const backbone = await loadTrainableBackbone(spec, this.ctx.paths.root);
     const classIndex = new Map(data.snapshot.classes.map((c, i) => [c.id, i]));
     const photos: WorkerPhoto[] = data.items.map((item) => ({
       key: item.contentHash,

@@ -14,6 +14,7 @@ import { layersModelToOnnx } from '../onnx/layers-to-onnx';
 import type { TfjsArtifacts } from '../tfjs/tfjs-artifacts';
 import { FineTuneError } from './finetune-error';
 import { FrozenBatchNorm } from './frozen-batch-norm';
+import type { TrainableTop } from './trainable-top';
 
 /** Layer kinds the top may contain: each runs and has gradients on every tfjs backend Graft uses. */
 const TRAINABLE_TOP_LAYERS = new Set([
@@ -48,13 +49,9 @@ export function invertedResidualBlocks(model: tf.LayersModel): InvertedResidualB
   return [...byId.entries()].sort((a, b) => a[0] - b[0]).map(([id, layers]) => ({ id, layers }));
 }
 
-export interface LayersTop {
-  /** The layer whose output is the cut: the trunk's output and the top's input. */
+export interface LayersTop extends TrainableTop {
+  /** The layer whose output is the cut: the trunk's output and the top's input (also cutName). */
   cutLayer: string;
-  /** Shape of one photo's cut activation, channels-last [H, W, C]. */
-  cutShape: [number, number, number];
-  /** Ids of the unfrozen blocks, ascending. */
-  blocks: number[];
   tapLayer: string;
   /** image -> cut activation; the source model's own layers. */
   trunk: tf.LayersModel;
@@ -63,8 +60,6 @@ export interface LayersTop {
    * with the source model; BatchNormalization runs as FrozenBatchNorm copies.
    */
   top: tf.LayersModel;
-  /** What stage 2 trains: the top's convolution kernels and biases (BatchNormalization stays frozen). */
-  trainable: tf.Variable[];
 }
 
 /**
@@ -105,18 +100,20 @@ export function splitAtTopBlocks(model: tf.LayersModel, options: { tapLayer: str
   }
   return {
     cutLayer: cut.name,
+    cutName: cut.name,
     cutShape,
     blocks: blocks.slice(blocks.length - blockCount).map((b) => b.id),
     tapLayer,
     trunk,
     top,
     trainable,
+    run: (x) => top.apply(x, { training: false }) as tf.Tensor4D,
   };
 }
 
 /** The top's tap activation for cut activations [N,H,W,C] (Dropout-like layers off; BatchNormalization is frozen anyway). */
 export function runTop(split: LayersTop, cut: tf.Tensor4D): tf.Tensor4D {
-  return split.top.apply(cut, { training: false }) as tf.Tensor4D;
+  return split.run(cut);
 }
 
 /**

@@ -2,7 +2,7 @@
 // activations the frozen trunk computed once per photo and augmentation view. Two Adam
 // optimizers give the blocks a learning rate well below the head's (a pretrained block moved
 // at the head's rate forgets what it knew: TensorFlow's transfer-learning tutorial fine-tunes
-// at a tenth of the base rate); BatchNormalization stays in inference mode (runTop); each epoch
+// at a tenth of the base rate); BatchNormalization stays in inference mode (TrainableTop.run); each epoch
 // draws one view per photo; early stopping on validation loss restores the best epoch. Same
 // seed, data and backend: same numbers.
 import * as tf from '@tensorflow/tfjs';
@@ -19,7 +19,7 @@ import { MIN_IMPROVEMENT } from '../head/lr-schedule';
 import type { HeadEpochMetrics } from '../head/train-head';
 import { accuracy, argmaxRows, logLoss } from '../metrics';
 import { FineTuneError } from './finetune-error';
-import { type LayersTop, runTop } from './layers-top';
+import type { TrainableTop } from './trainable-top';
 
 /** Cut activations of n photos, v views each: `data` holds n*v activations of `shape`, photo-major. */
 export interface CutActivations {
@@ -77,7 +77,7 @@ export interface TrainTopResult {
  * (a setting out of range), CANCELLED (checked before every batch) or TRAINING_FAILED.
  */
 export async function trainTop(
-  split: LayersTop,
+  split: TrainableTop,
   head: tf.LayersModel,
   data: TopDataset,
   config: TopTrainingConfig,
@@ -168,9 +168,9 @@ export async function trainTop(
 }
 
 /** The app's feature vector from cut activations: tap -> spatial mean -> L2-normalised, [N, C]. */
-export function topFeatures(split: LayersTop, cut: tf.Tensor4D): tf.Tensor2D {
+export function topFeatures(split: TrainableTop, cut: tf.Tensor4D): tf.Tensor2D {
   return tf.tidy(() => {
-    const pooled = tf.mean(runTop(split, cut), [1, 2]) as tf.Tensor2D;
+    const pooled = tf.mean(split.run(cut), [1, 2]) as tf.Tensor2D;
     // combineTaps leaves a zero vector at zero; so does dividing by max(|v|, tiny).
     const norm = tf.maximum(tf.sqrt(tf.sum(tf.square(pooled), 1, true)), 1e-12);
     return tf.div(pooled, norm);
@@ -178,7 +178,7 @@ export function topFeatures(split: LayersTop, cut: tf.Tensor4D): tf.Tensor2D {
 }
 
 /** Class probabilities (n * classCount) of the top + head for views `view` of every photo. */
-export function predictTop(split: LayersTop, head: tf.LayersModel, set: CutActivations, view: number): Float32Array {
+export function predictTop(split: TrainableTop, head: tf.LayersModel, set: CutActivations, view: number): Float32Array {
   const n = set.y.length;
   const classCount = head.outputs[0].shape[1] as number;
   const out = new Float32Array(n * classCount);
@@ -201,7 +201,7 @@ export function predictTop(split: LayersTop, head: tf.LayersModel, set: CutActiv
   return out;
 }
 
-function evaluate(split: LayersTop, head: tf.LayersModel, data: TopDataset) {
+function evaluate(split: TrainableTop, head: tf.LayersModel, data: TopDataset) {
   const { val, classCount } = data;
   const plain = predictTop(split, head, val, 0);
   const valLoss = logLoss(val.y, plain, classCount);
@@ -274,7 +274,7 @@ function checkConfig(c: TopTrainingConfig): void {
   if (!isInt(c.patience, 1)) fail('"patience" must be a whole number, 1 or more');
 }
 
-function checkDataset(split: LayersTop, data: TopDataset): void {
+function checkDataset(split: TrainableTop, data: TopDataset): void {
   const fail = (message: string): never => {
     throw new FineTuneError('DATASET_INVALID', message);
   };

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { BackboneSpec } from '../ml/backbones/backbone-spec';
+import { checkOnnxFile } from '../ml/export/onnx-check';
+import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v2-fixture';
+import { layersModelToOnnx } from '../ml/onnx/layers-to-onnx';
+import { saveArtifacts } from '../ml/onnx/parity-support';
+import { initTfjs } from '../ml/tfjs-backend';
+import type { GraftApp } from './graft-app';
+import { tempColourProject } from './test-app';
+import type { TrainableBackbone } from './trainable-backbone';
+
+// The bundled default (a TF.js GraphModel, run as ONNX) stands in by id; its graph is the
+// miniature MobileNetV2 converted to NCHW ONNX (Conv with folded BatchNorm, Clip, residual Add,
+// as Graft converts a GraphModel), so the run trains an ONNX top in seconds.
+vi.mock('./trainable-backbone', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('./trainable-backbone')>()),
+  loadTrainableBackbone: async (spec: BackboneSpec): Promise<TrainableBackbone> => {
+    await initTfjs();
+    const artifacts = await saveArtifacts(miniMobileNetV2(3, 'initialised'));
+    return {
+      kind: 'onnx',
+      bytes: layersModelToOnnx(artifacts, { inputLayout: 'NCHW', outputs: ['out_relu'] }).bytes,
+      tapTensor: 'out_relu',
+      featureDim: 32,
+      preprocessing: {
+        inputSize: MINI_MOBILENET_SIZE,
+        resizeShortSide: MINI_MOBILENET_SIZE,
+        layout: 'NCHW',
+        normalisation: spec.normalisation,
+      },
+    };
+  },
+}));
+
+const FINE_TUNE = {
+  backboneId: 'nsfwjs-mobilenet-v2-140',
+  technique: 'fine-tune',
+  seed: 5,
+  unfreezeBlocks: 2,
+  fineTuneEpochs: 4,
+} as const;
+
+let dir: string;
+let app: GraftApp;
+let projectId: number;
+let experimentId: number;
+
+beforeAll(async () => {
+  ({ dir, app, projectId } = await tempColourProject({ red: 24, blue: 24, green: 24 }));
+  app.splits.generate(projectId, 1, { train: 0.5, val: 0.35, test: 0.15 });
+  const run = app.training.start(projectId, FINE_TUNE);
+  await run.done;
+  experimentId = run.experimentId;
+}, 300_000);
+afterAll(() => {
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('fine-tuning an ONNX backbone', () => {
+  it('trains both stages on the graph’s top blocks, updating only their convolutions', () => {
+    const detail = app.experiments.get(experimentId);
+    expect(detail.error).toBeNull();
+    expect(detail.status).toBe('finished');
+    const fineTune = detail.metrics!.fineTune!;
+    expect(fineTune.unfrozenBlocks).toEqual([5, 6]);
+    expect(fineTune.cutLayer).toBe('block_4_add');
+    expect(detail.epochs.filter((e) => e.stage === 1)).toHaveLength(fineTune.stage1Epochs);
+    expect(detail.epochs.filter((e) => e.stage === 2)).toHaveLength(fineTune.stage2Epochs);
+    expect(detail.metrics!.val!.accuracy).toBeGreaterThanOrEqual(0.95);
+    const top = JSON.parse(
+      fs.readFileSync(path.join(app.experiments.artefactDir(experimentId)!, 'top.json'), 'utf8'),
+    ) as { name: string }[];
+    // Block 5 and 6's expand, depthwise and project convolutions and Conv_1, kernel and bias each.
+    expect(top).toHaveLength(14);
+    for (const w of top) expect(w.name).toMatch(/(block_[56]_\w+_BN|Conv_1_bn)\/[WB]$/);
+  });
+
+  it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out, { recursive: true });
+    const record = await app.exports.start(experimentId, {
+      format: 'onnx',
+      location: app.locations.resolve(app.locations.register(out)),
+      folderName: 'fine-tuned-onnx',
+      rawInput: false,
+      overwrite: false,
+    }).done;
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('passed');
+    expect(record.parity!.agreement).toBe(1);
+    expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+    const check = await checkOnnxFile(path.join(record.path, 'model.onnx'));
+    if (!check.available) console.warn(`Reference ONNX checker skipped: ${check.reason}`);
+    else expect(check).toMatchObject({ ok: true });
+  }, 300_000);
+
+  it('predicts in the app with the fine-tuned ONNX backbone what training evaluated (≤ 1e-4)', async () => {
+    const predictions = app.experiments.predictions(experimentId, { split: 'val' }).slice(0, 6);
+    const names = app.experiments.get(experimentId).snapshot.classes.map((c) => c.name);
+    for (const p of predictions) {
+      const file = path.join(dir, 'photos', p.name.split('-')[0], p.name);
+      const photo = { name: p.name, dataBase64: fs.readFileSync(file).toString('base64') };
+      const [shown] = await app.prediction.photos({ kind: 'experiment', experimentId }, [photo], 3);
+      for (const guess of shown.top) {
+        expect(Math.abs(guess.probability - p.probabilities[names.indexOf(guess.className)])).toBeLessThanOrEqual(1e-4);
+      }
+    }
+  }, 120_000);
+});
