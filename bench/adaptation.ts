@@ -1,4 +1,4 @@
-// npm run bench -- adaptation [photos per class] [seed]: train on PACS photos, adapt to PACS
+// npm run bench -- adaptation [photos per class] [seed] [methods,…]: train on PACS photos, adapt to PACS
 // cartoons (their labels only measure), source-only vs each method and pseudo-label threshold,
 // for the bundled default and the imported ImageNet MobileNetV2; then the same on hymenoptera
 // train → its validation photos darkened and desaturated; out-of-distribution flags and AUROC.
@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ADAPTATION_METHODS, type AdaptationReport } from '../common/adaptation';
+import { ADAPTATION_METHODS, type AdaptationMethod, type AdaptationReport } from '../common/adaptation';
 import { permutation, seededRandom } from '../common/seeded-random';
 import { areaUnderRoc } from '../main/ml/adaptation/domain-measures';
 import { fitOodStatistics, oodScores } from '../main/ml/adaptation/out-of-distribution';
@@ -62,7 +62,13 @@ interface Shift {
   target: string;
 }
 
-async function benchShift(work: string, shift: Shift, backbones: string[], seed: number): Promise<void> {
+async function benchShift(
+  work: string,
+  shift: Shift,
+  backbones: string[],
+  seed: number,
+  methods: readonly AdaptationMethod[],
+): Promise<void> {
   const app = new GraftApp({ dataDir: path.join(work, shift.name.replace(/\W+/g, '-')) });
   const domains = new DomainService(app.ctx);
   const adaptation = new AdaptationService(app.ctx, app.experiments, domains, app.images, app.backbones);
@@ -87,7 +93,7 @@ async function benchShift(work: string, shift: Shift, backbones: string[], seed:
         '| method | target acc source-only | target acc adapted | source val before → after | MMD² before → after | target mean confidence | largest predicted class share | pseudo-labelled | adapt time |',
       );
       console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-      for (const method of ADAPTATION_METHODS) {
+      for (const method of methods) {
         const thresholds = method.endsWith('self-train') ? THRESHOLDS : [undefined];
         for (const pseudoLabelThreshold of thresholds) {
           const adapted = adaptation.start(run.experimentId, { method, seed, pseudoLabelThreshold });
@@ -152,6 +158,10 @@ async function oodFigures(
 export async function benchAdaptation(args: string[]): Promise<void> {
   const perClass = Number(args[0] ?? 80);
   const seed = Number(args[1] ?? 42);
+  const methods = args[2] ? (args[2].split(',') as AdaptationMethod[]) : ADAPTATION_METHODS;
+  const unknown = methods.filter((m) => !ADAPTATION_METHODS.includes(m));
+  if (unknown.length > 0)
+    throw new Error(`Unknown method ${unknown.join(', ')}; one of ${ADAPTATION_METHODS.join(', ')}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-bench-adapt-'));
   console.log(
     `Adaptation benchmark on ${os.cpus().length} vCPUs (${os.cpus()[0]?.model ?? 'unknown CPU'}), load ${os.loadavg()[0].toFixed(1)}; ${perClass} photos per class, seed ${seed}`,
@@ -182,15 +192,22 @@ export async function benchAdaptation(args: string[]): Promise<void> {
         // Each shift has its own data directory, so the reference is imported into each.
         ids.push('imported');
       }
-      await benchShiftWithImport(work, shift, ids, reference, seed);
+      await benchShiftWithImport(work, shift, ids, reference, seed, methods);
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
-async function benchShiftWithImport(work: string, shift: Shift, ids: string[], reference: string, seed: number) {
-  if (!ids.includes('imported')) return benchShift(work, shift, ids, seed);
+async function benchShiftWithImport(
+  work: string,
+  shift: Shift,
+  ids: string[],
+  reference: string,
+  seed: number,
+  methods: readonly AdaptationMethod[],
+) {
+  if (!ids.includes('imported')) return benchShift(work, shift, ids, seed, methods);
   const app = new GraftApp({ dataDir: path.join(work, shift.name.replace(/\W+/g, '-')) });
   const { backbone } = await app.backbones.importFile(reference, { name: 'MobileNetV2 int8 (ImageNet, imported)' });
   app.close();
@@ -199,5 +216,6 @@ async function benchShiftWithImport(work: string, shift: Shift, ids: string[], r
     shift,
     ids.map((id) => (id === 'imported' ? backbone.id : id)),
     seed,
+    methods,
   );
 }
