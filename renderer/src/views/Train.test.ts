@@ -167,7 +167,7 @@ describe('Training a model', () => {
     await fireEvent.click(screen.getByTestId('technique-fine-tune'));
     await fireEvent.change(screen.getByTestId('backbone-select'), { target: { value: 'fake-inception' } });
     expect((screen.getByTestId('technique-fine-tune') as HTMLInputElement).disabled).toBe(true);
-    expect(screen.getByTestId('fine-tune-unavailable').textContent).toMatch(/GraphModel.*cannot be trained/);
+    expect(screen.getByTestId('fine-tune-unavailable').textContent).toMatch(/3 tensors; fine-tuning needs one/);
     expect((screen.getByTestId('technique-feature-extraction') as HTMLInputElement).checked).toBe(true);
 
     await fireEvent.click(trainButton());

@@ -37,8 +37,7 @@ export const FAKE_BACKBONES: readonly BackboneInfo[] = [
     isDefault: false,
     fineTuning: {
       supported: false,
-      reason:
-        'InceptionV3 299 (fake) is a TF.js GraphModel: a frozen graph without Keras layers, so its top cannot be trained.',
+      reason: 'InceptionV3 299 (fake) reads its feature from 3 tensors; fine-tuning needs one.',
     },
   },
 ];
@@ -98,11 +97,7 @@ export function createFakeBackbones(deps: FakeBackbonesDeps) {
         featureDim: FAKE_TAPS[chosen],
         notes: file === 'model.json' ? `Converted from the TF.js model in ${where.path}.` : `Imported from ${file}.`,
         isDefault: false,
-        fineTuning: {
-          supported: false,
-          reason:
-            'It was imported as an ONNX model; Graft can fine-tune only backbones that ship as a TF.js LayersModel.',
-        },
+        fineTuning: { supported: true, reason: null },
       };
       const earlier = imported.findIndex((b) => b.id === backbone.id);
       if (earlier >= 0) imported.splice(earlier, 1, backbone);
