@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
+import { unlikePhoto, writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { adaptCommand } from '../cli/adapt-command';
 import type { CliIo } from '../cli/terminal-text';
 import { readRunArtefacts } from './experiment-artefacts';
@@ -122,6 +122,28 @@ describe('adaptation', () => {
     expect(card).toContain(
       `- Adapted from experiment ${sourceRunId} to 24 unlabelled new-domain photos (method \`${report.method}\`; 24 of them labelled, used only to measure, never to train)`,
     );
+  }, 120_000);
+
+  it('an adapted run keeps its own out-of-distribution statistics: its new-domain photos are familiar, noise is not', async () => {
+    const adapted = app.adaptation.start(sourceRunId, { method: 'standardise' });
+    await adapted.done;
+    expect(fs.existsSync(path.join(app.experiments.artefactDir(adapted.experimentId)!, 'ood.json'))).toBe(true);
+    const cast = fs
+      .readdirSync(path.join(dir, 'cast'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => ({ name: e.name, read: async () => fs.readFileSync(path.join(e.parentPath, e.name)) }));
+    const strange = await unlikePhoto();
+    const photos = [...cast, { name: 'strange.png', read: async () => strange }];
+    const unlikeShare = async (experimentId: number) => {
+      const model = await ExperimentModel.open(app.experiments, app.backbones, experimentId);
+      const { results } = await model.predict(photos);
+      await model.close();
+      expect(results.at(-1)?.unlikeTraining).toBe(true);
+      return results.slice(0, -1).filter((r) => r.unlikeTraining).length / cast.length;
+    };
+    // The source run finds most cast photos unlike its training photos; the run adapted to them does not.
+    expect(await unlikeShare(sourceRunId)).toBeGreaterThan(0.5);
+    expect(await unlikeShare(adapted.experimentId)).toBeLessThanOrEqual(0.1);
   }, 120_000);
 
   it('self-training never learns from the target photos’ labels: other labels, same model', async () => {

@@ -24,13 +24,14 @@ import {
   standardisationMap,
 } from '../ml/adaptation/feature-alignment';
 import { foldAffineIntoHead } from '../ml/adaptation/fold-into-head';
+import { fitAdaptedOodStatistics, writeOodStatistics } from '../ml/adaptation/ood-artefact';
 import { fitOodStatistics, oodScores } from '../ml/adaptation/out-of-distribution';
 import { DEFAULT_SELF_TRAINING, selfTrainHead } from '../ml/adaptation/self-training';
 import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { preparedModelPath, writeFileAtomic } from '../ml/backbones/prepare-backbone';
 import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
 import { type HeadArtifacts, predictWithHead } from '../ml/head/head-model';
-import { classificationReport } from '../ml/metrics';
+import { argmaxRows, classificationReport } from '../ml/metrics';
 import { exposeTaps } from '../ml/onnx/expose-node';
 import type { View } from '../ml/preprocess';
 import type { BackboneService } from './backbones';
@@ -287,6 +288,20 @@ export class AdaptationService {
           : { ...artefacts, head },
       );
       await fs.writeFile(path.join(artefactDir, REPORT_FILE), JSON.stringify(report, null, 2));
+      const adaptedOod = fitAdaptedOodStatistics(
+        { x: train.rows.x, y: Int32Array.from(trainItems, (i) => classIndex.get(i.classId)!) },
+        {
+          x: targetEmbedded.rows.x,
+          predicted: argmaxRows(
+            await predictWithHead(head, targetEmbedded.rows.x, target.length, targetEmbedded.flip),
+            classIds.length,
+          ),
+        },
+        val.rows.x,
+        train.rows.dim,
+        classIds.length,
+      );
+      if (adaptedOod) await writeOodStatistics(artefactDir, adaptedOod);
       const predictions: ItemPrediction[] = [];
       const valEvaluation = evaluateSplit(
         'val',

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readOodStatistics } from '../ml/adaptation/ood-artefact';
+import type { OodStatistics } from '../ml/adaptation/out-of-distribution';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { checkOnnxFile } from '../ml/export/onnx-check';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v2-fixture';
@@ -100,6 +102,25 @@ describe('fine-tuning run', () => {
         expect(Math.abs(guess.probability - trained)).toBeLessThanOrEqual(1e-4);
       }
     }
+  }, 120_000);
+
+  it('keeps out-of-distribution statistics on the fine-tuned features, which Predict scores its photos by', async () => {
+    const ood = await readOodStatistics(app.experiments.artefactDir(experimentId) as string);
+    expect(ood).not.toBeNull();
+    const val = app.experiments.predictions(experimentId, { split: 'val' });
+    const photos = val.map((p) => {
+      const file = path.join(dir, 'photos', p.name.split('-')[0], p.name);
+      return { name: p.name, dataBase64: fs.readFileSync(file).toString('base64') };
+    });
+    const shown = await app.prediction.photos({ kind: 'experiment', experimentId }, photos, 1);
+    // The threshold is the validation photos' 95th percentile: Predict, computing the same
+    // features in onnxruntime, finds (up to rounding at the threshold) 5% of them unlike.
+    const scores = shown.map((r) => r.oodScore as number);
+    expect(scores.every(Number.isFinite)).toBe(true);
+    const above = scores.filter((v) => v > (ood as OodStatistics).threshold).length;
+    expect(above).toBeGreaterThanOrEqual(1);
+    expect(above).toBeLessThanOrEqual(Math.ceil(0.05 * val.length) + 1);
+    expect(shown.filter((r) => r.unlikeTraining)).toHaveLength(above);
   }, 120_000);
 
   it('is reproducible from its seed, from the cached cut activations', async () => {

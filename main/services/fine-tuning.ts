@@ -16,6 +16,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../common/training';
+import { fitRunOodStatistics } from '../ml/adaptation/ood-artefact';
+import type { OodStatistics } from '../ml/adaptation/out-of-distribution';
 import { writeFileAtomic } from '../ml/backbones/prepare-backbone';
 import { createInferenceSession } from '../ml/embedding/embedder';
 import { splitAtTopBlocks, trunkToOnnx } from '../ml/finetune/layers-top';
@@ -110,6 +112,12 @@ export interface FineTuneOutcome {
   test: { keys: string[]; probabilities: Float32Array };
   /** Stage 1's probabilities for the same photos (feature extraction's model), for comparison. */
   stage1HeldOut: Record<'val' | 'test', Float32Array>;
+  /**
+   * Out-of-distribution statistics on the kept backbone's features (what Predict computes for
+   * this run): training photos' views as stage 1 trains on them, validation photos' own view;
+   * null when a class has no training photo or there is no validation photo.
+   */
+  ood: OodStatistics | null;
   /** Photos that could not be read or decoded, with why. */
   skipped: { key: string; message: string }[];
   cachedPhotos: number;
@@ -199,6 +207,12 @@ export async function fineTune(
       const keptStage: 1 | 2 = loss2 < loss1 ? 2 : 1;
       if (keptStage === 1) for (const [i, v] of split.trainable.entries()) v.assign(original[i]);
       const kept = keptStage === 2 ? heldOut() : stage1HeldOut;
+      const trainRows = trainFeatures(tfjs, split, sets.train.set);
+      const ood = fitRunOodStatistics(
+        { train: trainRows, val: { x: viewFeatures(tfjs, split, sets.val.set, 0) } },
+        trainRows.x.length / Math.max(1, trainRows.y.length),
+        classCount,
+      );
       return {
         stage1,
         stage2,
@@ -215,6 +229,7 @@ export async function fineTune(
         val: { keys: sets.val.keys, probabilities: kept.val },
         test: { keys: sets.test.keys, probabilities: kept.test },
         stage1HeldOut,
+        ood,
         skipped: cache.skipped,
         cachedPhotos: cache.cached,
         computedPhotos: cache.computed,
@@ -417,6 +432,32 @@ function cutSet(split: TrainableTop, rows: Row[], which: FineTunePhoto['split'],
   return { keys: chosen.map((r) => r.photo.key), set };
 }
 
+/** The top's features (n × dim, L2-normalised, as the embedder computes them) of view `view` of every photo. */
+function viewFeatures(tfjs: typeof tf, split: TrainableTop, set: CutActivations, view: number): Float32Array {
+  const one = set.shape.reduce((a, b) => a * b, 1);
+  const n = set.y.length;
+  const rows = new Float32Array(n * one);
+  for (let i = 0; i < n; i++)
+    rows.set(set.data.subarray((i * set.views + view) * one, (i * set.views + view + 1) * one), i * one);
+  return tfjs.tidy(() => topFeatures(split, tfjs.tensor4d(rows, [n, ...set.shape])).dataSync() as Float32Array);
+}
+
+/** Features of every view of the training photos, view after view, with their class indices. */
+function trainFeatures(
+  tfjs: typeof tf,
+  split: TrainableTop,
+  train: CutActivations,
+): { x: Float32Array; y: Int32Array } {
+  const trainViews = Array.from({ length: train.views }, (_, v) => viewFeatures(tfjs, split, train, v));
+  const x = new Float32Array(trainViews.reduce((k, f) => k + f.length, 0));
+  trainViews.forEach((f, v) => {
+    x.set(f, v * f.length);
+  });
+  const y = new Int32Array(train.y.length * train.views);
+  for (let v = 0; v < train.views; v++) y.set(train.y, v * train.y.length);
+  return { x, y };
+}
+
 /** Stage 1: the head on frozen features of every view (training views as extra examples, as the app trains). */
 async function stageOne(
   tfjs: typeof tf,
@@ -427,22 +468,8 @@ async function stageOne(
   headConfig: HeadConfig,
   options: FineTuneOptions,
 ): Promise<TrainHeadResult> {
-  const features = (set: CutActivations, view: number): Float32Array => {
-    const one = set.shape.reduce((a, b) => a * b, 1);
-    const n = set.y.length;
-    const rows = new Float32Array(n * one);
-    for (let i = 0; i < n; i++)
-      rows.set(set.data.subarray((i * set.views + view) * one, (i * set.views + view + 1) * one), i * one);
-    return tfjs.tidy(() => topFeatures(split, tfjs.tensor4d(rows, [n, ...set.shape])).dataSync() as Float32Array);
-  };
-  const train = sets.train.set;
-  const trainViews = Array.from({ length: train.views }, (_, v) => features(train, v));
-  const x = new Float32Array(trainViews.reduce((k, f) => k + f.length, 0));
-  trainViews.forEach((f, v) => {
-    x.set(f, v * f.length);
-  });
-  const y = new Int32Array(train.y.length * train.views);
-  for (let v = 0; v < train.views; v++) y.set(train.y, v * train.y.length);
+  const features = (set: CutActivations, view: number) => viewFeatures(tfjs, split, set, view);
+  const { x, y } = trainFeatures(tfjs, split, sets.train.set);
   const dim = x.length / y.length;
   let seconds = 0;
   options.onProgress?.({

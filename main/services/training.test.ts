@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unlikePhoto } from '../../e2e/fixtures/photo-corpus';
 import { GraftApp } from './graft-app';
 import { ExperimentModel } from './predictor';
 import { tempColourProject } from './test-app';
@@ -55,11 +55,7 @@ describe('training', () => {
     await run.done;
     const runDir = app.experiments.artefactDir(run.experimentId) as string;
     expect(fs.existsSync(path.join(runDir, 'ood.json'))).toBe(true);
-    const width = 224;
-    const noise = Buffer.from(Array.from({ length: width * width * 3 }, (_, i) => ((i * 7919) % 251) ^ (i >> 5)));
-    const strange = await sharp(noise, { raw: { width, height: width, channels: 3 } })
-      .png()
-      .toBuffer();
+    const strange = await unlikePhoto();
     const familiar = fs.readFileSync(path.join(dir, 'photos', 'red', 'red-0000.jpg'));
     const photos = [
       { name: 'familiar.jpg', read: async () => familiar },

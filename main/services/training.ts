@@ -410,6 +410,7 @@ export class TrainingService {
       top: outcome.topWeights,
       backboneOnnx: outcome.backboneOnnx.bytes,
     });
+    if (outcome.ood) await writeOodStatistics(artefactDir, outcome.ood);
     const stage1Epochs = outcome.stage1.epochs.length;
     const metrics: FinalMetrics = {
       bestEpoch: outcome.keptStage === 1 ? outcome.stage1.bestEpoch : stage1Epochs + outcome.stage2.bestEpoch,

@@ -8,7 +8,10 @@ import type { FeatureRows } from './feature-alignment';
 export interface OodStatistics {
   method: 'diagonal-mahalanobis-nearest-class';
   dim: number;
-  /** One mean per class (class index order), each `dim` values. */
+  /**
+   * One mean per class (class index order), each `dim` values; an adapted run's list goes on with
+   * one per class its model predicts among the new-domain photos (ood-artefact.ts).
+   */
   classMeans: number[][];
   /** Pooled within-class variance per dimension (+ a floor), shared by all classes. */
   variance: number[];
