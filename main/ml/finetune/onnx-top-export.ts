@@ -5,7 +5,8 @@
 // - the fine-tuned backbone: that trunk followed by the top re-serialised as float ONNX nodes
 //   (Conv, Clip, Add, Mul, Relu, Sigmoid, HardSigmoid/HardSwish, GlobalAveragePool) with the
 //   trained weights, ending at the tap tensor (NCHW) — what Predict and export then run.
-import { attr, attributeProto, floatTensor, type OnnxAttribute, valueInfo } from '../onnx/onnx-graph-builder';
+import { node } from '../onnx/expose-node';
+import { attr, floatTensor, type OnnxAttribute, valueInfo } from '../onnx/onnx-graph-builder';
 import { defaultOpset, graphInfo, nodesNeededFor } from '../onnx/onnx-graph-info';
 import { decodeModel, ElemType, encodeModel, type NodeProto, type TensorProto } from '../onnx/onnx-proto';
 import type { OnnxTopPlan, TopOp } from './onnx-top';
@@ -143,20 +144,4 @@ function withNodes(
   graph.output = outputs;
   const inputName = [...info.graphInputs][0] ?? '';
   return { bytes: encodeModel(model), inputName };
-}
-
-function node(
-  opType: string,
-  input: string[],
-  output: string[],
-  attributes: Record<string, OnnxAttribute> = {},
-): NodeProto {
-  return {
-    opType,
-    domain: '',
-    name: `graft/${output[0]}`,
-    input,
-    output,
-    attribute: Object.entries(attributes).map(([k, v]) => attributeProto(k, v)),
-  };
 }

@@ -116,7 +116,13 @@ export function exposeNode(bytes: Uint8Array, name: string): Uint8Array {
   return encodeModel(model);
 }
 
-function node(opType: string, input: string[], output: string[], attributes: Record<string, OnnxAttribute>): NodeProto {
+/** A default-domain node named after its first output (`graft/<output>`), for nodes Graft adds to a graph. */
+export function node(
+  opType: string,
+  input: string[],
+  output: string[],
+  attributes: Record<string, OnnxAttribute> = {},
+): NodeProto {
   return {
     opType,
     domain: '',
