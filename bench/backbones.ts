@@ -1,31 +1,29 @@
-// Which bundled backbone should Graft use by default? Embeds the hymenoptera photos (ants vs
-// bees) with every bundled candidate tap, fits a linear probe on train, scores val, and times
-// the embedder against a bare onnxruntime loop over the same tensors. Inference runs on one
-// thread, the app's default, in both.
+// Which backbone should Graft use by default? The "Compare backbones" measure (embeddings, then
+// a seeded, stratified 5-fold cross-validated linear probe: main/ml/head/linear-probe.ts) on
+// two photo sets — hymenoptera (train + val pooled) and PACS photo (a seeded sample per class) —
+// for every bundled network's candidate taps, their concatenation within one network (the
+// catalogue's multi-tap form), a two-network concatenation, and the ImageNet models in
+// ../shared/backbones imported into a temporary data directory. One table, per set and mean.
 //
-//   npx tsx bench/backbones.ts
+//   npm run bench -- backbones [PACS photos per class, default 60; 0 = all]
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { permutation, seededRandom } from '../common/seeded-random';
 import type { BackboneSpec, FeatureTap, PreparedBackbone } from '../main/ml/backbones/backbone-spec';
 import { BUNDLED_BACKBONES, DEFAULT_BACKBONE_ID } from '../main/ml/backbones/bundled-backbones';
-import { importOnnxBackbone } from '../main/ml/backbones/import-backbone';
+import { type ImportOptions, importOnnxBackbone, importTfjsBackbone } from '../main/ml/backbones/import-backbone';
 import { prepareBackbone } from '../main/ml/backbones/prepare-backbone';
-import { defaultInferenceThreads, Embedder } from '../main/ml/embedding/embedder';
+import { defaultInferenceThreads, Embedder, type EmbedItem } from '../main/ml/embedding/embedder';
+import { type CrossValidation, crossValidateProbe, PROBE_SETTINGS } from '../main/ml/head/linear-probe';
 import * as ort from '../main/ml/onnxruntime';
-import { bareOnnxLoop } from './bare-onnx-loop';
-import {
-  HYMENOPTERA_DIR,
-  hymenopteraAvailable,
-  type LabelledPhoto,
-  loadHymenoptera,
-  SHARED_BACKBONES_DIR,
-} from './hymenoptera';
-import { accuracy, type ProbeOptions, trainLinearProbe } from './linear-probe';
+import { HYMENOPTERA_DIR, SHARED_BACKBONES_DIR } from './hymenoptera';
 
 const COMMAND = 'npm run bench -- backbones';
-const BATCH = 16;
+const PACS_PHOTO_DIR = path.resolve(__dirname, '..', '..', 'shared', 'datasets', 'pacs', 'photo');
+const SAMPLE_SEED = 2026;
+const PROBE_SEED = 42;
 const MID =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';
 
@@ -33,7 +31,7 @@ interface CandidateTap extends FeatureTap {
   label: string;
 }
 
-/** Taps tried per bundled network (the registry ships the set that scored best). */
+/** Taps tried per bundled network; the catalogue registers the best (or a concatenation of them). */
 const CANDIDATE_TAPS: Record<string, CandidateTap[]> = {
   'nsfwjs-mobilenet-v2-140': [
     { label: 'feature_vector (GAP Conv_1)', node: `${MID}feature_vector/SpatialSqueeze`, reduce: 'none', dim: 1792 },
@@ -54,7 +52,6 @@ const CANDIDATE_TAPS: Record<string, CandidateTap[]> = {
     { label: 'GAP out_relu', node: 'out_relu', reduce: 'spatial-mean-nchw', dim: 1280 },
     { label: 'GAP block_16_project_BN', node: 'block_16_project_BN', reduce: 'spatial-mean-nchw', dim: 320 },
     { label: 'GAP block_13_expand_relu', node: 'block_13_expand_relu', reduce: 'spatial-mean-nchw', dim: 576 },
-    { label: 'dense_1 (head)', node: 'dense_1', reduce: 'none', dim: 256 },
   ],
   'nsfwjs-inception-v3': [
     { label: 'GAP mixed10', node: 'mixed10', reduce: 'spatial-mean-nchw', dim: 2048 },
@@ -77,42 +74,102 @@ const CANDIDATE_TAPS: Record<string, CandidateTap[]> = {
   ],
 };
 
-/** Linear-probe settings: λ is chosen by 5-fold cross-validation on train only. */
-const L2_GRID = [1e-4, 1e-3, 1e-2];
-const PROBE: ProbeOptions = { steps: 300, learningRate: 0.05 };
+/** The ImageNet backbones in ../shared/backbones, imported as a person would (folder, preprocessing). */
+const SHARED_IMPORTS: { folder: string; file?: string; options: ImportOptions }[] = [
+  {
+    folder: 'mobilenetv2-12-int8-onnx',
+    file: 'mobilenetv2-12-int8.onnx',
+    options: { name: 'ImageNet MobileNetV2 int8' },
+  },
+  {
+    folder: 'shufflenet-v2-12-qdq-onnx',
+    file: 'shufflenet-v2-12-qdq.onnx',
+    options: { name: 'ImageNet ShuffleNetV2 QDQ' },
+  },
+  {
+    folder: 'mobilenet-v1-0.25-224-tfjs',
+    // Its SOURCE.md: pixel/127.5 − 1 scored better than [0,1].
+    options: {
+      name: 'ImageNet MobileNetV1 0.25 (TF.js)',
+      preprocessing: { normalisation: { kind: 'range', min: -1, max: 1 } },
+    },
+  },
+];
 
-interface Vectors {
-  original: Float32Array;
-  hflip: Float32Array;
+interface PhotoSet {
+  name: string;
+  items: EmbedItem[];
+  labels: Int32Array;
+  classCount: number;
 }
 
-interface AccuracyRow {
+interface Row {
   backbone: string;
   tap: string;
   dim: number;
-  plain: number;
-  flipAveraged: number;
-  l2: number;
-}
-
-interface SpeedRow {
-  backbone: string;
-  tap: string;
-  dim: number;
-  embedRate: number;
-  bareRate: number;
-  sequentialRate: number;
-  convertSeconds: number | null;
-  onnxMB: number;
-}
-
-function tapLabel(backboneId: string, tap: FeatureTap): string {
-  const known = CANDIDATE_TAPS[backboneId]?.find((c) => c.node === tap.node);
-  return known?.label ?? `${tap.reduce === 'none' ? '' : 'GAP '}${tap.node}`;
+  bundled: boolean;
+  /** Registered as a catalogue entry would be: one network (its taps may be several). */
+  registrable: boolean;
+  /** By set name. */
+  scores: Map<string, CrossValidation>;
+  photosPerSecond: number | null;
 }
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
+}
+
+function item(file: string, id: string): EmbedItem {
+  const bytes = fs.readFileSync(file);
+  return { id, contentHash: createHash('sha256').update(bytes).digest('hex'), read: async () => bytes };
+}
+
+function folderSet(name: string, classDirs: { label: number; dirs: string[] }[], perClass: number): PhotoSet {
+  const random = seededRandom(SAMPLE_SEED);
+  const items: EmbedItem[] = [];
+  const labels: number[] = [];
+  for (const { label, dirs } of classDirs) {
+    const files = dirs.flatMap((d) =>
+      fs
+        .readdirSync(d)
+        .sort()
+        .map((f) => path.join(d, f)),
+    );
+    const order = permutation(files.length, random);
+    const take = perClass > 0 ? Math.min(perClass, files.length) : files.length;
+    for (const k of order.slice(0, take)) {
+      items.push(item(files[k], `${name}/${files[k]}`));
+      labels.push(label);
+    }
+  }
+  return { name, items, labels: Int32Array.from(labels), classCount: classDirs.length };
+}
+
+function photoSets(pacsPerClass: number): PhotoSet[] {
+  const sets: PhotoSet[] = [];
+  if (fs.existsSync(path.join(HYMENOPTERA_DIR, 'train'))) {
+    sets.push(
+      folderSet(
+        'hymenoptera',
+        ['ants', 'bees'].map((c, label) => ({
+          label,
+          dirs: ['train', 'val'].map((s) => path.join(HYMENOPTERA_DIR, s, c)),
+        })),
+        0,
+      ),
+    );
+  }
+  if (fs.existsSync(PACS_PHOTO_DIR)) {
+    const classes = fs.readdirSync(PACS_PHOTO_DIR).sort();
+    sets.push(
+      folderSet(
+        'PACS photo',
+        classes.map((c, label) => ({ label, dirs: [path.join(PACS_PHOTO_DIR, c)] })),
+        pacsPerClass,
+      ),
+    );
+  }
+  return sets;
 }
 
 function normalise(v: Float32Array): Float32Array {
@@ -122,7 +179,7 @@ function normalise(v: Float32Array): Float32Array {
   return v.map((x) => x * inv);
 }
 
-/** Per-tap slices of a combined vector, renormalised (the embedder scales each tap to unit length). */
+/** Per-tap slices of the embedder's combined vector, each renormalised, concatenated and renormalised (as a multi-tap spec embeds). */
 function slice(v: Float32Array, taps: FeatureTap[], pick: number[]): Float32Array {
   const parts: Float32Array[] = [];
   let at = 0;
@@ -139,51 +196,6 @@ function slice(v: Float32Array, taps: FeatureTap[], pick: number[]): Float32Arra
   return normalise(out);
 }
 
-function seededOrder(n: number, seed: number): number[] {
-  const order = [...Array(n).keys()];
-  let s = seed;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
-/** λ by 5-fold CV on train, then the probe on all of train, scored on val. */
-function probeScore(
-  train: Float32Array[],
-  trainY: number[],
-  val: Float32Array[],
-  valY: number[],
-): { acc: number; l2: number } {
-  const order = seededOrder(train.length, 7);
-  let best = { l2: L2_GRID[0], cv: -1 };
-  for (const l2 of L2_GRID) {
-    let right = 0;
-    for (let f = 0; f < 5; f++) {
-      const inFold = (k: number) => k % 5 === f;
-      const tr = order.filter((_, k) => !inFold(k));
-      const te = order.filter((_, k) => inFold(k));
-      const probe = trainLinearProbe(
-        tr.map((i) => train[i]),
-        tr.map((i) => trainY[i]),
-        2,
-        { ...PROBE, l2 },
-      );
-      right +=
-        accuracy(
-          probe,
-          te.map((i) => train[i]),
-          te.map((i) => trainY[i]),
-        ) * te.length;
-    }
-    if (right > best.cv) best = { l2, cv: right };
-  }
-  const probe = trainLinearProbe(train, trainY, 2, { ...PROBE, l2: best.l2 });
-  return { acc: accuracy(probe, val, valY), l2: best.l2 };
-}
-
 function benchSpec(base: BackboneSpec, taps: FeatureTap[]): BackboneSpec {
   const version = createHash('sha256')
     .update(JSON.stringify({ taps, resize: base.resize }))
@@ -192,83 +204,65 @@ function benchSpec(base: BackboneSpec, taps: FeatureTap[]): BackboneSpec {
   return { ...base, id: `${base.id}-bench`, version, taps, featureDim: taps.reduce((n, t) => n + t.dim, 0) };
 }
 
-async function embedBothViews(prepared: PreparedBackbone, photos: LabelledPhoto[]): Promise<Map<string, Vectors>> {
+/** Each set's vectors (by photo, in set order) and the embedding rate over all sets. */
+async function embedSets(
+  prepared: PreparedBackbone,
+  sets: PhotoSet[],
+): Promise<{ vectors: Map<string, Float32Array[]>; photosPerSecond: number }> {
   const embedder = await Embedder.open(prepared);
-  const run = await embedder.embed(photos, { views: ['original', 'hflip'], batchSize: BATCH });
-  await embedder.close();
-  const out = new Map<string, Vectors>();
-  run.results.forEach((r) => {
-    if (r.ok) out.set(r.id, r.vectors as Vectors);
-    else log(`  ${r.id}: ${r.error.code} ${r.error.message}`);
+  const vectors = new Map<string, Float32Array[]>();
+  let photos = 0;
+  let seconds = 0;
+  try {
+    for (const set of sets) {
+      const run = await embedder.embed(set.items, { views: ['original'] });
+      photos += run.embedded;
+      seconds += run.seconds;
+      vectors.set(
+        set.name,
+        run.results.map((r) => {
+          if (!r.ok || !r.vectors.original) throw new Error(`${r.id}: not embedded`);
+          return r.vectors.original;
+        }),
+      );
+    }
+  } finally {
+    await embedder.close();
+  }
+  return { vectors, photosPerSecond: photos / seconds };
+}
+
+async function score(set: PhotoSet, vectors: Float32Array[]): Promise<CrossValidation> {
+  const dim = vectors[0].length;
+  const x = new Float32Array(vectors.length * dim);
+  vectors.forEach((v, i) => {
+    x.set(v, i * dim);
   });
+  return crossValidateProbe({ x, y: set.labels, dim, classCount: set.classCount }, { seed: PROBE_SEED });
+}
+
+async function scoreRow(
+  sets: PhotoSet[],
+  row: Omit<Row, 'scores'>,
+  vectorsOf: (set: PhotoSet) => Float32Array[],
+): Promise<Row> {
+  const scores = new Map<string, CrossValidation>();
+  for (const set of sets) scores.set(set.name, await score(set, vectorsOf(set)));
+  const out = { ...row, scores };
+  log(`  ${row.backbone} / ${row.tap}: ${sets.map((s) => `${s.name} ${fmt(scores.get(s.name)!)}`).join(', ')}`);
   return out;
 }
 
-function scoreTaps(
-  backbone: string,
-  taps: CandidateTap[],
-  vectors: Map<string, Vectors>,
-  photos: LabelledPhoto[],
-  combos: { label: string; pick: number[] }[],
-): AccuracyRow[] {
-  const usable = photos.filter((p) => vectors.has(p.id));
-  const train = usable.filter((p) => p.split === 'train');
-  const val = usable.filter((p) => p.split === 'val');
-  return combos.map(({ label, pick }) => {
-    const plainOf = (p: LabelledPhoto) => slice((vectors.get(p.id) as Vectors).original, taps, pick);
-    const flipOf = (p: LabelledPhoto) => {
-      const v = vectors.get(p.id) as Vectors;
-      const a = slice(v.original, taps, pick);
-      const b = slice(v.hflip, taps, pick);
-      return normalise(a.map((x, i) => x + b[i]));
-    };
-    const plain = probeScore(
-      train.map(plainOf),
-      train.map((p) => p.label),
-      val.map(plainOf),
-      val.map((p) => p.label),
-    );
-    const flip = probeScore(
-      train.map(flipOf),
-      train.map((p) => p.label),
-      val.map(flipOf),
-      val.map((p) => p.label),
-    );
-    const dim = pick.reduce((n, i) => n + taps[i].dim, 0);
-    log(`  ${label}: ${plain.acc.toFixed(3)} / flip ${flip.acc.toFixed(3)}`);
-    return { backbone, tap: label, dim, plain: plain.acc, flipAveraged: flip.acc, l2: plain.l2 };
-  });
+function pct(x: number): string {
+  return (x * 100).toFixed(1);
 }
 
-function tapCombos(taps: CandidateTap[]): { label: string; pick: number[] }[] {
-  const combos = taps.map((t, i) => ({ label: t.label, pick: [i] }));
-  if (taps.length > 1) combos.push({ label: `all ${taps.length} taps concatenated`, pick: taps.map((_, i) => i) });
-  return combos;
+function fmt(cv: CrossValidation): string {
+  return `${pct(cv.mean)} ± ${pct(cv.std)}`;
 }
 
-/**
- * Embedder throughput (decode + inference, pipelined), against bare-onnx-loop over the same
- * files: session.run alone on its preprocessed tensors, and its plain read-decode-infer loop.
- */
-async function measureSpeed(
-  prepared: PreparedBackbone,
-  photos: LabelledPhoto[],
-): Promise<{ embedRate: number; bareRate: number; sequentialRate: number }> {
-  const embedder = await Embedder.open(prepared);
-  await embedder.embed(photos.slice(0, BATCH), { batchSize: BATCH });
-  const run = await embedder.embed(photos, { batchSize: BATCH });
-  await embedder.close();
-  const bare = await bareOnnxLoop(
-    prepared,
-    photos.map((p) => p.file),
-    { views: 1, batch: BATCH },
-  );
-  return {
-    embedRate: run.imagesPerSecond,
-    bareRate: bare.inferenceForwardsPerSecond,
-    sequentialRate: bare.photosPerSecond,
-  };
-}
+const meanOf = (row: Row) => [...row.scores.values()].reduce((s, cv) => s + cv.mean, 0) / row.scores.size;
+const spreadOf = (row: Row) => [...row.scores.values()].reduce((s, cv) => s + cv.std, 0) / row.scores.size;
 
 function machineNote(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -276,151 +270,136 @@ function machineNote(): string {
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' / ');
-  return `${cpu}, ${os.cpus().length} vCPU, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}, onnxruntime-node ${ort.env.versions.node}, intraOpNumThreads=${defaultInferenceThreads()}, batch ${BATCH}; load average (1/5/15 min) at the end of the run ${load}: other processes share the CPU, so the speeds are lower bounds`;
+  return `${cpu}, ${os.cpus().length} vCPU, Node ${process.version}, onnxruntime-node ${ort.env.versions.node}, intraOpNumThreads=${defaultInferenceThreads()}; load average (1/5/15 min) at the end ${load}: other processes share the CPU, so speeds are lower bounds`;
 }
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
-/** The registered default and the figures of its registered taps, from this run's rows. */
-function defaultSummary(acc: AccuracyRow[], speed: SpeedRow[]): string {
+/** The registered default's row and the best registrable bundled row, and whether the gap exceeds the spread. */
+function verdict(rows: Row[]): string {
   const spec = BUNDLED_BACKBONES.find((b) => b.id === DEFAULT_BACKBONE_ID);
-  if (!spec) return `Registered default \`${DEFAULT_BACKBONE_ID}\` is not a bundled backbone.`;
-  const tap = spec.taps.map((t) => tapLabel(spec.id, t)).join(' + ');
-  const taps = CANDIDATE_TAPS[spec.id] ?? [];
-  const label = spec.taps.length === taps.length && taps.length > 1 ? `all ${taps.length} taps concatenated` : tap;
-  const a = acc.find((r) => r.backbone === spec.id && r.tap === label);
-  const s = speed.find((r) => r.backbone === spec.id);
-  const figures = [
-    a ? `${pct(a.plain)} val, ${pct(a.flipAveraged)} flip-averaged` : 'no accuracy row',
-    s ? `${s.embedRate.toFixed(1)} photos/s embedded (bare inference ${s.bareRate.toFixed(1)}/s)` : 'no speed row',
-  ];
-  return `Registered default: \`${spec.id}\` with ${tap} (${spec.featureDim}-d): ${figures.join('; ')}. The reasoning is in the comment on \`DEFAULT_BACKBONE_ID\` in main/ml/backbones/bundled-backbones.ts.`;
+  const candidates = CANDIDATE_TAPS[DEFAULT_BACKBONE_ID] ?? [];
+  const registered = spec?.taps.map((t) => candidates.find((c) => c.node === t.node)?.label ?? t.node).join(' + ');
+  const current = rows.find((r) => r.backbone === DEFAULT_BACKBONE_ID && r.tap === registered);
+  const best = rows.filter((r) => r.bundled && r.registrable).sort((a, b) => meanOf(b) - meanOf(a))[0];
+  if (!current || !best) return 'No verdict: the default or a bundled row is missing.';
+  const gap = meanOf(best) - meanOf(current);
+  const spread = Math.max(spreadOf(best), spreadOf(current));
+  const same = best === current;
+  return [
+    `Registered default: \`${DEFAULT_BACKBONE_ID}\` with ${registered}: mean ${pct(meanOf(current))}% (fold spread ${pct(spreadOf(current))}).`,
+    same
+      ? 'It is also the best registrable bundled row.'
+      : `Best registrable bundled row: \`${best.backbone}\` with ${best.tap}: mean ${pct(meanOf(best))}% (spread ${pct(spreadOf(best))}); gap ${pct(gap)} points against a spread of ${pct(spread)}: ${gap > spread ? 'larger than the spread — change the default' : 'within the spread — keep the default'}.`,
+  ].join(' ');
 }
 
-function report(acc: AccuracyRow[], speed: SpeedRow[], counts: string): string {
-  const lines = [
-    '# Backbone benchmarks',
-    '',
-    `Command: \`${COMMAND}\` (data: \`shared/datasets/hymenoptera\`, ${counts}; reference backbone: \`shared/backbones/mobilenetv2-12-int8-onnx\` through the ONNX import path).`,
+function report(rows: Row[], sets: PhotoSet[], pacsPerClass: number): string {
+  const ranked = [...rows].sort((a, b) => meanOf(b) - meanOf(a));
+  const setNote = sets.map((s) => `${s.name} ${s.items.length} photos, ${s.classCount} classes`).join('; ');
+  return [
+    `Command: \`${COMMAND}${pacsPerClass === 60 ? '' : ` ${pacsPerClass}`}\` (${setNote}; PACS photo ${pacsPerClass > 0 ? `sampled ${pacsPerClass} per class, seed ${SAMPLE_SEED}` : 'whole'}; hymenoptera train + val pooled).`,
     '',
     `Machine: ${machineNote()}.`,
     '',
-    'Features are the embedder\'s L2-normalised vectors (taps normalised one by one, then together). Probe: multinomial logistic regression, full-batch Adam from zero, 300 steps, L2 penalty chosen from {1e-4, 1e-3, 1e-2} by 5-fold cross-validation on train; score = val accuracy (153 photos, so one photo = 0.65 points). "flip-averaged" = mean of the original and mirrored views\' vectors, for train and val.',
+    `Measure: the app's "Compare backbones" probe — multinomial logistic regression on z-scored embeddings (full-batch Adam, ${PROBE_SETTINGS.steps} steps at ${PROBE_SETTINGS.learningRate}, L2 ${PROBE_SETTINGS.l2}), stratified 5-fold cross-validation, seed ${PROBE_SEED}; accuracy % mean ± standard deviation over the folds; "mean" = mean over the sets. Original view only. Speed = photos embedded per second (decode + inference) over both sets with the bench's multi-tap graph for bundled networks.`,
     '',
-    '## Accuracy of each candidate tap',
-    '',
-    '| backbone | tap | dim | val acc | val acc, flip-averaged | λ (CV) |',
-    '|---|---|---:|---:|---:|---:|',
-    ...acc.map((r) => `| ${r.backbone} | ${r.tap} | ${r.dim} | ${pct(r.plain)} | ${pct(r.flipAveraged)} | ${r.l2} |`),
-    '',
-    '## Embedding speed (registered taps, original view)',
-    '',
-    "embed = `Embedder.embed` over all photos (sharp decode + resize + crop overlapped with inference); bare = `session.run` alone over the same preprocessed tensors with the same session options, in the same run (`bench/bare-onnx-loop.ts`); sequential = that loop's read, decode, infer one after the other.",
-    '',
-    '| backbone | tap | dim | embed img/s | bare ORT img/s | embed / bare | sequential img/s | first-use conversion | ONNX size |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...speed.map(
+    `| backbone | tap | dim | ${sets.map((s) => s.name).join(' | ')} | mean | photos/s |`,
+    `|---|---|---:|${sets.map(() => '---:|').join('')}---:|---:|`,
+    ...ranked.map(
       (r) =>
-        `| ${r.backbone} | ${r.tap} | ${r.dim} | ${r.embedRate.toFixed(1)} | ${r.bareRate.toFixed(1)} | ${(r.embedRate / r.bareRate).toFixed(2)} | ${r.sequentialRate.toFixed(1)} | ${r.convertSeconds === null ? 'import' : `${r.convertSeconds.toFixed(1)} s`} | ${r.onnxMB.toFixed(1)} MB |`,
+        `| ${r.backbone} | ${r.tap} | ${r.dim} | ${sets.map((s) => fmt(r.scores.get(s.name)!)).join(' | ')} | ${pct(meanOf(r))} | ${r.photosPerSecond === null ? '—' : r.photosPerSecond.toFixed(1)} |`,
     ),
     '',
-    defaultSummary(acc, speed),
+    verdict(rows),
     '',
-  ];
-  return lines.join('\n');
+  ].join('\n');
 }
 
-export async function runBackbonesBench(): Promise<void> {
-  if (!hymenopteraAvailable()) {
-    console.log(`backbones: skipped, ${HYMENOPTERA_DIR} is not there (it lives in ../shared beside the project).`);
+export async function runBackbonesBench(args: string[]): Promise<void> {
+  const pacsPerClass = args[0] === undefined ? 60 : Number(args[0]);
+  if (!Number.isInteger(pacsPerClass) || pacsPerClass < 0)
+    throw new Error('PACS photos per class: a whole number, 0 = all.');
+  const sets = photoSets(pacsPerClass);
+  if (sets.length === 0) {
+    console.log(`backbones: skipped, neither ${HYMENOPTERA_DIR} nor ${PACS_PHOTO_DIR} is there (../shared).`);
     return;
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-bench-backbones-'));
-  const photos = loadHymenoptera();
-  const counts = `${photos.filter((p) => p.split === 'train').length} train / ${photos.filter((p) => p.split === 'val').length} val photos`;
-  log(`${counts}; data dir ${dataDir}`);
-  const accRows: AccuracyRow[] = [];
-  const speedRows: SpeedRow[] = [];
-  const allVectors = new Map<string, { taps: CandidateTap[]; vectors: Map<string, Vectors> }>();
+  log(`${sets.map((s) => `${s.name}: ${s.items.length} photos`).join('; ')}; data dir ${dataDir}`);
+  const rows: Row[] = [];
+  const tapVectors = new Map<string, { taps: CandidateTap[]; vectors: Map<string, Float32Array[]> }>();
   try {
     for (const base of BUNDLED_BACKBONES) {
-      const taps = CANDIDATE_TAPS[base.id] ?? [{ label: base.taps[0].node, ...base.taps[0] }];
-      log(`${base.id}: embedding ${taps.length} taps, two views`);
-      const prepared = await prepareBackbone(benchSpec(base, taps), dataDir);
-      const vectors = await embedBothViews(prepared, photos);
-      allVectors.set(base.id, { taps, vectors });
-      accRows.push(...scoreTaps(base.id, taps, vectors, photos, tapCombos(taps)));
-    }
-    const centernet = allVectors.get('human-centernet-mobilenet-v3');
-    const mid = allVectors.get('nsfwjs-mobilenet-v2-140');
-    if (centernet && mid) {
-      log('cross-model concatenation');
-      const joined = new Map<string, Vectors>();
-      const taps: CandidateTap[] = [centernet.taps[0], mid.taps[0]];
-      for (const [id, a] of centernet.vectors) {
-        const b = mid.vectors.get(id);
-        if (!b) continue;
-        const cat = (x: Float32Array, y: Float32Array) =>
-          Float32Array.from([...slice(x, centernet.taps, [0]), ...slice(y, mid.taps, [0])]);
-        joined.set(id, { original: cat(a.original, b.original), hflip: cat(a.hflip, b.hflip) });
+      const taps = CANDIDATE_TAPS[base.id] ?? base.taps.map((t) => ({ ...t, label: t.node }));
+      log(`${base.id}: embedding ${taps.length} taps`);
+      const { vectors, photosPerSecond } = await embedSets(await prepareBackbone(benchSpec(base, taps), dataDir), sets);
+      tapVectors.set(base.id, { taps, vectors });
+      const combos = taps.map((t, i) => ({ label: t.label, pick: [i] }));
+      if (taps.length > 1) combos.push({ label: `all ${taps.length} taps concatenated`, pick: taps.map((_, i) => i) });
+      for (const { label, pick } of combos) {
+        rows.push(
+          await scoreRow(
+            sets,
+            {
+              backbone: base.id,
+              tap: label,
+              dim: pick.reduce((n, i) => n + taps[i].dim, 0),
+              bundled: true,
+              registrable: true,
+              photosPerSecond,
+            },
+            (set) => vectors.get(set.name)!.map((v) => slice(v, taps, pick)),
+          ),
+        );
       }
-      accRows.push(
-        ...scoreTaps('centernet + mobilenet-v2-140', taps, joined, photos, [
-          { label: `${taps[0].label} + ${taps[1].label}`, pick: [0, 1] },
-        ]),
+    }
+    const a = tapVectors.get('human-centernet-mobilenet-v3');
+    const b = tapVectors.get('nsfwjs-mobilenet-v2-140');
+    if (a && b) {
+      rows.push(
+        await scoreRow(
+          sets,
+          {
+            backbone: 'centernet + mobilenet-v2-140',
+            tap: `${a.taps[0].label} + ${b.taps[1].label}`,
+            dim: a.taps[0].dim + b.taps[1].dim,
+            bundled: true,
+            registrable: false,
+            photosPerSecond: null,
+          },
+          (set) =>
+            a.vectors.get(set.name)!.map((v, i) => {
+              const left = slice(v, a.taps, [0]);
+              const right = slice(b.vectors.get(set.name)![i], b.taps, [1]);
+              return normalise(Float32Array.from([...left, ...right]));
+            }),
+        ),
       );
     }
-
-    const reference = path.join(SHARED_BACKBONES_DIR, 'mobilenetv2-12-int8-onnx', 'mobilenetv2-12-int8.onnx');
-    let referenceSpec: BackboneSpec | null = null;
-    if (fs.existsSync(reference)) {
-      log('reference: ImageNet MobileNetV2 int8 ONNX through importOnnxBackbone');
-      const imported = await importOnnxBackbone(reference, dataDir, {
-        name: 'ImageNet MobileNetV2 int8 (imported ONNX)',
-      });
-      referenceSpec = imported.spec;
-      const tap = imported.spec.taps[0];
-      const taps: CandidateTap[] = [{ ...tap, label: `proposed: ${tap.reduce === 'none' ? '' : 'GAP '}${tap.node}` }];
-      const vectors = await embedBothViews(await prepareBackbone(imported.spec, dataDir), photos);
-      accRows.push(...scoreTaps('imported mobilenetv2-12-int8 (reference)', taps, vectors, photos, tapCombos(taps)));
-    }
-
-    const speedSpecs: { label: string; spec: BackboneSpec }[] = BUNDLED_BACKBONES.map((spec) => ({
-      label: spec.id,
-      spec,
-    }));
-    if (referenceSpec) speedSpecs.push({ label: 'imported mobilenetv2-12-int8 (reference)', spec: referenceSpec });
-    for (const { label, spec } of speedSpecs) {
-      log(`${label}: speed`);
-      const freshDir = fs.mkdtempSync(path.join(dataDir, 'speed-'));
-      let convertSeconds: number | null = null;
-      let prepared: PreparedBackbone;
-      if (spec.source.kind === 'bundled') {
-        const start = performance.now();
-        prepared = await prepareBackbone(spec, freshDir);
-        convertSeconds = (performance.now() - start) / 1000;
-      } else {
-        prepared = await prepareBackbone(spec, dataDir);
-      }
-      const { embedRate, bareRate, sequentialRate } = await measureSpeed(prepared, photos);
-      log(
-        `  embed ${embedRate.toFixed(1)} img/s, bare inference ${bareRate.toFixed(1)}/s, sequential loop ${sequentialRate.toFixed(1)}/s`,
+    for (const shared of SHARED_IMPORTS) {
+      const folder = path.join(SHARED_BACKBONES_DIR, shared.folder);
+      if (!fs.existsSync(folder)) continue;
+      log(`${shared.options.name}: importing`);
+      const imported = shared.file
+        ? await importOnnxBackbone(path.join(folder, shared.file), dataDir, shared.options)
+        : await importTfjsBackbone(folder, dataDir, shared.options);
+      const { vectors, photosPerSecond } = await embedSets(await prepareBackbone(imported.spec, dataDir), sets);
+      rows.push(
+        await scoreRow(
+          sets,
+          {
+            backbone: `imported: ${shared.options.name}`,
+            tap: `proposed: ${imported.spec.taps.map((t) => t.node).join(' + ')}`,
+            dim: imported.spec.featureDim,
+            bundled: false,
+            registrable: true,
+            photosPerSecond,
+          },
+          (set) => vectors.get(set.name)!,
+        ),
       );
-      speedRows.push({
-        backbone: label,
-        tap: spec.taps.map((t) => tapLabel(spec.id, t)).join(' + '),
-        dim: spec.featureDim,
-        embedRate,
-        bareRate,
-        sequentialRate,
-        convertSeconds,
-        onnxMB: fs.statSync(prepared.onnxPath).size / 2 ** 20,
-      });
     }
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  console.log(report(accRows, speedRows, counts));
+  console.log(report(rows, sets, pacsPerClass));
 }

@@ -10,7 +10,8 @@ import type { CliIo } from './terminal-text';
 /** Photos printed per finding; the rest are counted. */
 const PHOTOS_SHOWN = 5;
 
-function projectNamed(app: GraftApp, name: string) {
+/** The project called `name`; PROJECT_NOT_FOUND when there is none. */
+export function projectNamed(app: GraftApp, name: string) {
   const project = app.projects.findByName(name);
   if (!project) throw new GraftError('PROJECT_NOT_FOUND', `There is no project named “${name}”.`);
   return project;

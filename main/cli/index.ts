@@ -4,6 +4,7 @@ import { defaultDataDir } from '../data-dir';
 import { GraftApp } from '../services/graft-app';
 import { adaptCommand } from './adapt-command';
 import { backboneImportCommand } from './backbone-command';
+import { backboneCompareCommand } from './backbone-compare-command';
 import { COMMANDS, commandUsage, globalUsage } from './command-table';
 import { importCommand, serveCommand } from './commands';
 import { exportCommand, predictCommand } from './export-predict-commands';
@@ -108,6 +109,13 @@ async function dispatch(line: Run, app: GraftApp, io: CliIo): Promise<number> {
         out: requiredOption(line, 'out'),
       });
     case 'backbones':
+      if (line.positionals[0] === 'compare' && line.positionals.length === 1)
+        return backboneCompareCommand(app, io, {
+          project: requiredOption(line, 'project'),
+          backbones: line.values.backbone as string[] | undefined,
+        });
+      if (line.positionals.length > 0 || line.values.project !== undefined || line.values.backbone !== undefined)
+        throw new UsageError('list with `graft backbones`, or `graft backbones compare --project NAME`', line.command);
       for (const b of app.backbones.list()) {
         io.out(`${b.isDefault ? '*' : ' '} ${b.name} (${b.id}): ${b.featureDim}-d features, ${b.source}`);
       }

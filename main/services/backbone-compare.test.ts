@@ -3,25 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Events } from '../../common/contract';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
-import { pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
-import { attr, OnnxGraphBuilder } from '../ml/onnx/onnx-graph-builder';
-import { ElemType } from '../ml/onnx/onnx-proto';
+import { blindFeatureModel, pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
 import { createHandlers, dispatch } from './handlers';
 import { eachTestGraftApp } from './test-app-hooks';
 
 const env = eachTestGraftApp();
-
-/** A backbone that sees nothing: every photo gives the same features (GAP of input × 0, plus 1). */
-function blindModel(): Uint8Array {
-  const b = new OnnxGraphBuilder('blind');
-  b.addInput(b.claimName('input'), ElemType.FLOAT, ['N', 3, 32, 32]);
-  b.addNode('Mul', ['input', b.addFloatInitializer('zero', [], Float32Array.of(0))], [b.claimName('dark')]);
-  b.addNode('GlobalAveragePool', ['dark'], [b.claimName('gap')]);
-  b.addNode('Flatten', ['gap'], [b.claimName('flat')], { axis: attr.int(1) });
-  b.addNode('Add', ['flat', b.addFloatInitializer('one', [3], Float32Array.of(1, 1, 1))], [b.claimName('features')]);
-  b.addOutput('features', ElemType.FLOAT, ['N', 3]);
-  return b.serialize();
-}
 
 /** The colour-class project and two imported fixture backbones: mean colour (separates the classes) and blind. */
 async function setUp(perClass: Record<string, number>) {
@@ -38,7 +24,10 @@ async function setUp(perClass: Record<string, number>) {
   const colour = await app.backbones.importFile(write('colour.onnx', pooledFeatureModel(['N', 3, 32, 32])), {
     name: 'Mean colour',
   });
-  const blind = await app.backbones.importFile(write('blind.onnx', blindModel()), { name: 'Blind', tap: 'features' });
+  const blind = await app.backbones.importFile(write('blind.onnx', blindFeatureModel()), {
+    name: 'Blind',
+    tap: 'features',
+  });
   return { projectId, colour: colour.backbone.id, blind: blind.backbone.id };
 }
 

@@ -66,3 +66,15 @@ export function pooledFeatureModel(shape: Dim[]): Uint8Array {
   b.addOutput('features', ElemType.FLOAT, [shape[0], 3]);
   return b.serialize();
 }
+
+/** A backbone that sees nothing: input × 0, GlobalAveragePool, Flatten, + 1 ("features"), the same 3 numbers for every photo. */
+export function blindFeatureModel(size = 32): Uint8Array {
+  const b = new OnnxGraphBuilder('blind');
+  b.addInput(b.claimName('input'), ElemType.FLOAT, ['N', 3, size, size]);
+  b.addNode('Mul', ['input', b.addFloatInitializer('zero', [], Float32Array.of(0))], [b.claimName('dark')]);
+  b.addNode('GlobalAveragePool', ['dark'], [b.claimName('gap')]);
+  b.addNode('Flatten', ['gap'], [b.claimName('flat')], { axis: attr.int(1) });
+  b.addNode('Add', ['flat', b.addFloatInitializer('one', [3], Float32Array.of(1, 1, 1))], [b.claimName('features')]);
+  b.addOutput('features', ElemType.FLOAT, ['N', 3]);
+  return b.serialize();
+}
