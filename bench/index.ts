@@ -1,5 +1,6 @@
 // npm run bench -- <name> [args]: benchmarks that print their figures (not part of npm test).
 import { benchActiveLearning } from './active-learning';
+import { benchAdaBnSpeed } from './adabn-speed';
 import { benchAdaptation } from './adaptation';
 import { runBackbonesBench } from './backbones';
 import { benchCrash } from './crash';
@@ -26,6 +27,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   scale: benchScale,
   'active-learning': benchActiveLearning,
   adaptation: benchAdaptation,
+  'adabn-speed': benchAdaBnSpeed,
   health: benchHealth,
 };
 

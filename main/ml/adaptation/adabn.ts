@@ -247,6 +247,9 @@ function estimationGraph(
   const info = graphInfo(graph, opset);
   const kept = new Set(nodesNeededFor(info, [...outputs, ...keepOutputs]));
   graph.node = info.nodes.filter((n) => kept.has(n));
+  const used = new Set(graph.node.flatMap((n) => n.input ?? []));
+  graph.input = (graph.input ?? []).filter((v) => !info.initializers.has(v.name ?? '') || used.has(v.name ?? ''));
+  graph.initializer = graph.initializer.filter((t) => used.has(t.name ?? ''));
   graph.valueInfo = [];
   graph.output = [...outputs, ...keepOutputs].map((name) => valueInfo(name, ElemType.FLOAT));
   return { bytes: encodeModel(model), outputs };
