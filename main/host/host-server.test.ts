@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CALL_NAMES } from '../../common/contract';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import type { tempGraftApp } from '../services/test-app';
-import type { RunningHost } from './host-server';
+import { CLOSE_GRACE_MS, type RunningHost } from './host-server';
 import { httpStatusFor } from './http-status';
 import {
   bodyLimitFor,
@@ -295,5 +296,18 @@ describe('headless host', () => {
     const { value } = await reader.read();
     expect(new TextDecoder().decode(value)).toContain('event: projects:changed');
     controller.abort();
+  });
+
+  it('closes promptly with a preconnected socket and a half-sent request open', async () => {
+    const idle = net.connect(host.port, '127.0.0.1');
+    const halfSent = net.connect(host.port, '127.0.0.1');
+    for (const socket of [idle, halfSent]) {
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+    }
+    halfSent.write('POST /api/call/projects:list HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const started = Date.now();
+    await host.close();
+    expect(Date.now() - started).toBeLessThan(CLOSE_GRACE_MS + 3_000);
   });
 });

@@ -21,6 +21,8 @@ import { refusal } from './request-guard';
 import { decodeUrlPath, readStaticFile, rendererCsp } from './static-files';
 
 const HEARTBEAT_MS = 15_000;
+/** How long close() lets requests in flight finish before it cuts every connection. */
+export const CLOSE_GRACE_MS = 2_000;
 const CSP = rendererCsp();
 
 export interface HostOptions {
@@ -214,7 +216,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       clearInterval(heartbeat);
       unsubscribe();
       for (const res of streams) res.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A connection without a whole request (a browser's preconnected socket, a stalled upload)
+      // would hold close() open until the server's header or request timeout (minutes).
+      const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
     },
   };
 }
