@@ -54,7 +54,7 @@ describe('Export', () => {
     await waitFor(() => expect(rows()[0].dataset.status).toBe('passed'));
     const parity = within(rows()[0]).getByTestId('export-parity');
     expect(parity.dataset.passed).toBe('true');
-    expect(parity.textContent).toMatch(/PASSED.*\d+ photos checked.*top-1 agreement 100\.0%.*max \|Δp\| 1\.2e-7/s);
+    expect(parity.textContent).toMatch(/Matches Graft.*\d+ photos checked.*top-1 agreement 100\.0%.*max \|Δp\| 1\.2e-7/s);
   });
 
   it('shows a failed check as failed, with its message', async () => {
@@ -64,7 +64,7 @@ describe('Export', () => {
     await waitFor(() => expect(rows()[0]?.dataset.status).toBe('failed'));
     const parity = within(rows()[0]).getByTestId('export-parity');
     expect(parity.dataset.passed).toBe('false');
-    expect(parity.textContent).toContain('FAILED');
+    expect(parity.textContent).toContain('Does not match Graft');
     expect(parity.textContent).toContain('top-1 agreement 80.0%');
     expect(parity.textContent).toContain('Do not use it.');
   });
