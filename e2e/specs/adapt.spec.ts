@@ -1,6 +1,8 @@
 // Domain adaptation over a real host: a project trained on generated colour photos, a folder of
 // the same photos darkened and tinted added as new-domain photos (labelled, only to measure);
-// the Adapt view shows the domains, adapts the run and shows source-only vs adapted.
+// the Adapt view shows the domains, adapts the run and shows source-only vs adapted with the
+// domain charts; Predict with the adapted run warns about a photo unlike both domains; the
+// Library filters by domain.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -9,7 +11,8 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
 import { type HostProcess, startHostProcess } from '../fixtures/host-process';
-import { writeLabelledFolder } from '../fixtures/photo-corpus';
+import { unlikePhoto, writeLabelledFolder } from '../fixtures/photo-corpus';
+import { PredictPage } from '../pages/predict-page';
 import { ProjectsPage } from '../pages/projects-page';
 import { showView } from '../pages/train-page';
 
@@ -64,7 +67,9 @@ test.afterEach(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
 });
 
-test('the Adapt view shows the domains, adapts a run and shows source-only vs adapted', async ({ page }) => {
+test('the Adapt view adapts a run and shows source-only vs adapted with the domain charts; Predict warns; the Library filters by domain', async ({
+  page,
+}) => {
   host = await startHostProcess(dataDir, root);
   const projects = new ProjectsPage(page);
   await projects.goto(host.url);
@@ -89,8 +94,26 @@ test('the Adapt view shows the domains, adapts a run and shows source-only vs ad
   await expect(table.getByRole('row')).toHaveCount(3);
   await expect(table).toContainText('Before (source-only)');
   await expect(table).toContainText('of 18');
+  // The domain charts: predicted class shares and confidence per tenth, before and after.
   await expect(page.getByTestId('class-shares').getByRole('row')).toHaveCount(4);
+  await expect(page.getByTestId('confidence-histogram').getByRole('row')).toHaveCount(11);
+  await expect(page.getByTestId('confidence-histogram')).toContainText('90–100%');
   await expect(page.getByTestId('unfamiliar-share')).toContainText('unlike the training photos');
+
+  // Predict with the adapted run: a photo like neither domain gets the warning badge, a new-domain
+  // photo (what the run was adapted to) does not.
+  const predict = new PredictPage(page);
+  await predict.show();
+  await predict.chooseModel('experiment:3');
+  const strange = path.join(root, 'strange.png');
+  await fs.writeFile(strange, await unlikePhoto());
+  await predict.upload([strange, path.join(root, 'cast', 'red', 'red-0100.jpg')]);
+  await expect(predict.result('strange.png').getByTestId('predict-unlike-training')).toBeVisible({ timeout: 30_000 });
+  await expect(predict.result('strange.png').getByTestId('predict-unlike-training')).toContainText(
+    'unlike the photos the model was trained on',
+  );
+  await expect(predict.result('red-0100.jpg').getByTestId('predict-top')).toBeVisible({ timeout: 30_000 });
+  await expect(predict.result('red-0100.jpg').getByTestId('predict-unlike-training')).toHaveCount(0);
 
   // The Library shows both domains with their counts and filters the grid by one.
   await showView(page, 'library');
