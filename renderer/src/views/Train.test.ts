@@ -27,6 +27,14 @@ describe('Train preflight', () => {
     expect(trainButton().disabled).toBe(true);
   });
 
+  it('describes the model without a count of zero classes when nothing is labelled', async () => {
+    await openTrain({ projects: [{ name: 'New', classes: [], photos: 3, opened: true }] });
+
+    await waitFor(() => expect(warnings()).toContainEqual(['error', 'TOO_FEW_CLASSES']));
+    expect(screen.getByTestId('plan-summary').textContent).toMatch(/the classes you label; none has photos yet\./);
+    expect(screen.getByTestId('plan-summary').textContent).not.toContain('0 classes');
+  });
+
   it('shows warnings that do not block: imbalance, few photos, unlabelled, no split', async () => {
     const labels: Record<number, string> = { 0: 'dog', 1: 'dog', 2: 'dog' };
     for (let i = 3; i < 23; i++) labels[i] = 'cat';
