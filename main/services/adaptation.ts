@@ -193,7 +193,8 @@ export class AdaptationService {
       const trainItems = items.filter((i) => i.split === 'train');
       const valItems = items.filter((i) => i.split === 'val');
       const embedAll = async (backbone: PreparedBackbone): Promise<EmbeddedSets> => ({
-        train: await this.embedPhotos(backbone, trainItems, views, signal),
+        // Training photos are only compared, never predicted, so their mirror view is not needed.
+        train: await this.embedPhotos(backbone, trainItems, ['original'], signal),
         val: await this.embedPhotos(backbone, valItems, views, signal),
         target: await this.embedPhotos(backbone, target, views, signal),
       });

@@ -190,6 +190,24 @@ describe('AdaBN on a backbone with BatchNorm folded into its convolutions', () =
     expect(withAdaBn.source).toBeGreaterThanOrEqual(sourceOnly.source - 0.01);
   }, 120_000);
 
+  it('stops at the next batch once cancelled', async () => {
+    const controller = new AbortController();
+    const run = photoBatches(
+      target.map((p) => ({ read: async () => p })),
+      backbone.preprocessing,
+      backbone.inputName,
+      backbone.maxBatch,
+      controller.signal,
+    ).run;
+    let batches = 0;
+    const adapting = adaBn(new Uint8Array(fs.readFileSync(backbone.onnxPath)), { source: run, target: run }, () => {
+      batches += 1;
+      controller.abort(new Error('Cancelled.'));
+    });
+    await expect(adapting).rejects.toThrow('Cancelled.');
+    expect(batches).toBe(1);
+  }, 60_000);
+
   it('writes a model the ONNX checker accepts', async () => {
     const file = path.join(dir, 'checked.onnx');
     fs.writeFileSync(file, (await adapted()).bytes);
