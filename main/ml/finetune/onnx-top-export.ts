@@ -3,13 +3,14 @@
 // - the frozen trunk: image -> cut activation, channels-last [N, H, W, C] (dequantised when the
 //   graph holds it quantised), which onnxruntime runs once per photo and view;
 // - the fine-tuned backbone: that trunk followed by the top re-serialised as float ONNX nodes
-//   (Conv, Clip, Add, Mul, Relu, Sigmoid, HardSigmoid/HardSwish, GlobalAveragePool) with the
+//   (Conv, Clip, Add, Mul, Relu, Sigmoid, HardSigmoid/HardSwish, GlobalAveragePool; a quantised
+//   output rounded to the graph's own quantisation step by Clip, Div, Round, Mul) with the
 //   trained weights, ending at the tap tensor (NCHW) — what Predict and export then run.
 import { node } from '../onnx/expose-node';
 import { attr, floatTensor, type OnnxAttribute, valueInfo } from '../onnx/onnx-graph-builder';
 import { defaultOpset, graphInfo, nodesNeededFor } from '../onnx/onnx-graph-info';
 import { decodeModel, ElemType, encodeModel, type NodeProto, type TensorProto } from '../onnx/onnx-proto';
-import type { OnnxTopPlan, TopOp } from './onnx-top';
+import type { OnnxTopPlan, Quantised, TopOp } from './onnx-top';
 import type { OnnxWeight } from './onnx-values';
 
 /** Name of the trunk's output: the cut activation, channels-last. */
@@ -58,25 +59,44 @@ export function fineTunedBackboneOnnx(
     };
     return node('Clip', [input, bound(min, 'min'), bound(max, 'max')], [output]);
   };
-  for (const op of plan.ops) nodes.push(...emit(op, name, weight, clip, opset, (t) => plan.weights.has(t)));
+  // Round(Clip(x) / step) * step is what QuantizeLinear -> DequantizeLinear computes (ONNX Round is
+  // half to even, as QuantizeLinear rounds), written in float ops: onnxruntime fuses a Conv between
+  // Q/DQ nodes into its own int8 kernel, whose weights and rounding differ from the trained top's.
+  const fakeQuantise = (input: string, output: string, q: Quantised): NodeProto[] => {
+    const step = `${output}/step`;
+    inits.push(floatTensor(step, [], Float32Array.of(q.step)));
+    return [
+      clip(input, `${output}/clipped`, q.range[0], q.range[1]),
+      node('Div', [`${output}/clipped`, step], [`${output}/steps`]),
+      node('Round', [`${output}/steps`], [`${output}/rounded`]),
+      node('Mul', [`${output}/rounded`, step], [output]),
+    ];
+  };
+  const emitter: Emitter = { name, weight, clip, fakeQuantise, opset, isConstant: (t) => plan.weights.has(t) };
+  for (const op of plan.ops) nodes.push(...emit(op, emitter));
   const tapTensor = name(plan.tap);
   const out = withNodes(bytes, plan.cut, nodes, inits, [valueInfo(tapTensor, ElemType.FLOAT, ['N', null, null, null])]);
   return { bytes: out.bytes, tapTensor };
 }
 
-function emit(
-  op: TopOp,
-  name: (t: string) => string,
-  weight: (key: string) => string,
-  clip: (input: string, output: string, min: number, max: number) => NodeProto,
-  opset: number,
-  isConstant: (t: string) => boolean,
-): NodeProto[] {
+/** What emit writes nodes with: tensor and weight names, and the node patterns shared by several ops. */
+interface Emitter {
+  name: (t: string) => string;
+  weight: (key: string) => string;
+  clip: (input: string, output: string, min: number, max: number) => NodeProto;
+  fakeQuantise: (input: string, output: string, q: Quantised) => NodeProto[];
+  opset: number;
+  /** An add/mul operand is a constant exactly when the plan holds a value under its name. */
+  isConstant: (t: string) => boolean;
+}
+
+function emit(op: TopOp, e: Emitter): NodeProto[] {
+  const { name, weight, clip, fakeQuantise, opset, isConstant } = e;
   const out = name(op.output);
   switch (op.kind) {
     case 'conv': {
       const w = weight(op.weight);
-      const raw = op.range ? `${out}/linear` : out;
+      const raw = op.quantised ? `${out}/float` : out;
       const attributes: Record<string, OnnxAttribute> = {
         group: attr.int(op.group),
         strides: attr.ints(op.strides),
@@ -84,16 +104,17 @@ function emit(
         ...(op.pads === 'same-upper' ? { auto_pad: attr.string('SAME_UPPER') } : { pads: attr.ints(op.pads) }),
       };
       const conv = node('Conv', [name(op.input), w, ...(op.bias ? [weight(op.bias)] : [])], [raw], attributes);
-      return op.range ? [conv, clip(raw, out, op.range[0], op.range[1])] : [conv];
+      return op.quantised ? [conv, ...fakeQuantise(raw, out, op.quantised)] : [conv];
     }
     case 'add':
     case 'mul': {
-      // An operand is a constant exactly when the plan holds a value under its name.
       const inputs = op.inputs.map((t) => (isConstant(t) ? weight(t) : name(t)));
-      const raw = op.range ? `${out}/linear` : out;
+      const raw = op.quantised ? `${out}/float` : out;
       const n = node(op.kind === 'add' ? 'Add' : 'Mul', inputs, [raw]);
-      return op.range ? [n, clip(raw, out, op.range[0], op.range[1])] : [n];
+      return op.quantised ? [n, ...fakeQuantise(raw, out, op.quantised)] : [n];
     }
+    case 'quantise':
+      return fakeQuantise(name(op.input), out, op.quantised);
     case 'relu':
       return [node('Relu', [name(op.input)], [out])];
     case 'sigmoid':

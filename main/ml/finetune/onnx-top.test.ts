@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkOnnxFile } from '../export/onnx-check';
 import { layersModelToOnnx } from '../onnx/layers-to-onnx';
-import { attr, attributeProto } from '../onnx/onnx-graph-builder';
+import { attr, attributeProto, OnnxGraphBuilder } from '../onnx/onnx-graph-builder';
 import { decodeModel, ElemType, encodeModel, type TensorProto } from '../onnx/onnx-proto';
 import { maxAbsDiff, runOnnx, saveArtifacts, seededArray, toNchw } from '../onnx/parity-support';
 import * as ort from '../onnxruntime';
@@ -71,6 +71,78 @@ function withQdqWeights(bytes: Uint8Array): Uint8Array {
   graph.node = nodes;
   graph.initializer = [...inits.values(), ...added];
   return encodeModel(model);
+}
+
+/**
+ * A QOperator graph as the ONNX Model Zoo's int8 MobileNetV2 is written: QuantizeLinear of the
+ * image, one inverted-residual block of QLinearConv (expand, depthwise, project; ReLU fused by a
+ * zero point of 0, per-channel int8 weights, int32 bias) closed by a com.microsoft QLinearAdd,
+ * then a QLinearConv and a DequantizeLinear giving the float tap "tap" [N, 6, Q, Q].
+ */
+const Q = 6;
+function qOperatorFixture(): Uint8Array {
+  const b = new OnnxGraphBuilder('qoperator');
+  b.addInput(b.claimName('input_1'), ElemType.FLOAT, ['N', 4, Q, Q]);
+  const quant = (name: string, scale: number, zeroPoint: number): [string, string] => [
+    b.addFloatInitializer(`${name}_scale`, [], Float32Array.of(scale)),
+    b.addInitializer({ name: `${name}_zp`, dims: [], dataType: ElemType.UINT8, rawData: Uint8Array.of(zeroPoint) }),
+  ];
+  const x = quant('x', 1 / 255, 0);
+  b.addNode('QuantizeLinear', ['input_1', ...x], [b.claimName('xq')]);
+  let seed = 20;
+  const conv = (
+    name: string,
+    input: string,
+    inQ: [string, string],
+    cout: number,
+    cin: number,
+    k: number,
+    group: number,
+    outQ: [string, string],
+  ) => {
+    seed += 1;
+    const w = Int8Array.from(seededArray((cout * cin * k * k) / group, seed, -100, 100), Math.round);
+    const bias = Int32Array.from(seededArray(cout, seed + 100, -300, 300), Math.round);
+    const scales = Float32Array.from({ length: cout }, (_, o) => 0.0107 * (1 + 0.37 * (o % 3)));
+    b.addInitializer({
+      name: `${name}_w`,
+      dims: [cout, cin / group, k, k],
+      dataType: ElemType.INT8,
+      rawData: new Uint8Array(w.buffer),
+    });
+    const ws = b.addFloatInitializer(`${name}_ws`, [cout], scales);
+    b.addInitializer({ name: `${name}_wz`, dims: [cout], dataType: ElemType.INT8, rawData: new Uint8Array(cout) });
+    b.addInitializer({
+      name: `${name}_b`,
+      dims: [cout],
+      dataType: ElemType.INT32,
+      rawData: new Uint8Array(bias.buffer),
+    });
+    const pad = (k - 1) / 2;
+    b.addNode(
+      'QLinearConv',
+      [input, ...inQ, `${name}_w`, ws, `${name}_wz`, ...outQ, `${name}_b`],
+      [b.claimName(name)],
+      {
+        kernel_shape: attr.ints([k, k]),
+        pads: attr.ints([pad, pad, pad, pad]),
+        group: attr.int(group),
+      },
+    );
+  };
+  const expand = quant('expand', 0.0113, 0);
+  conv('expand', 'xq', x, 8, 4, 1, 1, expand);
+  const depthwise = quant('depthwise', 0.0219, 0);
+  conv('depthwise', 'expand', expand, 8, 8, 3, 8, depthwise);
+  const project = quant('project', 0.0487, 128);
+  conv('project', 'depthwise', depthwise, 4, 8, 1, 1, project);
+  const add = quant('add', 0.0531, 128);
+  b.addNode('QLinearAdd', ['xq', ...x, 'project', ...project, ...add], [b.claimName('add')], {}, 'com.microsoft');
+  const head = quant('head', 0.0497, 128);
+  conv('head', 'add', add, 6, 4, 1, 1, head);
+  b.addNode('DequantizeLinear', ['head', ...head], [b.claimName('tap')]);
+  b.addOutput('tap', ElemType.FLOAT, ['N', 6, Q, Q]);
+  return b.serialize({ extraOpsets: [{ domain: 'com.microsoft', version: 1 }] });
 }
 
 function photos(n: number, seed: number): Float32Array {
@@ -160,6 +232,28 @@ describe('ONNX trainable top on a MobileNetV2-like graph', () => {
       if (check.available) expect(check).toEqual(expect.objectContaining({ ok: true }));
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reproduces an int8 QOperator graph (QLinearConv, QLinearAdd) by fake quantisation, and exports it', async () => {
+    const bytes = qOperatorFixture();
+    expect(onnxBlockBoundaries(bytes, 'tap')).toEqual(['xq', 'add']);
+    const n = 3;
+    const input = seededArray(n * 4 * Q * Q, 13, 0, 1);
+    const feeds = { input_1: new ort.Tensor('float32', input, [n, 4, Q, Q]) };
+    const expected = (await runOnnx(bytes, feeds, ['tap'])).tap;
+    for (const blockCount of [1, 2]) {
+      const plan = planOnnxTop(bytes, { tap: 'tap', blockCount });
+      const trunk = trunkOnnx(bytes, plan);
+      const cut = (await runOnnx(trunk.bytes, feeds, [trunk.outputName]))[trunk.outputName];
+      const shape: [number, number, number] = [Q, Q, 4];
+      const top = buildOnnxTop(plan, shape);
+      const tap = tf.tidy(() => tf.transpose(top.run(tf.tensor4d(cut, [n, ...shape])), [0, 3, 1, 2]).dataSync());
+      expect(maxAbsDiff(tap, expected)).toBeLessThanOrEqual(1e-4);
+      const whole = fineTunedBackboneOnnx(bytes, plan, top.onnxWeights());
+      const ex = (await runOnnx(whole.bytes, feeds, [whole.tapTensor]))[whole.tapTensor];
+      expect(maxAbsDiff(ex, expected)).toBeLessThanOrEqual(1e-4);
+      top.dispose();
     }
   });
 

@@ -10,10 +10,14 @@
 // (block K+1 ends at the tap). Unfreezing N blocks cuts at boundary K-N+1.
 //
 // Weights: float initializers as they are; QDQ weights (DequantizeLinear of an int8/uint8
-// initializer) dequantised; QOperator nodes (QLinearConv, com.microsoft QLinearAdd) run in float
-// on dequantised weights with their output clamped to the range the quantised tensor can hold
-// (which is how such models fuse ReLU/ReLU6) but not rounded — training needs a float network;
-// the fine-tuned model exported is that float top (onnx-top-export.ts).
+// initializer) dequantised; QOperator nodes (QLinearConv, com.microsoft QLinearAdd) and
+// QuantizeLinear run in float on dequantised weights, their output fake-quantised with the
+// graph's own scale and zero point: clamped to the range the quantised tensor can hold (which is
+// how such models fuse ReLU/ReLU6) and rounded to its step (half to even, as ONNX QuantizeLinear),
+// the gradient passing straight through inside the range (the straight-through estimator of
+// quantisation-aware training, Jacob et al. 2018). So the top computes what the int8 graph
+// computes, and the fine-tuned model exported is that top in float ops, rounding included
+// (onnx-top-export.ts).
 import * as tf from '@tensorflow/tfjs';
 import { defaultOpset, type GraphInfo, graphInfo, nodesNeededFor } from '../onnx/onnx-graph-info';
 import { type AttributeProto, decodeModel, ElemType, type NodeProto, toNumber } from '../onnx/onnx-proto';
@@ -22,6 +26,15 @@ import { dequantise, type OnnxWeight, quantisedRange, tensorValues } from './onn
 import type { TrainableTop } from './trainable-top';
 
 type Pads = [number, number, number, number];
+
+/** How a quantised tensor's float value is stored: the graph's scale and zero-point initializers, and their values. */
+export interface Quantised {
+  scale: string;
+  zeroPoint: string;
+  step: number;
+  /** The float interval its integer type can hold. */
+  range: [number, number];
+}
 
 /** One node of the top in float terms; tensor names are the graph's, weights keyed in OnnxTopPlan.weights. */
 export type TopOp =
@@ -38,10 +51,11 @@ export type TopOp =
       dilations: [number, number];
       /** ONNX pads [top, left, bottom, right]; 'same-upper' resolves them from the input size as ONNX SAME_UPPER does. */
       pads: Pads | 'same-upper';
-      /** A quantised output's float range (QLinearConv), applied as a clamp. */
-      range: [number, number] | null;
+      /** A quantised output (QLinearConv): fake-quantised. */
+      quantised: Quantised | null;
     }
-  | { kind: 'add' | 'mul'; node: string; inputs: [string, string]; output: string; range: [number, number] | null }
+  | { kind: 'add' | 'mul'; node: string; inputs: [string, string]; output: string; quantised: Quantised | null }
+  | { kind: 'quantise'; node: string; input: string; output: string; quantised: Quantised }
   | { kind: 'relu' | 'sigmoid' | 'hardswish' | 'identity' | 'mean'; node: string; input: string; output: string }
   | { kind: 'clip'; node: string; input: string; output: string; min: number; max: number }
   | { kind: 'hardsigmoid'; node: string; input: string; output: string; alpha: number; beta: number };
@@ -208,14 +222,16 @@ function apply(op: TopOp, read: (name: string) => tf.Tensor, vars: Map<string, t
           ? tf.conv2d(x, kernel as tf.Tensor4D, op.strides, 'valid', 'NHWC', op.dilations)
           : tf.depthwiseConv2d(x, kernel as tf.Tensor4D, op.strides, 'valid', 'NHWC', op.dilations);
       if (op.bias) y = tf.add(y, vars.get(op.bias) as tf.Variable);
-      return op.range ? tf.clipByValue(y, op.range[0], op.range[1]) : y;
+      return op.quantised ? fakeQuantise(y, op.quantised) : y;
     }
     case 'add':
     case 'mul': {
       const [a, b] = op.inputs.map(read);
       const y = op.kind === 'add' ? tf.add(a, b) : tf.mul(a, b);
-      return op.range ? tf.clipByValue(y, op.range[0], op.range[1]) : y;
+      return op.quantised ? fakeQuantise(y, op.quantised) : y;
     }
+    case 'quantise':
+      return fakeQuantise(read(op.input), op.quantised);
     case 'relu':
       return tf.relu(read(op.input));
     case 'sigmoid':
@@ -233,6 +249,25 @@ function apply(op: TopOp, read: (name: string) => tf.Tensor, vars: Map<string, t
     case 'identity':
       return read(op.input);
   }
+}
+
+/**
+ * QuantizeLinear then DequantizeLinear in float: round(clamp(x, range) / step) * step (the range's
+ * bounds are whole steps from zero, so clamping first is the same as saturating after), with
+ * gradient dy where x lies inside the range and 0 where it was clamped.
+ */
+function fakeQuantise(x: tf.Tensor, q: Quantised): tf.Tensor {
+  const [lo, hi] = q.range;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([input]);
+    return {
+      value: tf.mul(tf.round(tf.div(tf.clipByValue(input, lo, hi), q.step)), q.step),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(saved[0], lo), tf.lessEqual(saved[0], hi)), 'float32')),
+    };
+  });
+  return op(x);
 }
 
 /** ONNX SAME_UPPER pads [top, left, bottom, right] for an NHWC input. */
@@ -369,8 +404,12 @@ function translate(info: GraphInfo, n: NodeProto, weights: Map<string, OnnxWeigh
     return w as OnnxWeight;
   };
   const scalar = (name: string): number => constant(name).data[0];
-  const range = (scaleName: string, zpName: string): [number, number] =>
-    quantisedRange(scalar(scaleName), scalar(zpName), info.elemType.get(zpName) ?? ElemType.UINT8);
+  const quantised = (scaleName: string, zpName: string): Quantised => ({
+    scale: scaleName,
+    zeroPoint: zpName,
+    step: scalar(scaleName),
+    range: quantisedRange(scalar(scaleName), scalar(zpName), info.elemType.get(zpName) ?? ElemType.UINT8),
+  });
   const activation = (name: string): string => {
     if (isConstant(info, name)) fail(`input "${name}" is a constant where Graft expects an activation`);
     return name;
@@ -422,7 +461,7 @@ function translate(info: GraphInfo, n: NodeProto, weights: Map<string, OnnxWeigh
         strides: pair('strides'),
         dilations: pair('dilations'),
         pads: autoPad === 'SAME_UPPER' ? 'same-upper' : autoPad === 'VALID' ? [0, 0, 0, 0] : (pads as Pads),
-        range: q ? range(ins[6], ins[7]) : null,
+        quantised: q ? quantised(ins[6], ins[7]) : null,
       };
     }
     case 'Add':
@@ -435,7 +474,7 @@ function translate(info: GraphInfo, n: NodeProto, weights: Map<string, OnnxWeigh
         node,
         inputs: [a, b],
         output,
-        range: op === 'QLinearAdd' ? range(ins[6], ins[7]) : null,
+        quantised: op === 'QLinearAdd' ? quantised(ins[6], ins[7]) : null,
       };
     }
     case 'Relu':
@@ -458,10 +497,9 @@ function translate(info: GraphInfo, n: NodeProto, weights: Map<string, OnnxWeigh
       const max = ins[2] ? scalar(ins[2]) : floatAttr(n, 'max', Infinity);
       return { kind: 'clip', node, input: activation(ins[0]), output, min, max };
     }
-    case 'QuantizeLinear': {
-      const [lo, hi] = range(ins[1], ins[2]);
-      return { kind: 'clip', node, input: activation(ins[0]), output, min: lo, max: hi };
-    }
+    case 'QuantizeLinear':
+      if (constant(ins[1]).data.length !== 1) fail('only per-tensor quantisation of activations is supported');
+      return { kind: 'quantise', node, input: activation(ins[0]), output, quantised: quantised(ins[1], ins[2]) };
     case 'DequantizeLinear':
     case 'Identity':
       return { kind: 'identity', node, input: activation(ins[0]), output };
