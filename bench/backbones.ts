@@ -5,7 +5,10 @@
 // catalogue's multi-tap form), a two-network concatenation, and the ImageNet models in
 // ../shared/backbones imported into a temporary data directory. One table, per set and mean.
 //
-//   npm run bench -- backbones [PACS photos per class, default 60; 0 = all]
+//   npm run bench -- backbones [PACS photos per class, default 60; 0 = all] [ID…]
+//
+// IDs (bundled backbone ids, or "imported") limit the run to those networks, e.g. to measure the
+// close candidates on the whole of PACS photo.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -292,11 +295,11 @@ function verdict(rows: Row[]): string {
   ].join(' ');
 }
 
-function report(rows: Row[], sets: PhotoSet[], pacsPerClass: number): string {
+function report(rows: Row[], sets: PhotoSet[], pacsPerClass: number, args: string[]): string {
   const ranked = [...rows].sort((a, b) => meanOf(b) - meanOf(a));
   const setNote = sets.map((s) => `${s.name} ${s.items.length} photos, ${s.classCount} classes`).join('; ');
   return [
-    `Command: \`${COMMAND}${pacsPerClass === 60 ? '' : ` ${pacsPerClass}`}\` (${setNote}; PACS photo ${pacsPerClass > 0 ? `sampled ${pacsPerClass} per class, seed ${SAMPLE_SEED}` : 'whole'}; hymenoptera train + val pooled).`,
+    `Command: \`${[COMMAND, ...args].join(' ')}\` (${setNote}; PACS photo ${pacsPerClass > 0 ? `sampled ${pacsPerClass} per class, seed ${SAMPLE_SEED}` : 'whole'}; hymenoptera train + val pooled).`,
     '',
     `Machine: ${machineNote()}.`,
     '',
@@ -316,6 +319,8 @@ function report(rows: Row[], sets: PhotoSet[], pacsPerClass: number): string {
 
 export async function runBackbonesBench(args: string[]): Promise<void> {
   const pacsPerClass = args[0] === undefined ? 60 : Number(args[0]);
+  const only = new Set(args.slice(1));
+  const wanted = (id: string) => only.size === 0 || only.has(id);
   if (!Number.isInteger(pacsPerClass) || pacsPerClass < 0)
     throw new Error('PACS photos per class: a whole number, 0 = all.');
   const sets = photoSets(pacsPerClass);
@@ -328,7 +333,7 @@ export async function runBackbonesBench(args: string[]): Promise<void> {
   const rows: Row[] = [];
   const tapVectors = new Map<string, { taps: CandidateTap[]; vectors: Map<string, Float32Array[]> }>();
   try {
-    for (const base of BUNDLED_BACKBONES) {
+    for (const base of BUNDLED_BACKBONES.filter((b) => wanted(b.id))) {
       const taps = CANDIDATE_TAPS[base.id] ?? base.taps.map((t) => ({ ...t, label: t.node }));
       log(`${base.id}: embedding ${taps.length} taps`);
       const { vectors, photosPerSecond } = await embedSets(await prepareBackbone(benchSpec(base, taps), dataDir), sets);
@@ -375,7 +380,7 @@ export async function runBackbonesBench(args: string[]): Promise<void> {
         ),
       );
     }
-    for (const shared of SHARED_IMPORTS) {
+    for (const shared of SHARED_IMPORTS.filter(() => wanted('imported'))) {
       const folder = path.join(SHARED_BACKBONES_DIR, shared.folder);
       if (!fs.existsSync(folder)) continue;
       log(`${shared.options.name}: importing`);
@@ -401,5 +406,5 @@ export async function runBackbonesBench(args: string[]): Promise<void> {
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  console.log(report(rows, sets, pacsPerClass));
+  console.log(report(rows, sets, pacsPerClass, args));
 }

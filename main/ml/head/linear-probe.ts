@@ -22,11 +22,14 @@ export interface ProbeSettings {
 }
 
 /**
- * 100 steps at 0.05 from zero on z-scored features reach the training accuracy plateau on the
- * shared photo sets' embeddings (docs/BENCHMARKS.md, "Compare backbones"); the small L2 keeps
- * weights finite when the training folds are separable, which they are whenever dim > photos.
+ * Chosen by a sweep (steps 50/100/300 × L2 0.001/0.01/0.1/1 × rate 0.01/0.05) on the bundled
+ * default's and the imported ImageNet MobileNetV2 int8's embeddings of hymenoptera (398 photos)
+ * and PACS photo (60 per class), 5-fold: L2 0.1 at 0.05 for 100 steps scored 86.7 / 82.4 / 97.2 /
+ * 97.4% (mean 90.9), against 83.9 / 80.5 / 96.2 / 96.2% (mean 89.2) for L2 0.001; the best
+ * setting scored 91.1, 300 steps added nothing, and no setting changed which backbone ranked first.
+ * Weight decay matters because z-scored features have more dimensions than the folds have photos.
  */
-export const PROBE_SETTINGS: Readonly<ProbeSettings> = Object.freeze({ steps: 100, learningRate: 0.05, l2: 1e-3 });
+export const PROBE_SETTINGS: Readonly<ProbeSettings> = Object.freeze({ steps: 100, learningRate: 0.05, l2: 0.1 });
 
 /** Folds used when every class has at least this many photos. */
 export const PROBE_FOLDS = 5;
