@@ -186,6 +186,8 @@ describe('adaptation', () => {
     const report = await app.adaptation.report(run.experimentId);
     expect(report.method).toBe('adabn');
     expect(report.after.targetTest!.accuracy).toBeGreaterThanOrEqual(report.before.targetTest!.accuracy);
+    // Measured against the embeddings the head learnt from, the new domain has come closer.
+    expect(report.after.domainDistance).toBeLessThan(report.before.domainDistance);
 
     // Predict runs the adapted backbone: its answers on the target photos are the report's.
     const cast = fs

@@ -228,7 +228,7 @@ export class AdaptationService {
       const measure = async (
         h: HeadArtifacts,
         aligned: AffineMap | null,
-        { train, val, target: targetEmbedded }: EmbeddedSets,
+        { val, target: targetEmbedded }: EmbeddedSets,
       ): Promise<DomainMeasures> => {
         const k = classIds.length;
         const n = target.length;
@@ -243,7 +243,8 @@ export class AdaptationService {
           target: summarisePredictions(p, k),
           targetTest: labelledScore(testY, testP, k),
           sourceVal: labelledScore(valY, valP, k),
-          domainDistance: maximumMeanDiscrepancy(seededSample(train.rows, DISTANCE_ROWS, seed), seen, seed),
+          // Against the embeddings the head learnt from: the source backbone's, whatever the method.
+          domainDistance: maximumMeanDiscrepancy(seededSample(original.train.rows, DISTANCE_ROWS, seed), seen, seed),
         };
       };
       const before = await measure(artefacts.head, null, original);
