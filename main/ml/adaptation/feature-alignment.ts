@@ -1,7 +1,7 @@
 // Feature-space alignment of a target domain's embeddings to the source domain's, as an affine
 // map x' = x·M + t (row vectors) that a head can absorb (fold-into-head.ts), so an adapted model
 // is the source backbone plus a new head and exports like any run.
-import type { Tensor2D } from '@tensorflow/tfjs';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { initTfjs } from '../tfjs-backend';
 
 /** Rows of `dim` values, row-major: n = x.length / dim. */
@@ -64,107 +64,77 @@ export function standardisationMap(source: FeatureRows, target: FeatureRows): Af
   return { kind: 'diagonal', dim: source.dim, scale, shift };
 }
 
-/** Covariance (dim×dim, row-major, float32) with `ridge`·I added. */
-async function covariance(rows: FeatureRows, mean: Float64Array, ridge: number): Promise<Float32Array> {
+/**
+ * A covariance regularised by a ridge, in low-rank form: C = Xcᵀ·Xc/(n − 1) + ridge·I =
+ * ridge·I + V·diag(values)·Vᵀ, where Xc are the centred rows, `values` the nonzero eigenvalues of
+ * Xcᵀ·Xc/(n − 1) and V (dim × r, row-major, orthonormal columns) their eigenvectors; r ≤ min(n − 1, dim).
+ * Any power is then Cᵖ = ridgeᵖ·I + V·diag((values + ridge)ᵖ − ridgeᵖ)·Vᵀ.
+ */
+interface LowRankCovariance {
+  dim: number;
+  ridge: number;
+  basis: Float32Array;
+  values: Float64Array;
+}
+
+/** Eigenvalues below this share of the largest are the zeros of a rank-deficient covariance. */
+const RANK_TOLERANCE = 1e-9;
+
+/**
+ * The covariance of `rows` (around `mean`) with `ridge`·I added, as LowRankCovariance. With fewer
+ * rows than dimensions it decomposes the n × n Gram matrix Xc·Xcᵀ/(n − 1), whose nonzero
+ * eigenvalues are the covariance's, each eigenvector u giving the covariance's Xcᵀ·u/√((n − 1)·λ):
+ * embeddings have more dimensions (448–1280) than a project has photos, so this is the small
+ * problem; otherwise the dim × dim covariance itself. Symmetric eigendecomposition by ml-matrix
+ * (Householder tridiagonalisation and QL, after JAMA), float64.
+ */
+async function lowRankCovariance(rows: FeatureRows, mean: Float64Array, ridge: number): Promise<LowRankCovariance> {
   const { tf } = await initTfjs();
-  const n = rows.x.length / rows.dim;
+  const { dim } = rows;
+  const n = rows.x.length / dim;
   const centred = new Float32Array(rows.x.length);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < rows.dim; j++) centred[i * rows.dim + j] = rows.x[i * rows.dim + j] - mean[j];
-  const out = tf.tidy(() => {
-    const c = tf.tensor2d(centred, [n, rows.dim]);
-    return tf
-      .matMul(c, c, true, false)
-      .div(n - 1)
-      .add(tf.eye(rows.dim).mul(ridge));
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) centred[i * dim + j] = rows.x[i * dim + j] - mean[j];
+  const useGram = n < dim;
+  const product = tf.tidy(() => {
+    const c = tf.tensor2d(centred, [n, dim]);
+    return (useGram ? tf.matMul(c, c, false, true) : tf.matMul(c, c, true, false)).div(n - 1);
   });
-  const values = (await out.data()) as Float32Array;
-  out.dispose();
-  return values;
-}
-
-/** Iterations of the coupled Newton–Schulz square root; it stops earlier once converged. */
-const NEWTON_SCHULZ_MAX_STEPS = 60;
-const NEWTON_SCHULZ_TOLERANCE = 1e-6;
-/** A step that shrinks the residual by less than this factor has reached float32's floor. */
-const NEWTON_SCHULZ_STALL = 0.5;
-
-/** Power-iteration steps for the largest eigenvalue (matrix–vector products: cheap). */
-const POWER_STEPS = 30;
-
-/**
- * The largest eigenvalue of a symmetric positive semi-definite matrix by power iteration from
- * the all-ones vector (Rayleigh quotient), never below ‖A‖F/√dim (a lower bound of it).
- * Scaling by it instead of ‖A‖F (up to √dim larger) leaves the small eigenvalues larger, so
- * Newton–Schulz needs fewer steps; the Rayleigh quotient's small underestimate keeps the scaled
- * eigenvalues well inside the iteration's (0, 2) convergence interval.
- */
-async function spectralNormEstimate(matrix: Tensor2D): Promise<number> {
-  const { tf } = await initTfjs();
-  const dim = matrix.shape[0];
-  const estimate = tf.tidy(() => {
-    let v = tf.ones([dim, 1]).div(Math.sqrt(dim));
-    for (let i = 0; i < POWER_STEPS - 1; i++) {
-      const w = tf.matMul(matrix, v);
-      v = w.div(tf.norm(w).add(1e-30));
-    }
-    const rayleigh = tf.sum(v.mul(tf.matMul(matrix, v)));
-    return tf.maximum(rayleigh, tf.norm(matrix).div(Math.sqrt(dim)));
+  const size = useGram ? n : dim;
+  const flat = (await product.data()) as Float32Array;
+  product.dispose();
+  const square = Array.from({ length: size }, (_, i) =>
+    Array.from({ length: size }, (_, j) => (flat[i * size + j] + flat[j * size + i]) / 2),
+  );
+  const evd = new EigenvalueDecomposition(new Matrix(square), { assumeSymmetric: true });
+  const eigenvalues = evd.realEigenvalues;
+  const largest = Math.max(0, ...eigenvalues);
+  const kept = eigenvalues.flatMap((v, k) => (v > RANK_TOLERANCE * largest && v > 0 ? [k] : []));
+  const vectors = evd.eigenvectorMatrix;
+  const r = kept.length;
+  const chosen = new Float32Array(size * r);
+  kept.forEach((k, col) => {
+    // A Gram eigenvector u gives the covariance's Xcᵀ·u/√((n − 1)·λ), made below in one product.
+    const scale = useGram ? 1 / Math.sqrt((n - 1) * eigenvalues[k]) : 1;
+    for (let i = 0; i < size; i++) chosen[i * r + col] = vectors.get(i, k) * scale;
   });
-  const value = (await estimate.data())[0];
-  estimate.dispose();
-  return value;
-}
-
-/**
- * A^{1/2} and A^{-1/2} of a symmetric positive definite dim×dim matrix by the coupled
- * Newton–Schulz iteration (Higham, "Functions of Matrices", 2008, eq. 6.35) on A/λmax:
- * only matrix products, so it runs on the tfjs backend. float32 throughout. Each step makes
- * Z·Y once and reads both the residual ‖I − Z·Y‖F/√dim and T = (3I − Z·Y)/2 from it (three
- * products a step); it stops at the tolerance or once the residual stops shrinking quadratically
- * (float32 cannot go lower), so a 1280-d matrix does not run all 60 steps. `steps`: steps taken.
- */
-export async function spdSquareRoots(
-  a: Float32Array,
-  dim: number,
-): Promise<{ root: Float32Array; inverseRoot: Float32Array; steps: number }> {
-  const { tf } = await initTfjs();
-  const matrix = tf.tensor2d(a, [dim, dim]);
-  const norm = await spectralNormEstimate(matrix);
-  const identity = tf.eye(dim);
-  let y: Tensor2D = matrix.div(norm);
-  let z: Tensor2D = tf.eye(dim);
-  matrix.dispose();
-  let previous = Number.POSITIVE_INFINITY;
-  let steps = 0;
-  for (; steps < NEWTON_SCHULZ_MAX_STEPS; steps++) {
-    const zy = tf.matMul(z, y);
-    const residual = tf.tidy(() => tf.norm(identity.sub(zy)).div(Math.sqrt(dim)));
-    const r = (await residual.data())[0];
-    residual.dispose();
-    if (r < NEWTON_SCHULZ_TOLERANCE || (r < 1e-3 && r > NEWTON_SCHULZ_STALL * previous)) {
-      zy.dispose();
-      break;
-    }
-    previous = r;
-    const t = tf.tidy(() => identity.mul(3).sub(zy).div(2));
-    zy.dispose();
-    const nextY: Tensor2D = tf.matMul(y, t);
-    const nextZ: Tensor2D = tf.matMul(t, z);
-    t.dispose();
-    y.dispose();
-    z.dispose();
-    y = nextY;
-    z = nextZ;
+  let basis: Float32Array = chosen;
+  if (useGram) {
+    const mapped = tf.tidy(() => tf.matMul(tf.tensor2d(centred, [n, dim]), tf.tensor2d(chosen, [n, r]), true, false));
+    basis = (await mapped.data()) as Float32Array;
+    mapped.dispose();
   }
-  const root = tf.tidy(() => y.mul(Math.sqrt(norm)));
-  const inverseRoot = tf.tidy(() => z.div(Math.sqrt(norm)));
-  const out = {
-    root: (await root.data()) as Float32Array,
-    inverseRoot: (await inverseRoot.data()) as Float32Array,
-    steps,
-  };
-  for (const t of [y, z, identity, root, inverseRoot]) t.dispose();
+  return { dim, ridge, basis, values: Float64Array.from(kept, (k) => eigenvalues[k]) };
+}
+
+/** V·diag((values + ridge)ᵖ − ridgeᵖ), dim × r: the low-rank part of Cᵖ before its Vᵀ. */
+function scaledBasis(c: LowRankCovariance, power: number): Float32Array {
+  const r = c.values.length;
+  const out = new Float32Array(c.basis.length);
+  const base = c.ridge ** power;
+  for (let k = 0; k < r; k++) {
+    const factor = (c.values[k] + c.ridge) ** power - base;
+    for (let j = 0; j < c.dim; j++) out[j * r + k] = c.basis[j * r + k] * factor;
+  }
   return out;
 }
 
@@ -181,7 +151,10 @@ export const CORAL_RIDGE_RATIO = 1;
  * x' = (x − μt)·Ct^{-1/2}·Cs^{1/2} + μs, with each C regularised by `ridgeRatio`·mean variance·I.
  * Sun et al. recolour the source with the target's covariance and retrain the classifier; this is
  * the same pair of transforms applied the other way round, so the source head is kept and the map
- * folds into it. Throws RangeError for fewer than two rows or unequal dims.
+ * folds into it. Both roots come from each covariance's low-rank form (lowRankCovariance), so
+ * with n photos in all the cost is about n²·dim + n³ + 2·r·dim² rather than a dim × dim matrix
+ * function (1280-d: Newton–Schulz square roots took 74–173 s, docs/BENCHMARKS.md). float64
+ * decompositions, float32 products. Throws RangeError for fewer than two rows or unequal dims.
  */
 export async function coralMap(
   source: FeatureRows,
@@ -193,14 +166,27 @@ export async function coralMap(
   const s = columnMoments(source);
   const t = columnMoments(target);
   const meanOf = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / dim;
-  const cs = await covariance(source, s.mean, ridgeRatio * meanOf(s.variance) + 1e-12);
-  const ct = await covariance(target, t.mean, ridgeRatio * meanOf(t.variance) + 1e-12);
-  const sourceRoots = await spdSquareRoots(cs, dim);
-  const targetRoots = await spdSquareRoots(ct, dim);
+  const cs = await lowRankCovariance(source, s.mean, ridgeRatio * meanOf(s.variance) + 1e-12);
+  const ct = await lowRankCovariance(target, t.mean, ridgeRatio * meanOf(t.variance) + 1e-12);
+  // Ct^{-1/2}·Cs^{1/2} = (a·I + P·Vtᵀ)(b·I + Q·Vsᵀ) with a = ridge_t^{-1/2}, b = ridge_s^{1/2}:
+  // a·b·I + (a·Q + P·(Vtᵀ·Vs)·Ds)·Vsᵀ + b·P·Vtᵀ, where Q = Vs·Ds — two dim × r products.
+  const a = ct.ridge ** -0.5;
+  const b = cs.ridge ** 0.5;
+  const rt = ct.values.length;
+  const rs = cs.values.length;
   const { tf } = await initTfjs();
-  const product = tf.tidy(() =>
-    tf.matMul(tf.tensor2d(targetRoots.inverseRoot, [dim, dim]), tf.tensor2d(sourceRoots.root, [dim, dim])),
-  );
+  const product = tf.tidy(() => {
+    const vt = tf.tensor2d(ct.basis, [dim, rt]);
+    const vs = tf.tensor2d(cs.basis, [dim, rs]);
+    const p = tf.tensor2d(scaledBasis(ct, -0.5), [dim, rt]);
+    const q = tf.tensor2d(scaledBasis(cs, 0.5), [dim, rs]);
+    const ds = tf.tensor1d(Float32Array.from(cs.values, (v) => (v + cs.ridge) ** 0.5 - b));
+    const left = q.mul(a).add(tf.matMul(p, tf.matMul(vt, vs, true, false)).mul(ds));
+    return tf
+      .matMul(left, vs, false, true)
+      .add(tf.matMul(p, vt, false, true).mul(b))
+      .add(tf.eye(dim).mul(a * b));
+  });
   const matrix = (await product.data()) as Float32Array;
   product.dispose();
   const shift = new Float32Array(dim);
