@@ -4,20 +4,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { blindFeatureModel, pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
-import { run } from './index';
-import type { CliIo } from './terminal-text';
+import { graftRunner } from './cli-fixtures';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-cli-compare-'));
-const data = ['--data-dir', path.join(dir, 'data')];
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function graft(...argv: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = { out: (l) => stdout.push(typeof l === 'string' ? l : l.join('\t')), err: (l) => stderr.push(l) };
-  const code = await run([...argv, ...data], io);
-  return { code, stdout, stderr };
-}
+const graft = graftRunner(path.join(dir, 'data'));
 
 describe('graft backbones compare', () => {
   it('prints the named backbones ranked, the separating one first, and refuses too few photos', async () => {

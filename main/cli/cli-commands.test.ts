@@ -4,24 +4,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { floatClassifier } from '../ml/onnx/onnx-fixtures';
-import { run } from './index';
-import type { CliIo } from './terminal-text';
+import { graftRunner } from './cli-fixtures';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-cli-commands-'));
-const data = ['--data-dir', path.join(dir, 'data')];
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `graft argv…` against the test's data directory, collecting what it prints. */
-async function graft(...argv: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = {
-    out: (line) => stdout.push(typeof line === 'string' ? line : line.join('\t')),
-    err: (line) => stderr.push(line),
-  };
-  const code = await run([...argv, ...data], io);
-  return { code, stdout, stderr };
-}
+const graft = graftRunner(path.join(dir, 'data'));
 
 describe('graft usage', () => {
   it('`graft COMMAND --help` prints that command’s usage, not the global one', async () => {

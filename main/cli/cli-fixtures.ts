@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import { pooledFeatureModel } from '../ml/onnx/onnx-fixtures';
 import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
+import { run } from './index';
+import type { CliIo } from './terminal-text';
 
 /**
  * Writes a model shaped like a Graft export of three classes whose "probabilities" are the
@@ -26,4 +28,18 @@ export function writeGraftLikeExport(file: string, classes: readonly string[], s
     { key: 'graft.input', value: JSON.stringify(input) },
   ];
   fs.writeFileSync(file, encodeModel(model));
+}
+
+/** `graft argv…` against the data directory `dataDir`, collecting what it prints (a row of cells joined by tabs). */
+export function graftRunner(dataDir: string) {
+  return async (...argv: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const io: CliIo = {
+      out: (line) => stdout.push(typeof line === 'string' ? line : line.join('\t')),
+      err: (line) => stderr.push(line),
+    };
+    const code = await run([...argv, '--data-dir', dataDir], io);
+    return { code, stdout, stderr };
+  };
 }

@@ -3,20 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { distinctPhoto, nearCopy, RED, writePhoto, writeTwoClassSplits } from '../../e2e/fixtures/health-corpus';
-import { run } from './index';
-import type { CliIo } from './terminal-text';
+import { graftRunner } from './cli-fixtures';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-cli-health-'));
-const data = ['--data-dir', path.join(dir, 'data')];
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function graft(...argv: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = { out: (l) => stdout.push(typeof l === 'string' ? l : l.join('\t')), err: (l) => stderr.push(l) };
-  const code = await run([...argv, ...data], io);
-  return { code, stdout, stderr };
-}
+const graft = graftRunner(path.join(dir, 'data'));
 
 describe('graft health and graft dataset-export', () => {
   it('prints a planted leak with its photos, exits 1 on it, and exports the labelled set', async () => {
