@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { checkOnnxFile } from '../ml/export/onnx-check';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v2-fixture';
+import { convChainFixture } from '../ml/finetune/onnx-chain-fixture';
 import { layersModelToOnnx } from '../ml/onnx/layers-to-onnx';
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
@@ -13,17 +14,25 @@ import type { TrainableBackbone } from './trainable-backbone';
 
 // The bundled default (a TF.js GraphModel, run as ONNX) stands in by id; its graph is the
 // miniature MobileNetV2 converted to NCHW ONNX (Conv with folded BatchNorm, Clip, residual Add,
-// as Graft converts a GraphModel), so the run trains an ONNX top in seconds.
+// as Graft converts a GraphModel), so the run trains an ONNX top in seconds. The bundled
+// CenterNet stands in for a network without residual connections and a fixed batch of 1.
+const CHAIN_BACKBONE = 'human-centernet-mobilenet-v3';
 vi.mock('./trainable-backbone', async (importOriginal) => ({
   ...(await importOriginal<typeof import('./trainable-backbone')>()),
   loadTrainableBackbone: async (spec: BackboneSpec): Promise<TrainableBackbone> => {
     await initTfjs();
-    const artifacts = await saveArtifacts(miniMobileNetV2(3, 'initialised'));
+    const chain = spec.id === CHAIN_BACKBONE;
+    const bytes = chain
+      ? convChainFixture(MINI_MOBILENET_SIZE)
+      : layersModelToOnnx(await saveArtifacts(miniMobileNetV2(3, 'initialised')), {
+          inputLayout: 'NCHW',
+          outputs: ['out_relu'],
+        }).bytes;
     return {
       kind: 'onnx',
-      bytes: layersModelToOnnx(artifacts, { inputLayout: 'NCHW', outputs: ['out_relu'] }).bytes,
-      tapTensor: 'out_relu',
-      featureDim: 32,
+      bytes,
+      tapTensor: chain ? 'tap' : 'out_relu',
+      featureDim: chain ? 16 : 32,
       preprocessing: {
         inputSize: MINI_MOBILENET_SIZE,
         resizeShortSide: MINI_MOBILENET_SIZE,
@@ -109,4 +118,24 @@ describe('fine-tuning an ONNX backbone', () => {
       }
     }
   }, 120_000);
+
+  it('fine-tunes a network without residual connections that takes one photo at a time, and exports it', async () => {
+    const run = app.training.start(projectId, { ...FINE_TUNE, backboneId: CHAIN_BACKBONE, fineTuneEpochs: 2 });
+    await run.done;
+    const detail = app.experiments.get(run.experimentId);
+    expect(detail.error).toBeNull();
+    expect(detail.metrics!.fineTune!.cutLayer).toBe('relu0');
+    expect(detail.epochs.some((e) => e.stage === 2)).toBe(true);
+    const out = path.join(dir, 'out-chain');
+    fs.mkdirSync(out, { recursive: true });
+    const record = await app.exports.start(run.experimentId, {
+      format: 'onnx',
+      location: app.locations.resolve(app.locations.register(out)),
+      folderName: 'chain',
+      rawInput: false,
+      overwrite: false,
+    }).done;
+    expect(record.status).toBe('passed');
+    expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+  }, 300_000);
 });

@@ -18,7 +18,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../common/training';
 import { fitRunOodStatistics } from '../ml/adaptation/ood-artefact';
 import type { OodStatistics } from '../ml/adaptation/out-of-distribution';
-import { writeFileAtomic } from '../ml/backbones/prepare-backbone';
+import { inputSignature, writeFileAtomic } from '../ml/backbones/prepare-backbone';
 import { createInferenceSession } from '../ml/embedding/embedder';
 import { splitAtTopBlocks, trunkToOnnx } from '../ml/finetune/layers-top';
 import { buildOnnxTop, planOnnxTop } from '../ml/finetune/onnx-top';
@@ -384,9 +384,7 @@ async function activations(
             writeInputRow(crop, pre, input, VIEWS * i);
             writeInputRow(flipHorizontally(crop, pre.inputSize), pre, input, VIEWS * i + 1);
           });
-          const dims = inputDims(pre, batch.length * VIEWS);
-          const out = await session.run({ [trunk.inputName]: new ort.Tensor('float32', input, dims) });
-          const all = out[trunk.outputName].data as Float32Array;
+          const all = await runTrunk(session, trunk, pre, input, batch.length * VIEWS);
           for (const [i, photo] of batch.entries()) {
             const data = all.slice(i * size, (i + 1) * size);
             found.set(photo.key, data);
@@ -418,6 +416,36 @@ async function activations(
     computed: missing.length - skipped.length,
     photosPerSecond: missing.length > 0 && seconds > 0 ? (missing.length - skipped.length) / seconds : 0,
   };
+}
+
+/**
+ * The trunk's cut activations of `rows` input rows, in runs of at most the batch the model fixes
+ * (an ONNX model may declare batch 1, as the ONNX Model Zoo's ShuffleNet does).
+ */
+async function runTrunk(
+  session: Awaited<ReturnType<typeof createInferenceSession>>,
+  trunk: { bytes: Uint8Array; inputName: string; outputName: string },
+  pre: Preprocessing,
+  input: Float32Array,
+  rows: number,
+): Promise<Float32Array> {
+  const step = inputSignature(trunk.bytes).maxBatch ?? rows;
+  const rowSize = input.length / rows;
+  const parts: Float32Array[] = [];
+  for (let at = 0; at < rows; at += step) {
+    const n = Math.min(step, rows - at);
+    const rowsHere = n === rows ? input : input.slice(at * rowSize, (at + n) * rowSize);
+    const feed = new ort.Tensor('float32', rowsHere, inputDims(pre, n));
+    parts.push((await session.run({ [trunk.inputName]: feed }))[trunk.outputName].data as Float32Array);
+  }
+  if (parts.length === 1) return parts[0];
+  const all = new Float32Array(parts.reduce((k, p) => k + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    all.set(p, offset);
+    offset += p.length;
+  }
+  return all;
 }
 
 /** The rows of one split as CutActivations with their first `views` views. */

@@ -12,9 +12,10 @@ import { preprocessingOf } from '../ml/backbones/backbone-spec';
 import { packageFile } from '../ml/backbones/package-files';
 import { prepareBackbone } from '../ml/backbones/prepare-backbone';
 import { FineTuneError } from '../ml/finetune/finetune-error';
+import { tensorValues } from '../ml/finetune/onnx-values';
 import { TAP_OUTPUT_PREFIX } from '../ml/onnx/expose-node';
-import { defaultOpset, graphInfo } from '../ml/onnx/onnx-graph-info';
-import { decodeModel } from '../ml/onnx/onnx-proto';
+import { defaultOpset, type GraphInfo, graphInfo } from '../ml/onnx/onnx-graph-info';
+import { decodeModel, type NodeProto, toNumber } from '../ml/onnx/onnx-proto';
 import type { Preprocessing } from '../ml/preprocess';
 import { readUmdModel, type TfjsArtifacts } from '../ml/tfjs/tfjs-artifacts';
 
@@ -49,7 +50,8 @@ export type TrainableBackbone =
 
 /**
  * Fine-tuning needs one feature tap that is a spatial mean (a convolutional feature map to
- * train up to): a LayersModel's Keras layer, or an NCHW tensor of an ONNX graph.
+ * train up to): a LayersModel's Keras layer, or an NCHW tensor of an ONNX graph — averaged by
+ * Graft, or a flat tap the graph itself averages (checked when the backbone is loaded, tapTensorOf).
  */
 export function fineTuneSupport(spec: BackboneSpec): FineTuneSupport {
   if (spec.taps.length !== 1) {
@@ -61,10 +63,10 @@ export function fineTuneSupport(spec: BackboneSpec): FineTuneSupport {
   const tap = spec.taps[0];
   if (spec.source.kind === 'bundled' && spec.source.format === 'tfjs-layers-umd')
     return { supported: true, reason: null };
-  if (tap.reduce !== 'spatial-mean-nchw') {
+  if (tap.reduce === 'spatial-mean-nhwc') {
     return {
       supported: false,
-      reason: `${spec.name} reads its feature from "${tap.node}", ${tap.reduce === 'none' ? 'a flat vector' : 'a channels-last map'}; Graft fine-tunes up to a channels-first (NCHW) feature map.`,
+      reason: `${spec.name} reads its feature from "${tap.node}", a channels-last map; Graft fine-tunes up to a channels-first (NCHW) feature map.`,
     };
   }
   return { supported: true, reason: null };
@@ -97,7 +99,12 @@ export async function loadTrainableBackbone(spec: BackboneSpec, dataDir: string)
   };
 }
 
-/** The tensor a prepared model's first tap output averages (exposeTaps: ReduceMean -> [Cast] -> Flatten). */
+/**
+ * The NCHW feature map whose spatial mean a prepared model's first tap output is: through
+ * exposeTaps's Flatten / Cast, and for a flat tap the graph's own Reshape / Flatten, to a
+ * ReduceMean over axes 2 and 3 or a GlobalAveragePool. Throws FineTuneError FINETUNE_UNSUPPORTED
+ * when the feature is not such a mean (a classifier's logits, a channels-last map).
+ */
 export function tapTensorOf(bytes: Uint8Array): string {
   const model = decodeModel(bytes);
   if (!model.graph) throw new FineTuneError('FINETUNE_INVALID', 'The backbone has no graph.');
@@ -105,8 +112,19 @@ export function tapTensorOf(bytes: Uint8Array): string {
   let t = `${TAP_OUTPUT_PREFIX}0`;
   for (let p = info.producer.get(t); p; p = info.producer.get(t)) {
     t = (p.input ?? [])[0] ?? '';
-    if (p.opType === 'ReduceMean') return t;
-    if (p.opType !== 'Flatten' && p.opType !== 'Cast') break;
+    if (p.opType === 'GlobalAveragePool' || (p.opType === 'ReduceMean' && meanAxes(info, p) === '2,3')) return t;
+    if (p.opType !== 'Flatten' && p.opType !== 'Cast' && p.opType !== 'Reshape') break;
   }
-  throw new FineTuneError('FINETUNE_UNSUPPORTED', 'The backbone does not average a feature map for its feature.');
+  throw new FineTuneError(
+    'FINETUNE_UNSUPPORTED',
+    'The backbone’s feature is not the spatial mean of a channels-first feature map, so there are no blocks below it to fine-tune.',
+  );
+}
+
+/** A ReduceMean's axes, from its attribute (opset < 18) or its second input. */
+function meanAxes(info: GraphInfo, n: NodeProto): string {
+  const attribute = (n.attribute ?? []).find((a) => a.name === 'axes');
+  if (attribute) return (attribute.ints ?? []).map((v) => toNumber(v)).join();
+  const input = (info.graph.initializer ?? []).find((i) => i.name === (n.input ?? [])[1]);
+  return input ? Array.from(tensorValues(input).data).join() : '';
 }

@@ -12,6 +12,7 @@ import * as ort from '../onnxruntime';
 import { useWasmBackend } from '../tfjs-backend';
 import { FineTuneError } from './finetune-error';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from './mobilenet-v2-fixture';
+import { convChainFixture } from './onnx-chain-fixture';
 import { buildOnnxTop, onnxBlockBoundaries, planOnnxTop } from './onnx-top';
 import { fineTunedBackboneOnnx, trunkOnnx } from './onnx-top-export';
 import { tensorValues } from './onnx-values';
@@ -255,6 +256,22 @@ describe('ONNX trainable top on a MobileNetV2-like graph', () => {
       expect(maxAbsDiff(ex, expected)).toBeLessThanOrEqual(1e-4);
       top.dispose();
     }
+  });
+
+  it('cuts a network without residual connections at its convolutions’ inputs', async () => {
+    const bytes = convChainFixture();
+    expect(onnxBlockBoundaries(bytes, 'tap')).toEqual(['relu0', 'relu1']);
+    const input = seededArray(3 * S * S, 14, 0, 1);
+    const feeds = { input_1: new ort.Tensor('float32', input, [1, 3, S, S]) };
+    const expected = (await runOnnx(bytes, feeds, ['tap'])).tap;
+    const plan = planOnnxTop(bytes, { tap: 'tap', blockCount: 2 });
+    expect(plan.ops.map((o) => o.kind)).toEqual(['conv', 'relu', 'conv', 'relu']);
+    const trunk = trunkOnnx(bytes, plan);
+    const cut = (await runOnnx(trunk.bytes, feeds, [trunk.outputName]))[trunk.outputName];
+    const top = buildOnnxTop(plan, [S / 2, S / 2, 8]);
+    const tap = tf.tidy(() => tf.transpose(top.run(tf.tensor4d(cut, [1, S / 2, S / 2, 8])), [0, 3, 1, 2]).dataSync());
+    expect(maxAbsDiff(tap, expected)).toBeLessThanOrEqual(1e-4);
+    top.dispose();
   });
 
   it('names the node it cannot train and offers only the blocks above it', async () => {

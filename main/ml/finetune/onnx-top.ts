@@ -6,8 +6,9 @@
 // Blocks: the cut must separate the network (every path from the image to the tap passes
 // through it). The block boundaries are the separating tensors at residual connections — the
 // output of an Add of two activations, or a tensor such an Add reads (the input of a residual
-// block) — numbered 1..K from the image; block k+1 is what lies between boundary k and the next
-// (block K+1 ends at the tap). Unfreezing N blocks cuts at boundary K-N+1.
+// block) — or, in a network without residual connections, the separating inputs of its
+// convolutions; numbered 1..K from the image, block k+1 is what lies between boundary k and the
+// next (block K+1 ends at the tap). Unfreezing N blocks cuts at boundary K-N+1.
 //
 // Weights: float initializers as they are; QDQ weights (DequantizeLinear of an int8/uint8
 // initializer) dequantised; QOperator nodes (QLinearConv, com.microsoft QLinearAdd) and
@@ -353,21 +354,31 @@ function topNodes(info: GraphInfo, cut: string, tap: string): NodeProto[] | null
 function boundaries(info: GraphInfo, tap: string): string[] {
   if (!info.producer.has(tap)) throw new FineTuneError('FINETUNE_INVALID', `The backbone has no tensor "${tap}".`);
   const upstream = nodesNeededFor(info, [tap]);
-  const candidates = new Set<string>();
+  const residual = new Set<string>();
   for (const n of upstream) {
     if (!RESIDUAL_ADDS.has(n.opType ?? '')) continue;
     const [a, b] = n.opType === 'Add' ? (n.input ?? []) : [(n.input ?? [])[0], (n.input ?? [])[3]];
     if (!a || !b || isConstant(info, a) || isConstant(info, b)) continue;
-    for (const t of [a, b, (n.output ?? [])[0]]) if (t && info.producer.has(t)) candidates.add(t);
+    for (const t of [a, b, (n.output ?? [])[0]]) if (t && info.producer.has(t)) residual.add(t);
+  }
+  const separating = (candidates: Iterable<string>) =>
+    [...candidates].filter((t) => t !== tap && topNodes(info, t, tap) !== null);
+  let found = separating(residual);
+  // A network without residual connections (ShuffleNet's concatenations, VGG's chain): each
+  // separating convolution input is a boundary, so a block is one convolution and what follows it.
+  if (found.length === 0) {
+    const convInputs = upstream
+      .filter((n) => n.opType === 'Conv' || n.opType === 'QLinearConv')
+      .map((n) => (n.input ?? [])[0] ?? '')
+      .filter((t) => info.producer.has(t) && !isConstant(info, t));
+    found = separating(new Set(convInputs));
   }
   const order = new Map(info.nodes.map((n, i) => [n, i]));
-  return [...candidates]
-    .filter((t) => t !== tap && topNodes(info, t, tap) !== null)
-    .sort(
-      (x, y) =>
-        (order.get(info.producer.get(x) as NodeProto) as number) -
-        (order.get(info.producer.get(y) as NodeProto) as number),
-    );
+  return found.sort(
+    (x, y) =>
+      (order.get(info.producer.get(x) as NodeProto) as number) -
+      (order.get(info.producer.get(y) as NodeProto) as number),
+  );
 }
 
 /** Block number (0-based count of boundaries at or before it) of a node in the top. */
