@@ -1,4 +1,4 @@
-// npm run bench -- adaptation [photos per class] [seed] [methods,…]: train on PACS photos, adapt to
+// npm run bench -- adaptation [photos per class] [seed] [methods,…|all] [pacs,hymenoptera]: train on PACS photos, adapt to
 // PACS cartoons (their labels only measure); train on hymenoptera, adapt to its validation photos
 // under synthetic shifts made here with sharp (dark + desaturated, blur, heavy JPEG, colour cast).
 // Source-only vs each method of ADAPTATION_METHODS (the default's pseudo-label threshold swept),
@@ -146,9 +146,13 @@ async function benchShift(
         const adapted = app.adaptation.start(run.experimentId, { method, seed, pseudoLabelThreshold });
         await adapted.done;
         const status = app.experiments.get(adapted.experimentId);
-        if (status.status !== 'finished') throw new Error(`${method}: ${status.status} ${status.error}`);
-        const report = await app.adaptation.report(adapted.experimentId);
         const label = pseudoLabelThreshold === undefined ? method : `${method} (τ ${pseudoLabelThreshold})`;
+        if (status.status !== 'finished') {
+          // One method failing is a figure too: the others still run.
+          console.log(`| ${label} | ${status.status}: ${status.error} |`);
+          continue;
+        }
+        const report = await app.adaptation.report(adapted.experimentId);
         printReport(label, report);
         if (report.before.targetTest && report.after.targetTest) {
           outcomes.push({
@@ -250,7 +254,8 @@ async function benchApp(
 export async function benchAdaptation(args: string[]): Promise<void> {
   const perClass = Number(args[0] ?? 80);
   const seed = Number(args[1] ?? 42);
-  const methods = args[2] ? (args[2].split(',') as AdaptationMethod[]) : ADAPTATION_METHODS;
+  const methods = args[2] && args[2] !== 'all' ? (args[2].split(',') as AdaptationMethod[]) : ADAPTATION_METHODS;
+  const sets = (args[3] ?? 'pacs,hymenoptera').split(',');
   const unknown = methods.filter((m) => !ADAPTATION_METHODS.includes(m));
   if (unknown.length > 0)
     throw new Error(`Unknown method ${unknown.join(', ')}; one of ${ADAPTATION_METHODS.join(', ')}`);
@@ -261,11 +266,12 @@ export async function benchAdaptation(args: string[]): Promise<void> {
   const reference = path.join(SHARED_BACKBONES_DIR, 'mobilenetv2-12-int8-onnx', 'mobilenetv2-12-int8.onnx');
   const outcomes: Outcome[] = [];
   const pacs = fs.existsSync(path.join(PACS_DIR, 'photo'));
+  console.log(`Data sets: ${sets.join(', ')}`);
   try {
     const pacsPhotos = pacs
       ? sampledFolder(path.join(PACS_DIR, 'photo'), path.join(work, 'pacs-photo'), perClass, seed)
       : null;
-    if (pacsPhotos) {
+    if (pacsPhotos && sets.includes('pacs')) {
       const { app, backbones } = await benchApp(path.join(work, 'pacs'), reference);
       try {
         const shift: Shift = {
@@ -278,8 +284,8 @@ export async function benchAdaptation(args: string[]): Promise<void> {
       } finally {
         app.close();
       }
-    } else console.log(`Skipped PACS: ${PACS_DIR} is not present.`);
-    if (hymenopteraAvailable()) {
+    } else console.log(`Skipped PACS: ${PACS_DIR} is not present or not asked for.`);
+    if (hymenopteraAvailable() && sets.includes('hymenoptera')) {
       // One data directory for every hymenoptera shift, so the source photos are embedded once.
       const { app, backbones } = await benchApp(path.join(work, 'hymenoptera'), reference);
       try {
@@ -307,7 +313,7 @@ export async function benchAdaptation(args: string[]): Promise<void> {
       } finally {
         app.close();
       }
-    } else console.log(`Skipped hymenoptera: ${HYMENOPTERA_DIR} is not present.`);
+    } else console.log(`Skipped hymenoptera: ${HYMENOPTERA_DIR} is not present or not asked for.`);
     printSummary(outcomes);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
