@@ -67,6 +67,8 @@ export async function backboneCompareCommand(
   }
   io.out(`Backbones compared on “${project.name}”:`);
   for (const line of comparisonLines(comparison)) io.out(line);
-  io.out('Train with one: graft train --project NAME --backbone ID');
+  const best = comparison.rows.find((r) => r.status === 'ok');
+  if (best)
+    io.out(`Train with the best: graft train --project ${JSON.stringify(project.name)} --backbone ${best.backboneId}`);
   return 0;
 }
