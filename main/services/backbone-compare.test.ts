@@ -76,9 +76,10 @@ describe('comparing backbones on a project’s photos', () => {
     expect(result!.rows[1].reason).toMatch(/cannot be loaded/);
   });
 
-  it('uses fewer folds for a small class and says so', async () => {
+  it('uses fewer folds for a small class and says so, and compares a backbone named twice once', async () => {
     const { projectId, colour } = await setUp({ red: 8, blue: 3 });
-    const result = await env.app.backboneCompare.start(projectId, [colour]).done;
+    const result = await env.app.backboneCompare.start(projectId, [colour, 'Mean colour']).done;
+    expect(result!.rows).toHaveLength(1);
     expect(result).toMatchObject({ folds: 3, foldsNote: expect.stringMatching(/smallest class has only 3 photos/) });
   });
 

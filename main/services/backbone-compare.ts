@@ -54,7 +54,9 @@ export class BackboneCompareService {
    */
   start(projectId: Id, backboneIds?: string[]): { jobId: Id; done: Promise<BackboneComparison | null> } {
     requireProject(this.ctx.db, projectId);
-    const chosen = backboneIds ? backboneIds.map((id) => this.backbones.find(id)) : this.backbones.list();
+    const named = backboneIds?.map((id) => this.backbones.find(id));
+    // A backbone named twice (by id and by name) is compared once.
+    const chosen = named ? [...new Map(named.map((b) => [b.id, b])).values()] : this.backbones.list();
     const photos = this.photos(projectId);
     try {
       probeFolds(photos.labels, photos.classCount);
