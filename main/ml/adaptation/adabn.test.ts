@@ -31,7 +31,10 @@ async function shifted(photo: Buffer): Promise<Buffer> {
   return sharp(photo).linear([0.7, 0.8, 0.65], [40, 10, 0]).png().toBuffer();
 }
 
-/** input → QuantizeLinear → QLinearConv (int8 weights per output channel, int32 bias, ReLU as the uint8 clip) → DequantizeLinear. */
+/**
+ * input → QuantizeLinear → QLinearConv (int8 weights per output channel, int32 bias, ReLU as the
+ * uint8 clip) → depthwise QLinearConv without bias → DequantizeLinear.
+ */
 function quantisedConvModel(): Uint8Array {
   const b = new OnnxGraphBuilder('qconv');
   b.addInput(b.claimName('input'), ElemType.FLOAT, ['N', 3, 6, 6]);
@@ -63,7 +66,26 @@ function quantisedConvModel(): Uint8Array {
       pads: attr.ints([1, 1, 1, 1]),
     },
   );
-  b.addNode('DequantizeLinear', ['y_q', yScale, 'y_zero'], [b.claimName('output')]);
+  // A depthwise second layer reads the first: its input is what AdaBN re-standardises upstream.
+  const w2 = Int8Array.from(seededArray(channels * 9, 4, -100, 100), Math.round);
+  b.addInitializer({
+    name: 'w2',
+    dims: [channels, 1, 3, 3],
+    dataType: ElemType.INT8,
+    rawData: new Uint8Array(w2.buffer),
+  });
+  const w2Scale = b.addFloatInitializer('w2_scale', [channels], Float32Array.of(0.004, 0.002, 0.003, 0.001));
+  b.addNode(
+    'QLinearConv',
+    ['y_q', yScale, 'y_zero', 'w2', w2Scale, 'w_zero', yScale, 'y_zero'],
+    [b.claimName('y2_q')],
+    {
+      kernel_shape: attr.ints([3, 3]),
+      pads: attr.ints([1, 1, 1, 1]),
+      group: attr.int(channels),
+    },
+  );
+  b.addNode('DequantizeLinear', ['y2_q', yScale, 'y_zero'], [b.claimName('output')]);
   b.addOutput('output', ElemType.FLOAT, ['N', channels, 6, 6]);
   return b.serialize();
 }
@@ -216,10 +238,34 @@ describe('AdaBN on a backbone with BatchNorm folded into its convolutions', () =
     expect(check).toMatchObject({ ok: true });
   }, 60_000);
 
+  it('adapts a quantised backbone into a model onnxruntime and the ONNX checker accept', async () => {
+    const pre = {
+      inputSize: 6,
+      resizeShortSide: 6,
+      layout: 'NCHW' as const,
+      normalisation: { kind: 'range' as const, min: 0, max: 1 },
+    };
+    const open = (photos: Buffer[]) =>
+      photoBatches(
+        photos.map((p) => ({ read: async () => p })),
+        pre,
+        'input',
+        null,
+      ).run;
+    const result = await adaBn(quantisedConvModel(), { source: open(source.train), target: open(target) });
+    expect(result).toMatchObject({ layers: 2, dequantised: 2 });
+    const session = await createInferenceSession(result.bytes);
+    await session.release();
+    const file = path.join(dir, 'quantised-adapted.onnx');
+    fs.writeFileSync(file, result.bytes);
+    const check = await checkOnnxFile(file);
+    if (check.available) expect(check).toMatchObject({ ok: true });
+  }, 60_000);
+
   it('turns quantised convolutions into float ones that compute the same outputs', async () => {
     const bytes = quantisedConvModel();
     const model = decodeModel(bytes);
-    expect(floatQuantisedConvs(model)).toBe(1);
+    expect(floatQuantisedConvs(model)).toBe(2);
     expect(model.graph!.node!.map((n) => n.opType)).not.toContain('QLinearConv');
     const input = seededArray(2 * 3 * 6 * 6, 9, -1, 1);
     const run = async (b: Uint8Array) => {

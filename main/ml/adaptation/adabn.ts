@@ -106,7 +106,8 @@ function makeNode(
   return {
     opType,
     domain: '',
-    name: `graft_adabn/${output[0]}`,
+    // Op type in the name: a tensor an estimation graph re-produces (Add after a Conv) keeps names unique.
+    name: `graft_adabn/${opType}/${output[0]}`,
     input,
     output,
     attribute: Object.entries(attributes).map(([k, v]) => attributeProto(k, v)),
