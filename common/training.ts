@@ -11,8 +11,12 @@ export interface BackboneInfo {
   featureDim: number;
   notes: string;
   isDefault: boolean;
-  /** Whether Graft can fine-tune this backbone's top blocks, and if not, why in plain words. */
-  fineTuning: { supported: boolean; reason: string | null };
+  /**
+   * Whether Graft can fine-tune this backbone's top blocks, and if not, why in plain words;
+   * maxBlocks: how many can be unfrozen where Graft has already looked at the network (else null),
+   * limit: where that is fewer than the network has, the node below them it cannot train and why.
+   */
+  fineTuning: { supported: boolean; reason: string | null; maxBlocks: number | null; limit: string | null };
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 import { BackboneError, prepareBackbone } from '../ml/backbones/prepare-backbone';
 import type { Normalisation } from '../ml/preprocess';
 import type { ServiceContext } from './context';
-import { fineTuneSupport } from './trainable-backbone';
+import { fineTuneSupportIn } from './trainable-backbone';
 
 export const NORMALISATION_PRESETS: Record<NormalisationPreset, Normalisation> = {
   imagenet: IMAGENET_NORMALISATION,
@@ -74,7 +74,7 @@ function importErrorCode(code: BackboneError['code']): ErrorCode {
   return code === 'MODEL_FILE_REFUSED' || code === 'MODEL_INPUT_TOO_LARGE' ? code : 'BAD_REQUEST';
 }
 
-function infoOf(spec: BackboneSpec): BackboneInfo {
+function infoOf(spec: BackboneSpec, dataDir: string): BackboneInfo {
   return {
     id: spec.id,
     name: spec.name,
@@ -84,7 +84,7 @@ function infoOf(spec: BackboneSpec): BackboneInfo {
     featureDim: spec.featureDim,
     notes: spec.notes,
     isDefault: spec.id === DEFAULT_BACKBONE_ID,
-    fineTuning: fineTuneSupport(spec),
+    fineTuning: fineTuneSupportIn(spec, dataDir),
   };
 }
 
@@ -93,7 +93,7 @@ export class BackboneService {
   constructor(private readonly ctx: ServiceContext) {}
 
   list(): BackboneInfo[] {
-    return [...listBundledBackbones(), ...this.imported()].map(infoOf);
+    return [...listBundledBackbones(), ...this.imported()].map((spec) => infoOf(spec, this.ctx.paths.root));
   }
 
   /**
@@ -165,7 +165,7 @@ export class BackboneService {
     this.ctx.db
       .prepare('INSERT OR REPLACE INTO backbones (id, spec, imported_at) VALUES (?, ?, ?)')
       .run(spec.id, JSON.stringify(spec), this.ctx.now());
-    return infoOf(spec);
+    return infoOf(spec, this.ctx.paths.root);
   }
 
   private imported(): BackboneSpec[] {

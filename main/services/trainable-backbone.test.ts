@@ -1,12 +1,18 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_BACKBONES } from '../ml/backbones/bundled-backbones';
+import { preparedModelPath } from '../ml/backbones/prepare-backbone';
+import { convChainFixture } from '../ml/finetune/onnx-chain-fixture';
 import { exposeTaps } from '../ml/onnx/expose-node';
 import { floatClassifier } from '../ml/onnx/onnx-fixtures';
-import { fineTuneSupport, tapTensorOf } from './trainable-backbone';
+import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
+import { fineTuneSupport, fineTuneSupportIn, tapTensorOf } from './trainable-backbone';
 
 describe('fineTuneSupport', () => {
   it('offers fine-tuning for every bundled backbone: LayersModels by their layers, GraphModels by their ONNX graph', () => {
-    for (const spec of BUNDLED_BACKBONES) expect(fineTuneSupport(spec)).toEqual({ supported: true, reason: null });
+    for (const spec of BUNDLED_BACKBONES) expect(fineTuneSupport(spec)).toMatchObject({ supported: true, reason: null });
   });
 
   it('refuses, saying why, a backbone whose feature is not one channels-first feature map', () => {
@@ -33,5 +39,32 @@ describe('tapTensorOf', () => {
     expect(tapTensorOf(pooled)).toBe('map');
     const logits = exposeTaps(floatClassifier(), [{ tensor: 'logits', reduce: 'none' }]).bytes;
     expect(() => tapTensorOf(logits)).toThrow(/not the spatial mean of a channels-first feature map/);
+  });
+});
+
+describe('fineTuneSupportIn', () => {
+  it('reads how many blocks a prepared ONNX backbone can retrain, naming the node that stops more', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-ft-support-'));
+    try {
+      const [graph] = BUNDLED_BACKBONES.filter(
+        (b) => b.source.kind === 'bundled' && b.source.format !== 'tfjs-layers-umd',
+      );
+      const spec = { ...graph, id: 'chain', taps: [{ node: 'tap', reduce: 'spatial-mean-nchw' as const, dim: 16 }] };
+      // Not prepared yet: supported, the blocks decided when a run loads it.
+      expect(fineTuneSupportIn(spec, dir)).toEqual({ supported: true, reason: null, maxBlocks: null, limit: null });
+      // The chain's boundaries are relu0 and relu1; relu1 made a Softplus leaves one block trainable.
+      const model = decodeModel(convChainFixture());
+      const relu1 = (model.graph?.node ?? []).find((n) => n.output?.[0] === 'relu1');
+      if (!relu1) throw new Error('fixture changed');
+      relu1.opType = 'Softplus';
+      const prepared = exposeTaps(encodeModel(model), [{ tensor: 'tap', reduce: 'spatial-mean-nchw' }]).bytes;
+      fs.mkdirSync(path.dirname(preparedModelPath(spec, dir)), { recursive: true });
+      fs.writeFileSync(preparedModelPath(spec, dir), prepared);
+      const support = fineTuneSupportIn(spec, dir);
+      expect(support).toMatchObject({ supported: true, maxBlocks: 1 });
+      expect(support.limit).toMatch(/Softplus.*relu1.*unfreeze at most 1 block/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,12 +6,14 @@
 //   model with its tap), whose nodes above the cut become the trainable top
 //   (main/ml/finetune/onnx-top.ts). Which blocks of a graph can be trained is decided when the
 //   top is planned: an operator Graft cannot train is named there, with how many blocks can be.
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { preprocessingOf } from '../ml/backbones/backbone-spec';
 import { packageFile } from '../ml/backbones/package-files';
-import { prepareBackbone } from '../ml/backbones/prepare-backbone';
+import { prepareBackbone, preparedModelPath } from '../ml/backbones/prepare-backbone';
 import { FineTuneError } from '../ml/finetune/finetune-error';
+import { onnxTrainableBlocks } from '../ml/finetune/onnx-top';
 import { tensorValues } from '../ml/finetune/onnx-values';
 import { TAP_OUTPUT_PREFIX } from '../ml/onnx/expose-node';
 import { defaultOpset, type GraphInfo, graphInfo } from '../ml/onnx/onnx-graph-info';
@@ -23,6 +25,10 @@ import { readUmdModel, type TfjsArtifacts } from '../ml/tfjs/tfjs-artifacts';
 export interface FineTuneSupport {
   supported: boolean;
   reason: string | null;
+  /** How many top blocks can be unfrozen, where Graft has looked (an ONNX graph it has prepared); else null. */
+  maxBlocks: number | null;
+  /** Where fewer blocks can be unfrozen than the network has: the node below them Graft cannot train, and why. */
+  limit: string | null;
 }
 
 /** A fine-tunable backbone in the form its trainable top is built from. */
@@ -54,22 +60,49 @@ export type TrainableBackbone =
  * Graft, or a flat tap the graph itself averages (checked when the backbone is loaded, tapTensorOf).
  */
 export function fineTuneSupport(spec: BackboneSpec): FineTuneSupport {
+  const refused = (reason: string): FineTuneSupport => ({ supported: false, reason, maxBlocks: null, limit: null });
   if (spec.taps.length !== 1) {
-    return {
-      supported: false,
-      reason: `${spec.name} reads its feature from ${spec.taps.length} tensors; fine-tuning needs one.`,
-    };
+    return refused(`${spec.name} reads its feature from ${spec.taps.length} tensors; fine-tuning needs one.`);
   }
   const tap = spec.taps[0];
-  if (spec.source.kind === 'bundled' && spec.source.format === 'tfjs-layers-umd')
-    return { supported: true, reason: null };
-  if (tap.reduce === 'spatial-mean-nhwc') {
-    return {
-      supported: false,
-      reason: `${spec.name} reads its feature from "${tap.node}", a channels-last map; Graft fine-tunes up to a channels-first (NCHW) feature map.`,
-    };
+  if (tap.reduce === 'spatial-mean-nhwc' && !isLayersModel(spec)) {
+    return refused(
+      `${spec.name} reads its feature from "${tap.node}", a channels-last map; Graft fine-tunes up to a channels-first (NCHW) feature map.`,
+    );
   }
-  return { supported: true, reason: null };
+  return { supported: true, reason: null, maxBlocks: null, limit: null };
+}
+
+const limits = new Map<string, Pick<FineTuneSupport, 'maxBlocks' | 'limit'> | { refused: string }>();
+
+/**
+ * fineTuneSupport, with how many blocks can be unfrozen and why no more where the backbone's
+ * prepared ONNX graph is already in `dataDir` (read once per file, whose name holds the
+ * backbone's version; a backbone not prepared yet is checked when a run loads it).
+ */
+export function fineTuneSupportIn(spec: BackboneSpec, dataDir: string): FineTuneSupport {
+  const base = fineTuneSupport(spec);
+  if (!base.supported || isLayersModel(spec)) return base;
+  const file = preparedModelPath(spec, dataDir);
+  let known = limits.get(file);
+  if (!known) {
+    if (!existsSync(file)) return base;
+    try {
+      const bytes = new Uint8Array(readFileSync(file));
+      const { blocks, limit } = onnxTrainableBlocks(bytes, tapTensorOf(bytes));
+      known = blocks > 0 ? { maxBlocks: blocks, limit } : { refused: limit ?? 'No block can be trained.' };
+    } catch (err) {
+      if (!(err instanceof FineTuneError)) throw err;
+      known = { refused: err.message };
+    }
+    limits.set(file, known);
+  }
+  if ('refused' in known) return { ...base, supported: false, reason: `${spec.name}: ${known.refused}` };
+  return { ...base, ...known };
+}
+
+function isLayersModel(spec: BackboneSpec): boolean {
+  return spec.source.kind === 'bundled' && spec.source.format === 'tfjs-layers-umd';
 }
 
 /**
@@ -79,7 +112,7 @@ export function fineTuneSupport(spec: BackboneSpec): FineTuneSupport {
 export async function loadTrainableBackbone(spec: BackboneSpec, dataDir: string): Promise<TrainableBackbone> {
   const support = fineTuneSupport(spec);
   if (!support.supported) throw new FineTuneError('FINETUNE_UNSUPPORTED', support.reason ?? 'Not fine-tunable.');
-  if (spec.source.kind === 'bundled' && spec.source.format === 'tfjs-layers-umd') {
+  if (spec.source.kind === 'bundled' && isLayersModel(spec)) {
     return {
       kind: 'layers',
       artifacts: await readUmdModel(packageFile(spec.source.package, spec.source.files[0])),

@@ -32,7 +32,7 @@ import type { ImageService } from './images';
 import { requireProject } from './lookups';
 import { unavailablePhotosWarning } from './photo-availability';
 import type { SplitService } from './splits';
-import { fineTuneSupport, loadTrainableBackbone } from './trainable-backbone';
+import { fineTuneSupportIn, loadTrainableBackbone } from './trainable-backbone';
 import { collectTrainingData, namedFailures, type TrainingData, trainingWarnings } from './training-data';
 import { buildHeadDataset, type EmbeddedItem } from './training-dataset';
 
@@ -195,15 +195,21 @@ export class TrainingService {
   }
 
   /**
-   * The backbone exists and, for fine-tuning, can be fine-tuned.
+   * The backbone exists and, for fine-tuning, can be fine-tuned with as many blocks as asked.
    * @throws GraftError NOT_FOUND (backbone), BAD_REQUEST saying why a backbone's top cannot be trained
    */
   private requireTechnique(config: TrainConfig): void {
     const spec = this.backbones.spec(config.backboneId);
     if (config.technique !== 'fine-tune') return;
-    const support = fineTuneSupport(spec);
+    const support = fineTuneSupportIn(spec, this.ctx.paths.root);
     if (!support.supported)
       throw new GraftError('BAD_REQUEST', support.reason ?? 'This backbone cannot be fine-tuned.');
+    if (support.maxBlocks !== null && config.unfreezeBlocks > support.maxBlocks) {
+      throw new GraftError(
+        'BAD_REQUEST',
+        `${spec.name} can retrain at most ${support.maxBlocks} blocks; ${config.unfreezeBlocks} were asked. ${support.limit ?? ''}`.trim(),
+      );
+    }
   }
 
   cancel(experimentId: Id): boolean {

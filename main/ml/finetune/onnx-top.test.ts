@@ -13,7 +13,7 @@ import { useWasmBackend } from '../tfjs-backend';
 import { FineTuneError } from './finetune-error';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from './mobilenet-v2-fixture';
 import { convChainFixture } from './onnx-chain-fixture';
-import { buildOnnxTop, onnxBlockBoundaries, planOnnxTop } from './onnx-top';
+import { buildOnnxTop, onnxBlockBoundaries, onnxTrainableBlocks, planOnnxTop } from './onnx-top';
 import { fineTunedBackboneOnnx, trunkOnnx } from './onnx-top-export';
 import { tensorValues } from './onnx-values';
 
@@ -293,6 +293,8 @@ describe('ONNX trainable top on a MobileNetV2-like graph', () => {
     expect((err as FineTuneError).code).toBe('FINETUNE_UNSUPPORTED');
     expect((err as FineTuneError).message).toMatch(/Softplus.*block_5_expand_relu.*unfreeze at most 1 block\b/s);
     expect(() => planOnnxTop(bytes, { tap: 'out_relu', blockCount: 6 })).toThrow(/5 blocks/);
+    expect(onnxTrainableBlocks(bytes, 'out_relu')).toEqual({ blocks: 1, limit: (err as FineTuneError).message });
+    expect(onnxTrainableBlocks(await floatFixture(), 'out_relu')).toEqual({ blocks: 5, limit: null });
     expect(() => planOnnxTop(bytes, { tap: 'nope', blockCount: 1 })).toThrow(FineTuneError);
   });
 });

@@ -85,13 +85,44 @@ export function onnxBlockBoundaries(bytes: Uint8Array, tap: string): string[] {
 }
 
 /**
+ * How many of the top blocks up to `tap` Graft can train, and, where not all, the message naming
+ * the first node below them it cannot (planOnnxTop's). Tops grow with the block count, so a
+ * binary search over planOnnxTop finds the largest that plans.
+ */
+export function onnxTrainableBlocks(bytes: Uint8Array, tap: string): { blocks: number; limit: string | null } {
+  const info = infoOf(bytes);
+  const total = boundaries(info, tap).length;
+  if (total === 0) return { blocks: 0, limit: 'This network has no block boundary Graft can cut at.' };
+  const failure = (blockCount: number): string | null => {
+    try {
+      planFrom(info, { tap, blockCount });
+      return null;
+    } catch (err) {
+      if (!(err instanceof FineTuneError) || err.code !== 'FINETUNE_UNSUPPORTED') throw err;
+      return err.message;
+    }
+  };
+  let [lo, hi] = [0, total];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (failure(mid) === null) lo = mid;
+    else hi = mid - 1;
+  }
+  // The smallest top that fails names the node nearest the tap that Graft cannot train.
+  return { blocks: lo, limit: lo < total ? failure(lo + 1) : null };
+}
+
+/**
  * The top holding the last `blockCount` blocks up to `tap`, translated to float ops.
  * Throws FineTuneError FINETUNE_INVALID for a tap or block count the graph does not have and
  * FINETUNE_UNSUPPORTED naming the node (and how many blocks can be unfrozen) where a node of
  * the top cannot be trained.
  */
 export function planOnnxTop(bytes: Uint8Array, options: { tap: string; blockCount: number }): OnnxTopPlan {
-  const info = infoOf(bytes);
+  return planFrom(infoOf(bytes), options);
+}
+
+function planFrom(info: GraphInfo, options: { tap: string; blockCount: number }): OnnxTopPlan {
   const { tap, blockCount } = options;
   const found = boundaries(info, tap);
   if (!Number.isInteger(blockCount) || blockCount < 1 || blockCount > found.length) {

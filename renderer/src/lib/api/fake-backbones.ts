@@ -24,7 +24,7 @@ export const FAKE_BACKBONES: readonly BackboneInfo[] = [
     featureDim: 1280,
     notes: 'Small and fast; a good first choice.',
     isDefault: true,
-    fineTuning: { supported: true, reason: null },
+    fineTuning: { supported: true, reason: null, maxBlocks: null, limit: null },
   },
   {
     id: 'fake-inception',
@@ -38,6 +38,8 @@ export const FAKE_BACKBONES: readonly BackboneInfo[] = [
     fineTuning: {
       supported: false,
       reason: 'InceptionV3 299 (fake) reads its feature from 3 tensors; fine-tuning needs one.',
+      maxBlocks: null,
+      limit: null,
     },
   },
 ];
@@ -97,7 +99,7 @@ export function createFakeBackbones(deps: FakeBackbonesDeps) {
         featureDim: FAKE_TAPS[chosen],
         notes: file === 'model.json' ? `Converted from the TF.js model in ${where.path}.` : `Imported from ${file}.`,
         isDefault: false,
-        fineTuning: { supported: true, reason: null },
+        fineTuning: { supported: true, reason: null, maxBlocks: null, limit: null },
       };
       const earlier = imported.findIndex((b) => b.id === backbone.id);
       if (earlier >= 0) imported.splice(earlier, 1, backbone);
