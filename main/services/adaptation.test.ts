@@ -214,7 +214,10 @@ describe('adaptation', () => {
     expect(exported.error).toBeNull();
     expect(exported.status).toBe('passed');
     expect(exported.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
-    expect(fs.readFileSync(path.join(exported.path, 'MODEL_CARD.md'), 'utf8')).toContain('(method `adabn`;');
+    const card = fs.readFileSync(path.join(exported.path, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain('(method `adabn`;');
+    expect(card).toContain(`- Backbone: ${artefacts.backbone.name} (\`${artefacts.backbone.id}\`)`);
+    expect(artefacts.backbone.name).toContain(`, AdaBN (run ${run.experimentId})`);
   }, 240_000);
 
   it('can be cancelled, and refuses without enough target photos', async () => {
