@@ -10,6 +10,7 @@ import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import type { GraftApp } from './graft-app';
 import { tempColourProject } from './test-app';
+import { exportOnnx } from './test-onnx-export';
 import type { TrainableBackbone } from './trainable-backbone';
 
 // The bundled default (a TF.js GraphModel, run as ONNX) stands in by id; its graph is the
@@ -88,15 +89,7 @@ describe('fine-tuning an ONNX backbone', () => {
   });
 
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {
-    const out = path.join(dir, 'out');
-    fs.mkdirSync(out, { recursive: true });
-    const record = await app.exports.start(experimentId, {
-      format: 'onnx',
-      location: app.locations.resolve(app.locations.register(out)),
-      folderName: 'fine-tuned-onnx',
-      rawInput: false,
-      overwrite: false,
-    }).done;
+    const record = await exportOnnx(app, experimentId, dir, 'fine-tuned-onnx');
     expect(record.error).toBeNull();
     expect(record.status).toBe('passed');
     expect(record.parity!.agreement).toBe(1);
@@ -126,15 +119,7 @@ describe('fine-tuning an ONNX backbone', () => {
     expect(detail.error).toBeNull();
     expect(detail.metrics!.fineTune!.cutLayer).toBe('relu0');
     expect(detail.epochs.some((e) => e.stage === 2)).toBe(true);
-    const out = path.join(dir, 'out-chain');
-    fs.mkdirSync(out, { recursive: true });
-    const record = await app.exports.start(run.experimentId, {
-      format: 'onnx',
-      location: app.locations.resolve(app.locations.register(out)),
-      folderName: 'chain',
-      rawInput: false,
-      overwrite: false,
-    }).done;
+    const record = await exportOnnx(app, run.experimentId, dir, 'chain');
     expect(record.status).toBe('passed');
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
   }, 300_000);

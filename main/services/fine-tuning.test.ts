@@ -11,6 +11,7 @@ import { initTfjs } from '../ml/tfjs-backend';
 import { GraftApp } from './graft-app';
 import { tempColourProject } from './test-app';
 import { killCliWhen } from './test-killed-run';
+import { exportOnnx } from './test-onnx-export';
 import type { TrainableBackbone } from './trainable-backbone';
 
 // The bundled LayersModel MobileNetV2 stands in by id; its Keras model is the ML core's
@@ -134,15 +135,7 @@ describe('fine-tuning run', () => {
   }, 300_000);
 
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {
-    const out = path.join(dir, 'out');
-    fs.mkdirSync(out, { recursive: true });
-    const record = await app.exports.start(experimentId, {
-      format: 'onnx',
-      location: app.locations.resolve(app.locations.register(out)),
-      folderName: 'fine-tuned',
-      rawInput: false,
-      overwrite: false,
-    }).done;
+    const record = await exportOnnx(app, experimentId, dir, 'fine-tuned');
     expect(record.error).toBeNull();
     expect(record.status).toBe('passed');
     expect(record.parity!.agreement).toBe(1);
