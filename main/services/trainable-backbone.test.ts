@@ -12,7 +12,8 @@ import { fineTuneSupport, fineTuneSupportIn, tapTensorOf } from './trainable-bac
 
 describe('fineTuneSupport', () => {
   it('offers fine-tuning for every bundled backbone: LayersModels by their layers, GraphModels by their ONNX graph', () => {
-    for (const spec of BUNDLED_BACKBONES) expect(fineTuneSupport(spec)).toMatchObject({ supported: true, reason: null });
+    for (const spec of BUNDLED_BACKBONES)
+      expect(fineTuneSupport(spec)).toMatchObject({ supported: true, reason: null });
   });
 
   it('refuses, saying why, a backbone whose feature is not one channels-first feature map', () => {
@@ -59,6 +60,10 @@ describe('fineTuneSupportIn', () => {
       relu1.opType = 'Softplus';
       const prepared = exposeTaps(encodeModel(model), [{ tensor: 'tap', reduce: 'spatial-mean-nchw' }]).bytes;
       fs.mkdirSync(path.dirname(preparedModelPath(spec, dir)), { recursive: true });
+      fs.writeFileSync(preparedModelPath(spec, dir), prepared);
+      // A damaged prepared file says nothing about the blocks, and is never an error here.
+      fs.writeFileSync(preparedModelPath(spec, dir), 'not a model');
+      expect(fineTuneSupportIn(spec, dir)).toMatchObject({ supported: true, maxBlocks: null });
       fs.writeFileSync(preparedModelPath(spec, dir), prepared);
       const support = fineTuneSupportIn(spec, dir);
       expect(support).toMatchObject({ supported: true, maxBlocks: 1 });

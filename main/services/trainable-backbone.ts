@@ -92,7 +92,8 @@ export function fineTuneSupportIn(spec: BackboneSpec, dataDir: string): FineTune
       const { blocks, limit } = onnxTrainableBlocks(bytes, tapTensorOf(bytes));
       known = blocks > 0 ? { maxBlocks: blocks, limit } : { refused: limit ?? 'No block can be trained.' };
     } catch (err) {
-      if (!(err instanceof FineTuneError)) throw err;
+      // A prepared file Graft cannot read is prepared again when a run loads the backbone.
+      if (!(err instanceof FineTuneError)) return base;
       known = { refused: err.message };
     }
     limits.set(file, known);
