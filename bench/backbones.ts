@@ -291,7 +291,7 @@ function verdict(rows: Row[]): string {
     `Registered default: \`${DEFAULT_BACKBONE_ID}\` with ${registered}: mean ${pct(meanOf(current))}% (fold spread ${pct(spreadOf(current))}).`,
     same
       ? 'It is also the best registrable bundled row.'
-      : `Best registrable bundled row: \`${best.backbone}\` with ${best.tap}: mean ${pct(meanOf(best))}% (spread ${pct(spreadOf(best))}); gap ${pct(gap)} points against a spread of ${pct(spread)}: ${gap > spread ? 'larger than the spread — change the default' : 'within the spread — keep the default'}.`,
+      : `Best registrable bundled row: \`${best.backbone}\` with ${best.tap}: mean ${pct(meanOf(best))}% (spread ${pct(spreadOf(best))}); gap ${(gap * 100).toFixed(2)} points against a spread of ${(spread * 100).toFixed(2)}: ${gap > spread ? 'larger than the spread — change the default' : 'within the spread — keep the default'}.`,
   ].join(' ');
 }
 
