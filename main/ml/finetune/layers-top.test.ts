@@ -7,7 +7,7 @@ import * as ort from '../onnxruntime';
 import { readUmdModel, type TfjsArtifacts } from '../tfjs/tfjs-artifacts';
 import { useWasmBackend } from '../tfjs-backend';
 import { FineTuneError } from './finetune-error';
-import { invertedResidualBlocks, runTop, splitAtTopBlocks, trunkToOnnx } from './layers-top';
+import { invertedResidualBlocks, splitAtTopBlocks, trunkToOnnx } from './layers-top';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from './mobilenet-v2-fixture';
 
 /** max |a-b| / max(1, |b|). */
@@ -35,7 +35,7 @@ async function trunkThenTop(artifacts: TfjsArtifacts, blockCount: number, tapLay
   const trunk = trunkToOnnx(artifacts, split, 'NHWC');
   const feeds = { [trunk.inputName]: new ort.Tensor('float32', x.dataSync() as Float32Array, x.shape) };
   const cut = (await runOnnx(trunk.bytes, feeds))[trunk.outputName];
-  const top = tf.tidy(() => runTop(split, tf.tensor4d(cut, [x.shape[0], ...split.cutShape])).dataSync());
+  const top = tf.tidy(() => split.run(tf.tensor4d(cut, [x.shape[0], ...split.cutShape])).dataSync());
   return { split, top: top as Float32Array };
 }
 
@@ -82,7 +82,7 @@ describe('splitAtTopBlocks on a miniature Keras MobileNetV2', () => {
       const reference = tf.tidy(() => (whole.predict(x) as tf.Tensor).dataSync());
 
       const split = splitAtTopBlocks(model, { tapLayer: 'out_relu', blockCount });
-      const inTfjs = tf.tidy(() => runTop(split, split.trunk.predict(x) as tf.Tensor4D).dataSync());
+      const inTfjs = tf.tidy(() => split.run(split.trunk.predict(x) as tf.Tensor4D).dataSync());
       expect(maxRelativeError(inTfjs, reference)).toBeLessThanOrEqual(1e-5);
 
       const viaOnnx = await trunkThenTop(artifacts, blockCount, 'out_relu', x);
@@ -117,9 +117,9 @@ describe('splitAtTopBlocks on a miniature Keras MobileNetV2', () => {
     const cut = split.trunk.predict(photos(4, MINI_MOBILENET_SIZE, 8)) as tf.Tensor4D;
     const optimizer = tf.train.sgd(0.05);
     for (let i = 0; i < 3; i++) {
-      optimizer.minimize(() => tf.mean(tf.square(runTop(split, cut))) as tf.Scalar, false, split.trainable);
+      optimizer.minimize(() => tf.mean(tf.square(split.run(cut))) as tf.Scalar, false, split.trainable);
     }
-    const trained = tf.tidy(() => runTop(split, split.trunk.predict(x) as tf.Tensor4D).dataSync());
+    const trained = tf.tidy(() => split.run(split.trunk.predict(x) as tf.Tensor4D).dataSync());
     const exported = await onnxTap(await saveArtifacts(model), 'out_relu', x);
     expect(maxRelativeError(exported, trained)).toBeLessThanOrEqual(1e-4);
     expect(maxRelativeError(exported, before)).toBeGreaterThan(1e-2);

@@ -111,11 +111,6 @@ export function splitAtTopBlocks(model: tf.LayersModel, options: { tapLayer: str
   };
 }
 
-/** The top's tap activation for cut activations [N,H,W,C] (Dropout-like layers off; BatchNormalization is frozen anyway). */
-export function runTop(split: LayersTop, cut: tf.Tensor4D): tf.Tensor4D {
-  return split.run(cut);
-}
-
 /**
  * The trunk as ONNX (what onnxruntime runs to fill the activation cache): the model's files
  * converted with the cut layer as the only output, channels-last [N,H,W,C] as Keras gives it.
