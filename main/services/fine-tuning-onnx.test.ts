@@ -2,10 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackboneSpec } from '../ml/backbones/backbone-spec';
+import { preparedModelPath } from '../ml/backbones/prepare-backbone';
 import { checkOnnxFile } from '../ml/export/onnx-check';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v2-fixture';
 import { convChainFixture } from '../ml/finetune/onnx-chain-fixture';
+import { exposeTaps } from '../ml/onnx/expose-node';
 import { layersModelToOnnx } from '../ml/onnx/layers-to-onnx';
+import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import type { GraftApp } from './graft-app';
@@ -123,4 +126,20 @@ describe('fine-tuning an ONNX backbone', () => {
     expect(record.status).toBe('passed');
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
   }, 300_000);
+
+  it('refuses at start a run asking for more blocks than the prepared graph can retrain, naming the node', () => {
+    const spec = app.backbones.spec(CHAIN_BACKBONE);
+    const model = decodeModel(convChainFixture(MINI_MOBILENET_SIZE));
+    const relu1 = (model.graph?.node ?? []).find((n) => n.output?.[0] === 'relu1');
+    if (!relu1) throw new Error('fixture changed');
+    relu1.opType = 'Softplus';
+    const file = preparedModelPath(spec, app.ctx.paths.root);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, exposeTaps(encodeModel(model), [{ tensor: 'tap', reduce: 'spatial-mean-nchw' }]).bytes);
+    expect(() => app.training.start(projectId, { ...FINE_TUNE, backboneId: CHAIN_BACKBONE })).toThrow(
+      /can retrain at most 1 blocks; 2 were asked\. .*Softplus/,
+    );
+    const listed = app.backbones.list().find((b) => b.id === CHAIN_BACKBONE);
+    expect(listed?.fineTuning).toMatchObject({ supported: true, maxBlocks: 1, limit: expect.stringMatching(/relu1/) });
+  });
 });
