@@ -91,6 +91,15 @@ describe('fine-tuning an ONNX backbone', () => {
     for (const w of top) expect(w.name).toMatch(/(block_[56]_\w+_BN|Conv_1_bn)\/[WB]$/);
   });
 
+  it('is reproducible from its seed, from the cached cut activations', async () => {
+    const run = app.training.start(projectId, FINE_TUNE);
+    await run.done;
+    const again = app.experiments.get(run.experimentId);
+    const first = app.experiments.get(experimentId);
+    expect(again.metrics).toMatchObject({ embeddedImages: 0, cachedImages: 72 });
+    expect(again.epochs).toEqual(first.epochs.map((e, i) => ({ ...e, seconds: again.epochs[i].seconds })));
+  }, 300_000);
+
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {
     const record = await exportOnnx(app, experimentId, dir, 'fine-tuned-onnx');
     expect(record.error).toBeNull();

@@ -218,6 +218,12 @@ describe('ONNX trainable top on a MobileNetV2-like graph', () => {
     const nchw = toNchw(expected.dataSync() as Float32Array, n, oh, ow, oc);
     expected.dispose();
     const whole = fineTunedBackboneOnnx(bytes, top.plan, top.onnxWeights());
+    // The frozen trunk keeps every weight it had, byte for byte; only the top's are new.
+    const before = new Map((decodeModel(bytes).graph?.initializer ?? []).map((t) => [t.name, t]));
+    const after = decodeModel(whole.bytes).graph?.initializer ?? [];
+    const kept = after.filter((t) => !t.name?.startsWith('graft_top/'));
+    expect(kept.length).toBeGreaterThan(10);
+    for (const t of kept) expect(Buffer.from(t.rawData ?? [])).toEqual(Buffer.from(before.get(t.name)?.rawData ?? []));
     const got = await run(whole.bytes, input, n, whole.tapTensor);
     expect(maxAbsDiff(got, nchw)).toBeLessThanOrEqual(1e-4);
     // The original weights give the original network back.
