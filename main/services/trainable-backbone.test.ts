@@ -68,6 +68,21 @@ describe('fineTuneSupportIn', () => {
       const support = fineTuneSupportIn(spec, dir);
       expect(support).toMatchObject({ supported: true, maxBlocks: 1 });
       expect(support.limit).toMatch(/Softplus.*relu1.*unfreeze at most 1 block/);
+      // A LayersModel whose graph has no trainable block is refused, naming the node.
+      const [layers] = BUNDLED_BACKBONES.filter(
+        (b) => b.source.kind === 'bundled' && b.source.format === 'tfjs-layers-umd',
+      );
+      const keras = { ...layers, id: 'keras-chain', taps: spec.taps };
+      relu1.opType = 'Relu';
+      const conv2 = (model.graph?.node ?? []).find((n) => n.output?.[0] === 'conv2');
+      if (!conv2) throw new Error('fixture changed');
+      conv2.opType = 'ConvTranspose';
+      const untrainable = exposeTaps(encodeModel(model), [{ tensor: 'tap', reduce: 'spatial-mean-nchw' }]).bytes;
+      fs.writeFileSync(preparedModelPath(keras, dir), untrainable);
+      expect(fineTuneSupportIn(keras, dir)).toMatchObject({
+        supported: false,
+        reason: expect.stringMatching(/ConvTranspose.*no block above it can be unfrozen/),
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -78,11 +78,12 @@ const limits = new Map<string, Pick<FineTuneSupport, 'maxBlocks' | 'limit'> | { 
 /**
  * fineTuneSupport, with how many blocks can be unfrozen and why no more where the backbone's
  * prepared ONNX graph is already in `dataDir` (read once per file, whose name holds the
- * backbone's version; a backbone not prepared yet is checked when a run loads it).
+ * backbone's version; a backbone not prepared yet is checked when a run loads it). A LayersModel
+ * whose graph has no trainable block (InceptionV3: its blocks end in Concat) is refused the same way.
  */
 export function fineTuneSupportIn(spec: BackboneSpec, dataDir: string): FineTuneSupport {
   const base = fineTuneSupport(spec);
-  if (!base.supported || isLayersModel(spec)) return base;
+  if (!base.supported) return base;
   const file = preparedModelPath(spec, dataDir);
   let known = limits.get(file);
   if (!known) {
@@ -99,7 +100,8 @@ export function fineTuneSupportIn(spec: BackboneSpec, dataDir: string): FineTune
     limits.set(file, known);
   }
   if ('refused' in known) return { ...base, supported: false, reason: `${spec.name}: ${known.refused}` };
-  return { ...base, ...known };
+  // A LayersModel is split by its Keras blocks (layers-top.ts), which its graph's count need not match.
+  return isLayersModel(spec) ? base : { ...base, ...known };
 }
 
 function isLayersModel(spec: BackboneSpec): boolean {
