@@ -12,8 +12,7 @@ import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import type { GraftApp } from './graft-app';
-import { tempColourProject } from './test-app';
-import { exportOnnx } from './test-onnx-export';
+import { expectSameRunAgain, exportOnnx, fineTunedColourProject, fineTuneSettings } from './test-fine-tune';
 import type { TrainableBackbone } from './trainable-backbone';
 
 // The bundled default (a TF.js GraphModel, run as ONNX) stands in by id; its graph is the
@@ -47,13 +46,7 @@ vi.mock('./trainable-backbone', async (importOriginal) => ({
   },
 }));
 
-const FINE_TUNE = {
-  backboneId: 'nsfwjs-mobilenet-v2-140',
-  technique: 'fine-tune',
-  seed: 5,
-  unfreezeBlocks: 2,
-  fineTuneEpochs: 4,
-} as const;
+const FINE_TUNE = fineTuneSettings('nsfwjs-mobilenet-v2-140');
 
 let dir: string;
 let app: GraftApp;
@@ -61,11 +54,7 @@ let projectId: number;
 let experimentId: number;
 
 beforeAll(async () => {
-  ({ dir, app, projectId } = await tempColourProject({ red: 24, blue: 24, green: 24 }));
-  app.splits.generate(projectId, 1, { train: 0.5, val: 0.35, test: 0.15 });
-  const run = app.training.start(projectId, FINE_TUNE);
-  await run.done;
-  experimentId = run.experimentId;
+  ({ dir, app, projectId, experimentId } = await fineTunedColourProject(FINE_TUNE));
 }, 300_000);
 afterAll(() => {
   app.close();
@@ -92,12 +81,7 @@ describe('fine-tuning an ONNX backbone', () => {
   });
 
   it('is reproducible from its seed, from the cached cut activations', async () => {
-    const run = app.training.start(projectId, FINE_TUNE);
-    await run.done;
-    const again = app.experiments.get(run.experimentId);
-    const first = app.experiments.get(experimentId);
-    expect(again.metrics).toMatchObject({ embeddedImages: 0, cachedImages: 72 });
-    expect(again.epochs).toEqual(first.epochs.map((e, i) => ({ ...e, seconds: again.epochs[i].seconds })));
+    await expectSameRunAgain(app, projectId, experimentId, FINE_TUNE);
   }, 300_000);
 
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {

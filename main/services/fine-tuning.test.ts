@@ -9,9 +9,8 @@ import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import { GraftApp } from './graft-app';
-import { tempColourProject } from './test-app';
+import { expectSameRunAgain, exportOnnx, fineTunedColourProject, fineTuneSettings } from './test-fine-tune';
 import { killCliWhen } from './test-killed-run';
-import { exportOnnx } from './test-onnx-export';
 import type { TrainableBackbone } from './trainable-backbone';
 
 // The bundled LayersModel MobileNetV2 stands in by id; its Keras model is the ML core's
@@ -33,13 +32,7 @@ vi.mock('./trainable-backbone', async (importOriginal) => ({
 }));
 
 const LAYERS_BACKBONE = 'nsfwjs-mobilenet-v2';
-const FINE_TUNE = {
-  backboneId: LAYERS_BACKBONE,
-  technique: 'fine-tune',
-  seed: 5,
-  unfreezeBlocks: 2,
-  fineTuneEpochs: 4,
-} as const;
+const FINE_TUNE = fineTuneSettings(LAYERS_BACKBONE);
 
 let dir: string;
 let app: GraftApp;
@@ -47,16 +40,8 @@ let projectId: number;
 let experimentId: number;
 
 beforeAll(async () => {
-  ({ dir, app, projectId } = await tempColourProject({ red: 24, blue: 24, green: 24 }));
-  app.splits.generate(projectId, 1, { train: 0.5, val: 0.35, test: 0.15 });
-  const stages: number[] = [];
-  const off = app.ctx.events.subscribe((event, payload) => {
-    if (event === 'training:epoch') stages.push((payload as { epoch: { stage: number } }).epoch.stage);
-  });
-  const run = app.training.start(projectId, FINE_TUNE);
-  await run.done;
-  off();
-  experimentId = run.experimentId;
+  let stages: number[];
+  ({ dir, app, projectId, experimentId, stages } = await fineTunedColourProject(FINE_TUNE));
   expect(app.experiments.get(experimentId).error).toBeNull();
   expect(stages).toContain(1);
   expect(stages).toContain(2);
@@ -125,13 +110,7 @@ describe('fine-tuning run', () => {
   }, 120_000);
 
   it('is reproducible from its seed, from the cached cut activations', async () => {
-    const run = app.training.start(projectId, FINE_TUNE);
-    await run.done;
-    const again = app.experiments.get(run.experimentId);
-    const first = app.experiments.get(experimentId);
-    expect(again.metrics).toMatchObject({ embeddedImages: 0, cachedImages: 72 });
-    expect(again.epochs).toEqual(first.epochs.map((e, i) => ({ ...e, seconds: again.epochs[i].seconds })));
-    expect(again.metrics!.val).toEqual(first.metrics!.val);
+    await expectSameRunAgain(app, projectId, experimentId, FINE_TUNE);
   }, 300_000);
 
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {
