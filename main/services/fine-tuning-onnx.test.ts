@@ -12,7 +12,13 @@ import { decodeModel, encodeModel } from '../ml/onnx/onnx-proto';
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import type { GraftApp } from './graft-app';
-import { expectSameRunAgain, exportOnnx, fineTunedColourProject, fineTuneSettings } from './test-fine-tune';
+import {
+  expectCancelInStage2,
+  expectSameRunAgain,
+  exportOnnx,
+  fineTunedColourProject,
+  fineTuneSettings,
+} from './test-fine-tune';
 import type { TrainableBackbone } from './trainable-backbone';
 
 // The bundled default (a TF.js GraphModel, run as ONNX) stands in by id; its graph is the
@@ -82,6 +88,10 @@ describe('fine-tuning an ONNX backbone', () => {
 
   it('is reproducible from its seed, from the cached cut activations', async () => {
     await expectSameRunAgain(app, projectId, experimentId, FINE_TUNE);
+  }, 300_000);
+
+  it('cancels stage 2 within 2 s, leaving a cancelled run', async () => {
+    await expectCancelInStage2(app, projectId, FINE_TUNE);
   }, 300_000);
 
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {

@@ -9,7 +9,13 @@ import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v
 import { saveArtifacts } from '../ml/onnx/parity-support';
 import { initTfjs } from '../ml/tfjs-backend';
 import { GraftApp } from './graft-app';
-import { expectSameRunAgain, exportOnnx, fineTunedColourProject, fineTuneSettings } from './test-fine-tune';
+import {
+  expectCancelInStage2,
+  expectSameRunAgain,
+  exportOnnx,
+  fineTunedColourProject,
+  fineTuneSettings,
+} from './test-fine-tune';
 import { killCliWhen } from './test-killed-run';
 import type { TrainableBackbone } from './trainable-backbone';
 
@@ -130,20 +136,7 @@ describe('fine-tuning run', () => {
   }, 300_000);
 
   it('cancels stage 2 within 2 s, leaving a cancelled run', async () => {
-    const run = app.training.start(projectId, { ...FINE_TUNE, seed: 6, fineTuneEpochs: 1000, batchSize: 2 });
-    await new Promise<void>((resolve) => {
-      const off = app.ctx.events.subscribe((event, payload) => {
-        if (event === 'training:epoch' && (payload as { epoch: { stage: number } }).epoch.stage === 2) {
-          off();
-          resolve();
-        }
-      });
-    });
-    const asked = Date.now();
-    expect(app.training.cancel(run.experimentId)).toBe(true);
-    await run.done;
-    expect(Date.now() - asked).toBeLessThan(2000);
-    expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
+    await expectCancelInStage2(app, projectId, FINE_TUNE);
   }, 300_000);
 
   it('leaves an interrupted run when the process is killed in stage 2', async () => {

@@ -43,6 +43,24 @@ export async function expectSameRunAgain(app: GraftApp, projectId: Id, first: Id
   expect(again.metrics!.val).toEqual(before.metrics!.val);
 }
 
+/** Starts a long run of `config`, cancels it once stage 2 has finished an epoch, and expects it cancelled within 2 s. */
+export async function expectCancelInStage2(app: GraftApp, projectId: Id, config: Partial<TrainConfig>) {
+  const run = app.training.start(projectId, { ...config, seed: 6, fineTuneEpochs: 1000, batchSize: 2 });
+  await new Promise<void>((resolve) => {
+    const off = app.ctx.events.subscribe((event, payload) => {
+      if (event === 'training:epoch' && (payload as { epoch: { stage: number } }).epoch.stage === 2) {
+        off();
+        resolve();
+      }
+    });
+  });
+  const asked = Date.now();
+  expect(app.training.cancel(run.experimentId)).toBe(true);
+  await run.done;
+  expect(Date.now() - asked).toBeLessThan(2000);
+  expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
+}
+
 /** Exports run `experimentId` as ONNX to `<dir>/<folder>/<folder>` and returns the finished record. */
 export async function exportOnnx(app: GraftApp, experimentId: Id, dir: string, folder: string): Promise<ExportRecord> {
   const out = path.join(dir, folder);
