@@ -64,7 +64,7 @@ export async function benchAdaBnSpeed(args: string[]): Promise<void> {
       const end = performance.now();
       const s = (a: number, b: number) => `${((b - a) / 1000).toFixed(1)} s`;
       console.log(
-        `| ${id} | ${result.layers}${result.dequantised ? ` (${result.dequantised} int8 → float)` : ''} | ${s(started, marks.source)} | ${s(marks.source, marks.target)} | ${s(marks.target, end)} | **${s(started, end)}** |`,
+        `| ${id} | ${result.layers}${result.quantised ? ` (${result.quantised} int8)` : ''} | ${s(started, marks.source)} | ${s(marks.source, marks.target)} | ${s(marks.target, end)} | **${s(started, end)}** |`,
       );
     }
     console.log(`Load average after: ${os.loadavg()[0].toFixed(1)}`);
