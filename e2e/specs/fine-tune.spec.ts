@@ -33,7 +33,7 @@ test('fine-tune the default backbone, compare it with feature extraction and exp
 
   await test.step('choose Fine-tuning in the Train view and watch both stages', async () => {
     await train.show();
-    await page.getByTestId('advanced-toggle').click();
+    // The technique is part of the plan, outside Advanced settings.
     const fineTune = page.getByTestId('technique-fine-tune');
     await expect(fineTune).toBeEnabled();
     await fineTune.check();

@@ -28,6 +28,16 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/**
+ * A guessed duration in seconds, rounded as far as a guess deserves: to 5 s under a minute, to the
+ * minute under an hour, then to 5 minutes ("about 3 min", not "about 3 min 9 s").
+ */
+export function formatEstimate(seconds: number): string {
+  const step = seconds < 57.5 ? 5 : seconds < 3570 ? 60 : 300;
+  const rounded = Math.max(5, Math.round(seconds / step) * step);
+  return formatDuration(rounded).replace(/ 0 (s|min)$/, '');
+}
+
 export function formatDate(iso: string | null): string {
   if (!iso) return 'never';
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });

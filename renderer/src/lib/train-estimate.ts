@@ -72,6 +72,6 @@ export function estimateFineTuning(
   const stage1 = estimateTraining(photos, previous);
   return {
     seconds: stage1.seconds + photos * (TRUNK_SECONDS_PER_PHOTO + settings.epochs * perEpoch),
-    basis: `at most, with all ${settings.epochs} epochs of the second stage, from Graft’s fine-tuning benchmark on a 2-core machine; early stopping usually ends it sooner`,
+    basis: `if all ${settings.epochs} epochs of the second stage run, from Graft’s fine-tuning benchmark on a 2-core machine; early stopping usually ends it sooner`,
   };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FakeApiOptions } from '../lib/api/fake-api';
 import { FAKE_EPOCHS } from '../lib/api/fake-training';
 import { pickLocation, startTestApp } from '../test-utils';
-import { petsProject } from '../training-test-utils';
+import { petsProject, trainToEnd } from '../training-test-utils';
 import Train from './Train.svelte';
 
 async function openTrain(options: FakeApiOptions) {
@@ -67,8 +67,29 @@ describe('Train preflight', () => {
     expect(screen.queryByTestId('backbone-facts')).toBeNull();
     await fireEvent.click(screen.getByTestId('advanced-toggle'));
     expect(screen.getByTestId('backbone-facts').textContent).toContain('1,280');
-    expect(screen.getByLabelText(/Feature extraction \(frozen backbone \+ new head\)/)).toBeTruthy();
-    expect(screen.getByLabelText(/Fine-tuning \(also retrain the backbone’s last blocks\)/)).toBeTruthy();
+  });
+
+  it('offers the choice of technique in the plan, in plain words, with Advanced closed', async () => {
+    await openTrain({ projects: [petsProject()] });
+    expect(screen.queryByTestId('setting-seed')).toBeNull();
+    expect(screen.getByLabelText(/Feature extraction — quick/)).toBeTruthy();
+    expect(screen.getByLabelText(/Fine-tuning — slower, also retrains the model’s last layers/)).toBeTruthy();
+    expect(screen.getByTestId('technique').textContent).toContain('otherwise the quick model is kept');
+    await fireEvent.click(screen.getByTestId('technique-fine-tune'));
+    await waitFor(() => expect(screen.getByTestId('fine-tune-estimate').textContent).toMatch(/up to \d+ (s|min)\b/));
+  });
+
+  it('estimates from the last feature-extraction run with the chosen model, whatever ran after it', async () => {
+    const app = await startTestApp({ projects: [petsProject()] });
+    const projectId = app.session.project!.id;
+    await trainToEnd(app.api, projectId);
+    await trainToEnd(app.api, projectId, { backboneId: 'fake-inception' });
+    await trainToEnd(app.api, projectId, { technique: 'fine-tune' });
+    render(Train, { props: { session: app.session }, context: app.context });
+    await waitFor(() =>
+      expect(screen.getByTestId('plan-estimate').textContent).toContain('from your last run with this model'),
+    );
+    expect(screen.getByTestId('plan-estimate').textContent).toMatch(/Training should take about \d+ s /);
   });
 });
 
@@ -155,7 +176,7 @@ describe('Training a model', () => {
     const fineTune = screen.getByTestId('technique-fine-tune') as HTMLInputElement;
     expect(fineTune.disabled).toBe(false);
     expect(screen.getByTestId('technique').textContent?.replace(/\s+/g, ' ')).toContain(
-      'backbone’s last few blocks and the classifier learn together',
+      'the starting model’s last few layers learn from your photos too',
     );
     await fireEvent.click(fineTune);
     expect(screen.getByTestId('fine-tune-estimate').textContent).toMatch(
