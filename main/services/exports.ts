@@ -7,7 +7,7 @@ import type { ExportFormat, ExportRecord, ExportSupport, ParityResult } from '..
 import { recordDespiteFullDisk } from '../db/connection';
 import { isBmp } from '../imaging/bmp-decoder';
 import { readOodStatistics, writeOodStatistics } from '../ml/adaptation/ood-artefact';
-import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
+import type { BackboneSpec, PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { appCrops } from '../ml/export/app-reference';
 import { composeClassifierOnnx } from '../ml/export/compose-classifier-onnx';
 import { checkOnnxParity, checkTfjsParity, type ParityData, toParityResult } from '../ml/export/parity';
@@ -24,6 +24,7 @@ import {
   replaceableFiles,
   writeExportMarker,
 } from './export-destination';
+import { fineTunedTfjsBackbone, fineTunedTfjsSupport } from './fine-tuned-tfjs';
 import type { ImageService } from './images';
 import { modelCard } from './model-card';
 import { ExperimentModel, type Predictions } from './predictor';
@@ -124,17 +125,14 @@ function folderSize(dir: string): number {
 }
 
 /**
- * Whether a run exports as TF.js, and why not. A fine-tuned run's backbone is kept as ONNX only
- * (the whole fine-tuned network), so it exports as ONNX.
+ * Whether a run exports as TF.js, and why not. A fine-tuned run's is decided by the backbone it
+ * was started from (`original`, null where it is gone): see fineTunedTfjsSupport.
  */
-function tfjsSupportOf(run: RunArtefacts): { supported: boolean; reason: string | null } {
-  if (run.config.technique === 'fine-tune') {
-    return {
-      supported: false,
-      reason:
-        'A fine-tuned run exports as ONNX only for now: the ONNX file holds the whole fine-tuned network with its head.',
-    };
-  }
+function tfjsSupportOf(
+  run: RunArtefacts,
+  original: BackboneSpec | null,
+): { supported: boolean; reason: string | null } {
+  if (run.config.technique === 'fine-tune') return fineTunedTfjsSupport(original);
   const support = tfjsExportSupport(run.backbone);
   return { supported: support.supported, reason: support.supported ? null : support.reason };
 }
@@ -182,7 +180,7 @@ export class ExportService {
 
   async support(experimentId: Id): Promise<ExportSupport[]> {
     const run = await this.artefacts(experimentId);
-    const tfjs = tfjsSupportOf(run);
+    const tfjs = tfjsSupportOf(run, this.originalBackbone(run));
     return [
       { format: 'onnx', supported: true, reason: null },
       { format: 'tfjs', supported: tfjs.supported, reason: tfjs.reason },
@@ -239,6 +237,15 @@ export class ExportService {
     return record;
   }
 
+  /** The backbone a run was started from, or null where it is no longer in Graft (an imported one removed). */
+  private originalBackbone(run: RunArtefacts): BackboneSpec | null {
+    try {
+      return this.backbones.spec(run.config.backboneId);
+    } catch {
+      return null;
+    }
+  }
+
   private async artefacts(experimentId: Id): Promise<RunArtefacts> {
     const dir = this.experiments.artefactDir(experimentId);
     if (!dir) throw new GraftError('BAD_REQUEST', 'This run has no trained model to export.');
@@ -259,6 +266,8 @@ export class ExportService {
       const prepared = await this.backbones.prepareSpec(run.backbone);
       const classNames = run.snapshot.classes.map((c) => c.name);
       const modelFile = options.format === 'onnx' ? 'model.onnx' : 'model.json';
+      /** The backbone as the written file holds it (a fine-tuned run's TF.js: its Keras model, tapped at a layer). */
+      let written = run.backbone;
       await fs.promises.mkdir(path.dirname(temp), { recursive: true });
       if (options.format === 'onnx') {
         const composed = await composeClassifierOnnx({
@@ -272,17 +281,28 @@ export class ExportService {
         await fs.promises.mkdir(temp);
         await fs.promises.writeFile(path.join(temp, modelFile), composed.bytes);
       } else {
-        const refused = tfjsSupportOf(run).reason;
+        const refused = tfjsSupportOf(run, this.originalBackbone(run)).reason;
         if (refused) throw new GraftError('BAD_REQUEST', refused);
-        const written = await exportTfjsClassifier({
-          backbone: run.backbone,
+        const fineTuned =
+          run.config.technique === 'fine-tune'
+            ? await fineTunedTfjsBackbone(
+                run,
+                this.backbones.spec(run.config.backboneId),
+                this.experiments.artefactDir(experimentId) ?? '',
+                this.ctx.paths.root,
+              )
+            : null;
+        if (fineTuned) written = fineTuned.spec;
+        const result = await exportTfjsClassifier({
+          backbone: written,
+          backboneArtifacts: fineTuned?.artifacts,
           head: run.head,
           classNames,
           graftVersion: APP_VERSION,
           outDir: temp,
           flipTestTime: run.config.flipTestTime,
         });
-        if (!written.supported) throw new GraftError('BAD_REQUEST', written.reason);
+        if (!result.supported) throw new GraftError('BAD_REQUEST', result.reason);
       }
 
       const data = await this.parityData(experimentId, prepared);
@@ -300,7 +320,7 @@ export class ExportService {
         path.join(temp, 'MODEL_CARD.md'),
         modelCard({
           run: this.experiments.get(experimentId),
-          backbone: run.backbone,
+          backbone: written,
           format: options.format,
           modelFile,
           rawInput: options.rawInput && options.format === 'onnx',

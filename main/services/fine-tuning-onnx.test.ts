@@ -15,7 +15,7 @@ import type { GraftApp } from './graft-app';
 import {
   expectCancelInStage2,
   expectSameRunAgain,
-  exportOnnx,
+  exportRun,
   fineTunedColourProject,
   fineTuneSettings,
 } from './test-fine-tune';
@@ -95,8 +95,15 @@ describe('fine-tuning an ONNX backbone', () => {
   }, 300_000);
 
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {
-    const record = await exportOnnx(app, experimentId, dir, 'fine-tuned-onnx');
+    const record = await exportRun(app, experimentId, dir, 'fine-tuned-onnx');
     expect(record.error).toBeNull();
+    // Its top was trained as ONNX nodes, which no TF.js LayersModel holds: TF.js is refused, in words.
+    const [, tfjs] = await app.exports.support(experimentId);
+    expect(tfjs).toEqual({
+      format: 'tfjs',
+      supported: false,
+      reason: expect.stringMatching(/is not a TF\.js LayersModel.*exports as ONNX only/),
+    });
     expect(record.status).toBe('passed');
     expect(record.parity!.agreement).toBe(1);
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
@@ -125,7 +132,7 @@ describe('fine-tuning an ONNX backbone', () => {
     expect(detail.error).toBeNull();
     expect(detail.metrics!.fineTune!.cutLayer).toBe('relu0');
     expect(detail.epochs.some((e) => e.stage === 2)).toBe(true);
-    const record = await exportOnnx(app, run.experimentId, dir, 'chain');
+    const record = await exportRun(app, run.experimentId, dir, 'chain');
     expect(record.status).toBe('passed');
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
   }, 300_000);

@@ -7,12 +7,14 @@ import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { checkOnnxFile } from '../ml/export/onnx-check';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v2-fixture';
 import { saveArtifacts } from '../ml/onnx/parity-support';
+import { bytesPerValue, readTfjsFolder, type TfjsArtifacts } from '../ml/tfjs/tfjs-artifacts';
 import { initTfjs } from '../ml/tfjs-backend';
+import { readTopWeights } from './experiment-artefacts';
 import { GraftApp } from './graft-app';
 import {
   expectCancelInStage2,
   expectSameRunAgain,
-  exportOnnx,
+  exportRun,
   fineTunedColourProject,
   fineTuneSettings,
 } from './test-fine-tune';
@@ -120,7 +122,7 @@ describe('fine-tuning run', () => {
   }, 300_000);
 
   it('exports the whole fine-tuned model as ONNX and proves it against the app', async () => {
-    const record = await exportOnnx(app, experimentId, dir, 'fine-tuned');
+    const record = await exportRun(app, experimentId, dir, 'fine-tuned');
     expect(record.error).toBeNull();
     expect(record.status).toBe('passed');
     expect(record.parity!.agreement).toBe(1);
@@ -128,11 +130,44 @@ describe('fine-tuning run', () => {
     const card = fs.readFileSync(path.join(record.path, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain('fine-tuned (run');
     expect(card).toContain("then the backbone's blocks 5, 6 (above");
-    const [, tfjs] = await app.exports.support(experimentId);
-    expect(tfjs).toMatchObject({ format: 'tfjs', supported: false, reason: expect.stringMatching(/ONNX only/) });
     const check = await checkOnnxFile(path.join(record.path, 'model.onnx'));
     if (!check.available) console.warn(`Reference ONNX checker skipped: ${check.reason}`);
     else expect(check).toMatchObject({ ok: true });
+  }, 300_000);
+
+  it('exports the fine-tuned Keras model as TF.js, proves it against the app, frozen weights byte for byte', async () => {
+    const [, offered] = await app.exports.support(experimentId);
+    expect(offered).toEqual({ format: 'tfjs', supported: true, reason: null });
+    const record = await exportRun(app, experimentId, dir, 'fine-tuned-tfjs', 'tfjs');
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('passed');
+    expect(record.parity!.agreement).toBe(1);
+    expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
+    const card = fs.readFileSync(path.join(record.path, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain('TF.js LayersModel');
+    expect(card).toContain("then the backbone's blocks 5, 6 (above");
+
+    // Every backbone weight the run did not train is the original's, byte for byte; each it
+    // trained is what the run kept (top.weights.bin), and training changed at least one.
+    const exported = weightBytes(await readTfjsFolder(record.path));
+    const original = weightBytes(await saveArtifacts(miniMobileNetV2(3, 'initialised')));
+    const trained = new Map(
+      (await readTopWeights(app.experiments.artefactDir(experimentId) as string))!.map((w) => [
+        w.name.replace(/_\d+$/, ''),
+        w,
+      ]),
+    );
+    expect(trained.size).toBeGreaterThan(0);
+    let changed = 0;
+    for (const [name, bytes] of original) {
+      // The backbone's own classifier, above the feature tap, is not part of the export.
+      if (name.startsWith('predictions/')) continue;
+      const w = trained.get(name);
+      expect(exported.get(name), name).toEqual(w ? new Uint8Array(w.data.buffer) : bytes);
+      if (w && !Buffer.from(w.data.buffer).equals(bytes)) changed++;
+    }
+    expect([...trained.keys()].every((name) => original.has(name))).toBe(true);
+    expect(changed).toBeGreaterThan(0);
   }, 300_000);
 
   it('cancels stage 2 within 2 s, leaving a cancelled run', async () => {
@@ -154,3 +189,17 @@ describe('fine-tuning run', () => {
     expect(latest.error).toMatch(/stopped while this run was in progress/);
   }, 300_000);
 });
+
+/** Each weight's bytes in its shard, by name. */
+function weightBytes(artifacts: TfjsArtifacts): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  artifacts.model.weightsManifest.forEach((group, gi) => {
+    let at = 0;
+    for (const spec of group.weights) {
+      const size = spec.shape.reduce((a, b) => a * b, 1) * bytesPerValue(spec);
+      out.set(spec.name, artifacts.groupData[gi].slice(at, at + size));
+      at += size;
+    }
+  });
+  return out;
+}

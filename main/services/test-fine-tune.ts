@@ -1,11 +1,11 @@
 // Test support for the fine-tuning service tests: a colour project with one finished
-// fine-tuning run, a second run checked against it, and a run exported as ONNX through the
+// fine-tuning run, a second run checked against it, and a run exported (ONNX or TF.js) through the
 // export service as the Export view does it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { Id } from '../../common/contract';
-import type { ExportRecord, TrainConfig } from '../../common/training';
+import type { ExportFormat, ExportRecord, TrainConfig } from '../../common/training';
 import type { GraftApp } from './graft-app';
 import { tempColourProject } from './test-app';
 
@@ -61,12 +61,18 @@ export async function expectCancelInStage2(app: GraftApp, projectId: Id, config:
   expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
 }
 
-/** Exports run `experimentId` as ONNX to `<dir>/<folder>/<folder>` and returns the finished record. */
-export async function exportOnnx(app: GraftApp, experimentId: Id, dir: string, folder: string): Promise<ExportRecord> {
+/** Exports run `experimentId` as `format` to `<dir>/<folder>/<folder>` and returns the finished record. */
+export async function exportRun(
+  app: GraftApp,
+  experimentId: Id,
+  dir: string,
+  folder: string,
+  format: ExportFormat = 'onnx',
+): Promise<ExportRecord> {
   const out = path.join(dir, folder);
   fs.mkdirSync(out, { recursive: true });
   return app.exports.start(experimentId, {
-    format: 'onnx',
+    format,
     location: app.locations.resolve(app.locations.register(out)),
     folderName: folder,
     rawInput: false,

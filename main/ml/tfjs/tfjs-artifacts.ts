@@ -104,7 +104,8 @@ function parseWeightSpec(w: JsValue): WeightSpec {
   return spec;
 }
 
-function bytesPerValue(spec: WeightSpec): number {
+/** Bytes one value of a weight takes in its shard (its quantised size where it is quantised). */
+export function bytesPerValue(spec: WeightSpec): number {
   if (spec.quantization) return spec.quantization.dtype === 'uint8' ? 1 : 2;
   return spec.dtype === 'bool' ? 1 : 4;
 }
@@ -172,7 +173,8 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The parts, end to end, in one new array. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
   const out = new Uint8Array(total);
   let at = 0;
@@ -242,7 +244,7 @@ export async function readTfjsFolder(
       read += part.byteLength;
       parts.push(part);
     }
-    groupData.push(concat(parts));
+    groupData.push(concatBytes(parts));
   }
   return { model, groupData };
 }
@@ -262,7 +264,7 @@ export async function readUmdModel(modelJsPath: string): Promise<TfjsArtifacts> 
       if (typeof shard !== 'string') throw new TfjsModelError(`Shard ${p} does not hold base64 text`);
       parts.push(new Uint8Array(Buffer.from(shard, 'base64')));
     }
-    groupData.push(concat(parts));
+    groupData.push(concatBytes(parts));
   }
   return { model, groupData };
 }

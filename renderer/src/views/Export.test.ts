@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import type { Id } from '../../../common/contract';
 import type { TrainConfig } from '../../../common/training';
@@ -54,7 +54,9 @@ describe('Export', () => {
     await waitFor(() => expect(rows()[0].dataset.status).toBe('passed'));
     const parity = within(rows()[0]).getByTestId('export-parity');
     expect(parity.dataset.passed).toBe('true');
-    expect(parity.textContent).toMatch(/Matches Graft.*\d+ photos checked.*top-1 agreement 100\.0%.*max \|Δp\| 1\.2e-7/s);
+    expect(parity.textContent).toMatch(
+      /Matches Graft.*\d+ photos checked.*top-1 agreement 100\.0%.*max \|Δp\| 1\.2e-7/s,
+    );
   });
 
   it('shows a failed check as failed, with its message', async () => {
@@ -84,6 +86,19 @@ describe('Export', () => {
 
     await fireEvent.click(input('export-format-tfjs'));
     expect(input('export-folder-name').value).toBe('Run 1-tfjs');
+  });
+
+  it('offers TF.js for a run fine-tuned on a LayersModel backbone, and says why not for one fine-tuned as a graph', async () => {
+    await openExport({ backboneId: 'fake-inception', technique: 'fine-tune' });
+    expect(input('export-format-tfjs').disabled).toBe(false);
+    expect(screen.queryByTestId('export-unsupported-reason')).toBeNull();
+    cleanup();
+
+    await openExport({ technique: 'fine-tune' });
+    expect(input('export-format-tfjs').disabled).toBe(true);
+    const reason = screen.getByTestId('export-unsupported-reason');
+    expect(reason.dataset.format).toBe('tfjs');
+    expect(reason.textContent).toMatch(/not a TF\.js LayersModel.*exports as ONNX only/);
   });
 
   it('asks before replacing an existing folder, and exports again only when allowed', async () => {

@@ -108,13 +108,14 @@ export function createFakeExports(deps: FakeExportsDeps) {
     }
     const graph = GRAPH_MODEL_BACKBONES.has(experiment.backboneId);
     const backbone = deps.backbone(experiment.backboneId)?.name ?? experiment.backboneId;
+    // As the real service: a fine-tuned run exports as TF.js where its backbone is a LayersModel.
+    const reason =
+      experiment.technique === 'fine-tune'
+        ? `${backbone} is not a TF.js LayersModel: Graft fine-tuned it as an ONNX graph, so this run exports as ONNX only (the ONNX file holds the whole fine-tuned network with its head).`
+        : `${backbone} is a frozen graph model, which TF.js cannot export. Use ONNX.`;
     return [
       { format: 'onnx', supported: true, reason: null },
-      {
-        format: 'tfjs',
-        supported: !graph,
-        reason: graph ? `${backbone} is a frozen graph model, which TF.js cannot export. Use ONNX.` : null,
-      },
+      { format: 'tfjs', supported: !graph, reason: graph ? reason : null },
     ];
   }
 
