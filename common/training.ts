@@ -155,6 +155,8 @@ export interface ExperimentSummary {
   finishedAt: string | null;
   durationSeconds: number | null;
   valAccuracy: number | null;
+  /** A finished fine-tuning run's FineTuneMetrics.keptStage (1: stage 2 did not help and was dropped); else null. */
+  keptStage: 1 | 2 | null;
   error: string | null;
 }
 

@@ -101,7 +101,8 @@ describe('graft with an imported backbone, from import to show', () => {
 
     const runs = await graft('experiments', '--project', 'Colours');
     expect(runs.code).toBe(0);
-    expect(runs.stdout[1]).toMatch(/^\s+1 {2}finished .*“Tiny net” \(imported-/);
+    expect(runs.stdout[0]).toMatch(/validation accuracy {2}technique {2,}backbone$/);
+    expect(runs.stdout[1]).toMatch(/^\s+1 {2}finished .*% {2}Feature extraction {2,}“Tiny net” \(imported-/);
     const shown = await graft('show', '1');
     expect(shown.code).toBe(0);
     expect(shown.stdout.join('\n')).toMatch(/test \(held out\)[\s\S]*red: \d+\/\d+\/\d+[\s\S]*settings:/);

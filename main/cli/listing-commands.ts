@@ -1,5 +1,6 @@
 // Read-only commands: what projects exist, a project's runs, one run in full.
 import { GraftError } from '../../common/errors';
+import { techniqueLabel } from '../../common/technique';
 import type { TrainConfig } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
 import type { CliIo } from './terminal-text';
@@ -19,6 +20,9 @@ export function projectsCommand(app: GraftApp, io: CliIo): void {
   }
 }
 
+/** The technique column's width: its longest label, "Fine-tuning (stage 1 kept)". */
+const TECHNIQUE_WIDTH = 26;
+
 /** `graft experiments --project NAME`: the project's runs, newest first. */
 export function experimentsCommand(app: GraftApp, io: CliIo, projectName: string): void {
   const project = app.projects.findByName(projectName);
@@ -28,10 +32,10 @@ export function experimentsCommand(app: GraftApp, io: CliIo, projectName: string
     io.out(`“${project.name}” has no training runs yet. \`graft train --project NAME\` starts one.`);
     return;
   }
-  io.out('  run  status     validation accuracy  backbone');
+  io.out(`  run  status     validation accuracy  ${'technique'.padEnd(TECHNIQUE_WIDTH)}  backbone`);
   for (const r of runs) {
     io.out(
-      `${String(r.id).padStart(5)}  ${r.status.padEnd(9)}  ${percent(r.valAccuracy).padStart(19)}  ${backboneLabel(app, r.backboneId)}  “${r.name}”`,
+      `${String(r.id).padStart(5)}  ${r.status.padEnd(9)}  ${percent(r.valAccuracy).padStart(19)}  ${techniqueLabel(r).padEnd(TECHNIQUE_WIDTH)}  ${backboneLabel(app, r.backboneId)}  “${r.name}”`,
     );
   }
 }

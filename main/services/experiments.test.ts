@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TrainConfig } from '../../common/training';
+import type { FinalMetrics, TrainConfig } from '../../common/training';
 import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { ExperimentStore } from './experiments';
 import { GraftApp } from './graft-app';
@@ -109,6 +109,42 @@ describe('experiment store', () => {
     ]);
     store.delete(b);
     expect(store.list(projectId)).toHaveLength(1);
+  });
+
+  it('lists which stage a finished fine-tuning run kept, and none for feature extraction', () => {
+    app.splits.assignMissing(projectId, 3);
+    const store = new ExperimentStore(app.ctx);
+    const data = collectTrainingData(app.ctx, projectId);
+    const metrics = (keptStage?: 1 | 2): FinalMetrics => ({
+      bestEpoch: 2,
+      stoppedEarly: false,
+      val: null,
+      test: null,
+      embeddedImages: 10,
+      cachedImages: 0,
+      skippedImages: 0,
+      embeddingImagesPerSecond: 5,
+      backend: 'wasm',
+      ...(keptStage && {
+        fineTune: {
+          unfrozenBlocks: [16],
+          cutLayer: 'block_15_add',
+          keptStage,
+          stage1BestEpoch: 2,
+          stage1Epochs: 4,
+          stage2BestEpoch: 1,
+          stage2Epochs: 3,
+        },
+      }),
+    });
+    const fineTune = { ...config, technique: 'fine-tune' } as TrainConfig;
+    const runs = [metrics(), metrics(1), metrics(2)].map((m, i) => {
+      const id = store.create(projectId, i === 0 ? config : fineTune, data.snapshot, data.items);
+      store.finish(id, { status: 'finished', metrics: m });
+      return id;
+    });
+    const kept = new Map(store.list(projectId).map((e) => [e.id, e.keptStage]));
+    expect(runs.map((id) => kept.get(id))).toEqual([null, 1, 2]);
   });
 
   it('deletes a run’s files only inside the data folder, whatever its database row says', () => {

@@ -68,6 +68,7 @@ function summaryOf(row: ExperimentRow): ExperimentSummary {
     finishedAt: row.finishedAt,
     durationSeconds: row.durationSeconds,
     valAccuracy: metrics?.val?.accuracy ?? null,
+    keptStage: metrics?.fineTune?.keptStage ?? null,
     error: row.error,
   };
 }

@@ -28,6 +28,21 @@ export function describeBackend(backend: string): string {
   return BACKENDS[backend] ?? backend;
 }
 
+/** What "Computed on" means, for a person who has not met tfjs backends. */
+export const BACKEND_HELP =
+  'Where the training arithmetic ran. WebAssembly is a fast, portable way to run it on the computer’s processor (CPU); no graphics card is needed.';
+
+/**
+ * Which model a finished fine-tuning run kept, in plain words (FineTuneMetrics.keptStage: stage 2
+ * is kept only if it lowered the validation loss, main/services/fine-tuning.ts); null otherwise.
+ */
+export function keptStageNote(keptStage: 1 | 2 | null | undefined): string | null {
+  if (keptStage === 1)
+    return 'Fine-tuning did not improve on the frozen model; the stage-1 model is kept (the same kind as feature extraction: the backbone unchanged, a new classifier on top).';
+  if (keptStage === 2) return 'Fine-tuning improved on the frozen model; the fine-tuned model (stage 2) is kept.';
+  return null;
+}
+
 /** Labels that say more than the Advanced panel's short ones, or settings it does not offer. */
 const LABELS: Partial<Record<keyof TrainConfig, string>> = {
   backboneId: 'Model',

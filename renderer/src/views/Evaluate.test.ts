@@ -81,6 +81,27 @@ describe('Evaluate', () => {
     expect(screen.getByTestId('eval-config').textContent).not.toMatch(/unfreezeBlocks|fineTune|blockLearningRate/);
   });
 
+  it('says plainly which model a fine-tuning run kept, and nothing of stages for feature extraction', async () => {
+    const app = await startTestApp({ projects: [petsProject()] });
+    const projectId = app.session.project!.id;
+    const extraction = await trainToEnd(app.api, projectId, { seed: 1 });
+    // The fake keeps stage 1 for an even seed and stage 2 for an odd one.
+    const stage1 = await trainToEnd(app.api, projectId, { seed: 2, technique: 'fine-tune' });
+    const stage2 = await trainToEnd(app.api, projectId, { seed: 3, technique: 'fine-tune' });
+    const shown = async (id: number) => {
+      app.session.evaluate(id);
+      const view = render(Evaluate, { props: { session: app.session }, context: app.context });
+      await waitFor(() => expect(screen.getByTestId('evaluation').dataset.id).toBe(String(id)));
+      await screen.findByTestId('eval-backend');
+      const text = screen.queryByTestId('eval-kept-stage')?.textContent ?? null;
+      view.unmount();
+      return text;
+    };
+    expect(await shown(stage1)).toMatch(/^Fine-tuning did not improve on the frozen model; the stage-1 model is kept/);
+    expect(await shown(stage2)).toMatch(/^Fine-tuning improved on the frozen model; the fine-tuned model/);
+    expect(await shown(extraction)).toBeNull();
+  });
+
   it('shows the photos of a clicked cell, with their predicted class and confidence', async () => {
     const { api, first } = await openEvaluate(true);
     const wrong = screen

@@ -28,6 +28,23 @@ describe('Experiments', () => {
     expect(within(rows[0]).getByTestId('experiment-accuracy').textContent).toMatch(/^\d+\.\d%$/);
   });
 
+  it('has a Technique column that says when fine-tuning kept its stage-1 model', async () => {
+    const app = await startTestApp({ projects: [petsProject()] });
+    const projectId = app.session.project!.id;
+    const extraction = await trainToEnd(app.api, projectId, { seed: 1 });
+    const stage1 = await trainToEnd(app.api, projectId, { seed: 2, technique: 'fine-tune' });
+    const stage2 = await trainToEnd(app.api, projectId, { seed: 3, technique: 'fine-tune' });
+    render(Experiments, { props: { session: app.session }, context: app.context });
+    await waitFor(() => expect(screen.queryAllByTestId('experiment-row')).toHaveLength(3));
+    expect(screen.getByRole('columnheader', { name: 'Technique' })).toBeTruthy();
+    const technique = (id: Id) => within(row(id)).getByTestId('experiment-technique').textContent;
+    expect([technique(extraction), technique(stage1), technique(stage2)]).toEqual([
+      'Feature extraction',
+      'Fine-tuning (stage 1 kept)',
+      'Fine-tuning',
+    ]);
+  });
+
   it('renames a run inline and keeps a note', async () => {
     const { api, runs } = await openExperiments([1]);
     await fireEvent.click(within(row(runs[0])).getByTestId('experiment-rename'));

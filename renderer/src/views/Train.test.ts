@@ -110,6 +110,7 @@ describe('Training a model', () => {
 
     const outcome = await screen.findByTestId('train-outcome', {}, { timeout: 3000 });
     expect(outcome.dataset.status).toBe('finished');
+    expect(screen.queryByTestId('train-kept-stage')).toBeNull();
     expect(screen.getByTestId('epoch-count').textContent).toBe(String(FAKE_EPOCHS));
     expect(screen.getByTestId('loss-chart').dataset.epochs).toBe(String(FAKE_EPOCHS));
     expect(
@@ -188,6 +189,10 @@ describe('Training a model', () => {
     await fireEvent.click(trainButton());
     expect(api.argsOf('training:start')[0].config).toEqual({ technique: 'fine-tune', unfreezeBlocks: 3 });
     expect((await screen.findByTestId('train-outcome')).dataset.status).toBe('finished');
+    // The fake keeps stage 1 with the default seed: the result says the second stage was dropped.
+    expect((await screen.findByTestId('train-kept-stage')).textContent).toMatch(
+      /^Fine-tuning did not improve on the frozen model; the stage-1 model is kept/,
+    );
   });
 
   it('says why a model cannot be fine-tuned, and trains it by feature extraction', async () => {

@@ -12,6 +12,7 @@ import type {
   ExperimentDetail,
   ExperimentSummary,
   FinalMetrics,
+  FineTuneMetrics,
   Prediction,
   SplitEvaluation,
   TrainConfig,
@@ -109,6 +110,23 @@ function epochMetrics(epoch: number, config: TrainConfig): EpochMetrics {
     valAccuracy: 0.9 - 0.45 * decay,
     learningRate: config.learningRate,
     seconds: 0.2,
+  };
+}
+
+/**
+ * A fine-tuning run's stages as the fake reports them: the run's epochs are stage 1, then none of
+ * stage 2 counts; an odd seed keeps stage 2, an even one (the default 42) keeps stage 1.
+ */
+function fakeFineTune(config: TrainConfig, epochs: number): FineTuneMetrics | undefined {
+  if (config.technique !== 'fine-tune') return undefined;
+  return {
+    unfrozenBlocks: Array.from({ length: config.unfreezeBlocks }, (_, i) => 16 - config.unfreezeBlocks + 1 + i),
+    cutLayer: 'block_13_expand_relu',
+    keptStage: config.seed % 2 === 1 ? 2 : 1,
+    stage1BestEpoch: epochs,
+    stage1Epochs: epochs,
+    stage2BestEpoch: 1,
+    stage2Epochs: config.fineTuneEpochs,
   };
 }
 
@@ -347,6 +365,7 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
           skippedImages: 0,
           embeddingImagesPerSecond: IMAGES_PER_SECOND,
           backend: 'wasm',
+          fineTune: fakeFineTune(config, epochs),
         };
         finish(exp, { status: 'finished', metrics });
       });
@@ -367,6 +386,7 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
     exp.metrics = outcome.metrics ?? null;
     exp.error = outcome.error ?? null;
     exp.valAccuracy = exp.metrics?.val?.accuracy ?? null;
+    exp.keptStage = exp.metrics?.fineTune?.keptStage ?? null;
     exp.finishedAt = deps.now();
     exp.durationSeconds = (Date.parse(exp.finishedAt) - Date.parse(exp.startedAt)) / 1000;
     deps.dispatch('training:finished', {
@@ -406,6 +426,7 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
         finishedAt: null,
         durationSeconds: null,
         valAccuracy: null,
+        keptStage: null,
         error: null,
         config,
         snapshot,
