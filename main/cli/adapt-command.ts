@@ -2,6 +2,7 @@
 // adapted on both domains.
 import path from 'node:path';
 import { ADAPTATION_METHODS, type AdaptationMethod, type DomainMeasures } from '../../common/adaptation';
+import { ADAPTATION_METHOD_WORDS, adaptationVerdict } from '../../common/adaptation-verdict';
 import { GraftError } from '../../common/errors';
 import type { GraftApp } from '../services/graft-app';
 import type { CliIo } from './terminal-text';
@@ -51,10 +52,13 @@ export async function adaptCommand(
   }
   const report = await app.adaptation.report(run.experimentId);
   io.out(
-    `Experiment ${run.experimentId} “${detail.name}”: ${report.method} on ${report.targetSnapshot.count} new-domain photos (${report.targetSnapshot.labelled} labelled, used only to measure) in ${report.adaptSeconds.toFixed(1)} s`,
+    `Experiment ${run.experimentId} “${detail.name}”: ${ADAPTATION_METHOD_WORDS[report.method]} on ${report.targetSnapshot.count} new-domain photos (${report.targetSnapshot.labelled} labelled, used only to measure) in ${report.adaptSeconds.toFixed(1)} s`,
   );
   io.out('  model        target test  source val  mean confidence  largest class share  distance');
   io.out(row('source-only', report.before));
   io.out(row('adapted', report.after));
+  const verdict = adaptationVerdict(report);
+  io.out(`Verdict: ${verdict.text}`);
+  for (const caution of verdict.cautions) io.out(`Caution: ${caution}`);
   return 0;
 }

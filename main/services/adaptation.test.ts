@@ -241,7 +241,16 @@ describe('adaptation', () => {
       labelsFromFolders: true,
     });
     expect(code).toBe(0);
-    expect(lines.join('\n')).toMatch(/standardise on 24 new-domain photos \(24 labelled, used only to measure\)/);
+    expect(lines.join('\n')).toMatch(
+      /“Run 1 adapted \(feature standardising\)( #\d+)?”: feature standardising on 24 new-domain photos \(24 labelled, used only to measure\)/,
+    );
+    // The same verdict as the Adapt view, judged on the labelled new-domain photos.
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^Verdict: The adapted run is (better|worse|no better) on the new photos/),
+    );
+    // Adapting the same run with the same method again gets a name of its own.
+    const names = app.experiments.list(projectId).map((r) => r.name);
+    expect(new Set(names).size).toBe(names.length);
     expect(lines.some((l) => l.trim().startsWith('source-only'))).toBe(true);
     expect(lines.some((l) => l.trim().startsWith('adapted'))).toBe(true);
     await expect(

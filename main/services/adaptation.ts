@@ -8,6 +8,7 @@ import {
   type DomainMeasures,
   type LabelledScore,
 } from '../../common/adaptation';
+import { ADAPTATION_METHOD_WORDS } from '../../common/adaptation-verdict';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { permutation, seededRandom } from '../../common/seeded-random';
@@ -42,6 +43,7 @@ import { evaluateSplit } from './evaluation';
 import { FINE_TUNED_BACKBONE, type RunArtefacts, readRunArtefacts, writeRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore, ItemPrediction, SnapshotItem } from './experiments';
 import type { ImageService } from './images';
+import { uniqueRunName } from './run-names';
 
 /** Fewer target photos than this cannot estimate a domain's statistics. */
 export const MIN_TARGET_PHOTOS = 10;
@@ -138,7 +140,11 @@ export class AdaptationService {
     const experimentId = this.experiments.create(source.projectId, source.config, source.snapshot, items);
     this.ctx.db
       .prepare('UPDATE experiments SET name = ?, source_experiment_id = ? WHERE id = ?')
-      .run(`${source.name} adapted (${method})`, sourceExperimentId, experimentId);
+      .run(
+        uniqueRunName(this.ctx.db, source.projectId, `${source.name} adapted (${ADAPTATION_METHOD_WORDS[method]})`),
+        sourceExperimentId,
+        experimentId,
+      );
     const controller = new AbortController();
     this.running.set(experimentId, controller);
     const settings = { method, seed, threshold: options.pseudoLabelThreshold ?? DEFAULT_SELF_TRAINING.threshold };

@@ -16,6 +16,7 @@ import type {
 } from '../../common/training';
 import { recordDespiteFullDisk } from '../db/connection';
 import type { ServiceContext } from './context';
+import { nextRunName } from './run-names';
 
 export interface SnapshotItem {
   imageId: Id;
@@ -80,9 +81,6 @@ export class ExperimentStore {
   create(projectId: Id, config: TrainConfig, snapshot: DatasetSnapshot, items: SnapshotItem[]): Id {
     const db = this.ctx.db;
     return db.transaction(() => {
-      const { n } = db.prepare('SELECT COUNT(*) AS n FROM experiments WHERE project_id = ?').get(projectId) as {
-        n: number;
-      };
       const info = db
         .prepare(
           `INSERT INTO experiments (project_id, name, status, backbone_id, technique, config, snapshot, started_at)
@@ -90,7 +88,7 @@ export class ExperimentStore {
         )
         .run(
           projectId,
-          `Run ${n + 1}`,
+          nextRunName(db, projectId),
           config.backboneId,
           config.technique,
           JSON.stringify(config),

@@ -73,3 +73,84 @@ describe('Adapt', () => {
     );
   });
 });
+
+describe('Adapt verdict', () => {
+  /** A PACS photo → cartoon-like report: new-domain accuracy 33% → 64%, training-domain validation 95% → 88%. */
+  function report(withLabels: boolean) {
+    const measures = (target: number, source: number, confidence: number) => ({
+      target: {
+        count: 100,
+        confidenceHistogram: Array(10).fill(10),
+        entropyHistogram: Array(10).fill(10),
+        classProportions: [1, 0],
+        meanConfidence: confidence,
+        meanEntropy: 1 - confidence,
+      },
+      targetTest: withLabels ? { count: 100, accuracy: target, macroF1: target, confusion: [] } : null,
+      sourceVal: { count: 20, accuracy: source, macroF1: source, confusion: [] },
+      domainDistance: 0.239,
+    });
+    return {
+      sourceExperimentId: 1,
+      method: 'adabn+self-train',
+      seed: 42,
+      pseudoLabelThreshold: 0.7,
+      classNames: ['cat', 'dog'],
+      targetSnapshot: { count: 100, labelled: withLabels ? 100 : 0, hash: 'h' },
+      before: measures(0.33, 0.95, 0.5),
+      after: measures(0.64, 0.88, 0.8),
+      pseudoLabelled: 60,
+      unfamiliar: { targetShare: 0.3, sourceValShare: 0.05, threshold: 1 },
+      adaptSeconds: 2,
+    };
+  }
+
+  async function adaptWith(withLabels: boolean) {
+    const app = await startTestApp({ projects: [petsProject()], jobStepMs: 20 });
+    const finished = await trainToEnd(app.api, app.session.project!.id);
+    const call = app.api.call.bind(app.api);
+    // The fake adapts nothing: the finished run stands in for the adapted one and carries the report.
+    let started = false;
+    app.api.call = ((name, args) => {
+      if (name === 'adaptation:start') {
+        started = true;
+        return Promise.resolve({ experimentId: finished });
+      }
+      if (name === 'adaptation:report' && started) return Promise.resolve(report(withLabels));
+      return call(name, args);
+    }) as typeof app.api.call;
+    render(Adapt, { props: { session: app.session }, context: app.context });
+    await fireEvent.click(await screen.findByTestId('adapt-button'));
+    return screen.findByTestId('adapt-verdict');
+  }
+
+  it('calls an adaptation better when it gains on the labelled new-domain photos; a training-domain drop is a caution', async () => {
+    const verdict = await adaptWith(true);
+    expect(verdict.dataset.kind).toBe('better');
+    expect(verdict.textContent).toMatch(/better on the new photos \(33\.0% → 64\.0%/);
+    expect(screen.queryByText(/Keep using the source run/)).toBeNull();
+    expect(screen.getByTestId('adapt-caution').textContent).toMatch(/95\.0% → 88\.0%/);
+    expect(screen.getByText(/AdaBN \+ self-training, 60 confident guesses/)).toBeTruthy();
+    expect(screen.getByTestId('distance-explained').textContent).toMatch(/Self-training only changes the last layer/);
+    // The share's label sits beside a fixed-width track, so a 100% bar cannot push it to the next line.
+    const share = screen.getByTestId('class-shares').querySelector('td.share');
+    expect(share?.querySelector('.track > .bar')).toBeTruthy();
+  });
+
+  it('without labelled new-domain photos reads the label-free signs and asks for a few labels', async () => {
+    const verdict = await adaptWith(false);
+    expect(verdict.dataset.kind).toBe('unsure');
+    expect(verdict.textContent).toMatch(/Signs point to better: mean confidence on the new photos rose/);
+    expect(verdict.textContent).toMatch(/label some/);
+  });
+
+  it('explains each method in a line and names the one recommended by measurement', async () => {
+    const app = await startTestApp({ projects: [petsProject()], jobStepMs: 20 });
+    await trainToEnd(app.api, app.session.project!.id);
+    render(Adapt, { props: { session: app.session }, context: app.context });
+    const guide = await screen.findByTestId('method-guide');
+    expect(guide.querySelectorAll('li')).toHaveLength(7);
+    expect([...guide.querySelectorAll('li')].filter((li) => /recommended/.test(li.textContent ?? ''))).toHaveLength(1);
+    expect(guide.textContent).toMatch(/self-training: The model learns from its own confident guesses.*recommended/);
+  });
+});
