@@ -17,7 +17,7 @@ import { loadTrainableBackbone } from './trainable-backbone';
  */
 export function fineTunedTfjsSupport(original: BackboneSpec | null): { supported: boolean; reason: string | null } {
   if (original && tfjsExportSupport(original).supported) return { supported: true, reason: null };
-  const onnx = 'the ONNX file holds the whole fine-tuned network with its head';
+  const onnx = 'the ONNX file holds the whole network the run kept, backbone and head';
   return {
     supported: false,
     reason: original

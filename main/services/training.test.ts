@@ -7,6 +7,7 @@ import { unlikePhoto } from '../../e2e/fixtures/photo-corpus';
 import { GraftApp } from './graft-app';
 import { ExperimentModel } from './predictor';
 import { tempColourProject } from './test-app';
+import { fineTunedBackboneName } from './training';
 
 // One data directory for the file: the bundled backbone is converted to ONNX once and reused.
 let dir: string;
@@ -136,5 +137,14 @@ describe('training', () => {
     const [latest] = app.experiments.list(projectId);
     expect(latest.status).toBe('interrupted');
     expect(latest.error).toMatch(/stopped while this run was in progress/);
+  });
+});
+
+describe('a fine-tuning run’s own backbone', () => {
+  it('is called fine-tuned only where stage 2 was kept; otherwise it says the backbone is unchanged', () => {
+    expect(fineTunedBackboneName('MobileNetV2', 2, 2)).toBe('MobileNetV2, fine-tuned (run 2)');
+    const kept1 = fineTunedBackboneName('MobileNetV2', 2, 1);
+    expect(kept1).toBe("MobileNetV2 (unchanged: run 2's fine-tuning did not improve on it)");
+    expect(kept1).not.toContain('fine-tuned');
   });
 });

@@ -102,7 +102,17 @@ export function headConfigOf(config: TrainConfig): HeadConfig {
 }
 
 /**
- * The run's own backbone: the whole fine-tuned network kept in its artefact folder, described as
+ * The name of a fine-tuning run's own backbone, as Evaluate, Export and the model card show it:
+ * "fine-tuned" only where stage 2 was kept; where it was not, the weights are `name`'s own.
+ */
+export function fineTunedBackboneName(name: string, experimentId: Id, keptStage: 1 | 2): string {
+  return keptStage === 2
+    ? `${name}, fine-tuned (run ${experimentId})`
+    : `${name} (unchanged: run ${experimentId}'s fine-tuning did not improve on it)`;
+}
+
+/**
+ * The run's own backbone: the whole network kept in its artefact folder, described as
  * an imported ONNX backbone so Predict, Evaluate and export run it as they run any backbone.
  */
 function fineTunedSpec(
@@ -119,7 +129,7 @@ function fineTunedSpec(
     ...spec,
     id: `${spec.id}-fine-tuned-${experimentId}`,
     version: hash.slice(0, 16),
-    name: `${spec.name}, fine-tuned (run ${experimentId})`,
+    name: fineTunedBackboneName(spec.name, experimentId, outcome.keptStage),
     source: { kind: 'imported', path: path.join(artefactDir, FINE_TUNED_BACKBONE), sha256: hash, origin: 'tfjs' },
     inputSize: pre.inputSize,
     resize: { shortSide: pre.resizeShortSide, crop: 'centre' },

@@ -111,7 +111,7 @@ export function createFakeExports(deps: FakeExportsDeps) {
     // As the real service: a fine-tuned run exports as TF.js where its backbone is a LayersModel.
     const reason =
       experiment.technique === 'fine-tune'
-        ? `${backbone} is not a TF.js LayersModel: Graft fine-tuned it as an ONNX graph, so this run exports as ONNX only (the ONNX file holds the whole fine-tuned network with its head).`
+        ? `${backbone} is not a TF.js LayersModel: Graft fine-tuned it as an ONNX graph, so this run exports as ONNX only (the ONNX file holds the whole network the run kept, backbone and head).`
         : `${backbone} is a frozen graph model, which TF.js cannot export. Use ONNX.`;
     return [
       { format: 'onnx', supported: true, reason: null },
