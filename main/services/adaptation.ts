@@ -28,7 +28,7 @@ import { foldAffineIntoHead } from '../ml/adaptation/fold-into-head';
 import { fitAdaptedOodStatistics, writeOodStatistics } from '../ml/adaptation/ood-artefact';
 import { fitOodStatistics, oodScores } from '../ml/adaptation/out-of-distribution';
 import { DEFAULT_SELF_TRAINING, selfTrainHead } from '../ml/adaptation/self-training';
-import type { PreparedBackbone } from '../ml/backbones/backbone-spec';
+import type { BackboneSpec, PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { preparedModelPath, writeFileAtomic } from '../ml/backbones/prepare-backbone';
 import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
 import { type HeadArtifacts, predictWithHead } from '../ml/head/head-model';
@@ -44,6 +44,7 @@ import { FINE_TUNED_BACKBONE, type RunArtefacts, readRunArtefacts, writeRunArtef
 import type { ExperimentStore, ItemPrediction, SnapshotItem } from './experiments';
 import type { ImageService } from './images';
 import { uniqueRunName } from './run-names';
+import { removeUnusedPreparedBackbones, runOwnedBackboneFile } from './run-owned-files';
 
 /** Fewer target photos than this cannot estimate a domain's statistics. */
 export const MIN_TARGET_PHOTOS = 10;
@@ -293,7 +294,7 @@ export class AdaptationService {
         artefactDir,
         adaptedBackbone
           ? { ...artefacts, head, backbone: adaptedBackbone.prepared.spec, backboneOnnx: adaptedBackbone.bytes }
-          : { ...artefacts, head },
+          : { ...artefacts, head, ...this.ownBackbone(artefacts.backbone, artefactDir) },
       );
       await fs.writeFile(path.join(artefactDir, REPORT_FILE), JSON.stringify(report, null, 2));
       const adaptedOod = fitAdaptedOodStatistics(
@@ -332,7 +333,22 @@ export class AdaptationService {
         status: cancelled ? 'cancelled' : 'failed',
         error: cancelled ? 'Cancelled.' : (err as Error).message,
       });
+      removeUnusedPreparedBackbones(this.ctx.db, this.ctx.paths.root);
     }
+  }
+
+  /**
+   * The source run's backbone for the adapted run in `artefactDir`: when the source keeps its
+   * backbone file in its own folder (fine-tuned, AdaBN), the adapted run gets its own link to it and
+   * a spec pointing there, so deleting the source run never breaks it; other backbones as they are.
+   */
+  private ownBackbone(spec: BackboneSpec, artefactDir: string): Pick<RunArtefacts, 'backbone' | 'backboneFrom'> {
+    const file = runOwnedBackboneFile(spec, this.ctx.paths.root);
+    if (!file || spec.source.kind !== 'imported') return { backbone: spec };
+    return {
+      backbone: { ...spec, source: { ...spec.source, path: path.join(artefactDir, FINE_TUNED_BACKBONE) } },
+      backboneFrom: file,
+    };
   }
 
   /**

@@ -129,9 +129,18 @@ export class BackboneService {
     return this.prepareSpec(this.spec(id));
   }
 
-  /** A run keeps the spec it was trained with: later changes to a backbone's taps never alter it. */
-  prepareSpec(spec: BackboneSpec): Promise<PreparedBackbone> {
-    return prepareBackbone(spec, this.ctx.paths.root);
+  /**
+   * A run keeps the spec it was trained with: later changes to a backbone's taps never alter it.
+   * @throws GraftError NOT_FOUND when the spec's file is missing (the message says whose file it
+   * was), MODEL_FILE_REFUSED / MODEL_INPUT_TOO_LARGE / BAD_REQUEST when it cannot be used
+   */
+  async prepareSpec(spec: BackboneSpec): Promise<PreparedBackbone> {
+    try {
+      return await prepareBackbone(spec, this.ctx.paths.root);
+    } catch (err) {
+      if (!(err instanceof BackboneError)) throw err;
+      throw new GraftError(err.code === 'BACKBONE_NOT_FOUND' ? 'NOT_FOUND' : importErrorCode(err.code), err.message);
+    }
   }
 
   /**

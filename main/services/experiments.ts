@@ -17,6 +17,7 @@ import type {
 import { recordDespiteFullDisk } from '../db/connection';
 import type { ServiceContext } from './context';
 import { nextRunName } from './run-names';
+import { removeUnusedPreparedBackbones, runsReadingBackboneIn } from './run-owned-files';
 
 export interface SnapshotItem {
   imageId: Id;
@@ -188,13 +189,28 @@ export class ExperimentStore {
     return summaryOf(this.row(experimentId));
   }
 
+  /**
+   * Deletes a run with the files it owns (run-owned-files.ts).
+   * @throws GraftError JOB_RUNNING while it runs; CONFLICT naming the runs whose backbone file lies
+   * in this run's folder (adapted from it before each adapted run got its own copy), which would break
+   */
   delete(experimentId: Id): void {
     const row = this.row(experimentId);
     if (row.status === 'running') throw new GraftError('JOB_RUNNING', 'Cancel the run before deleting it.');
+    const dependents = row.artefactDir
+      ? runsReadingBackboneIn(this.ctx.db, this.ctx.paths.root, row.artefactDir, experimentId)
+      : [];
+    if (dependents.length > 0) {
+      throw new GraftError(
+        'CONFLICT',
+        `${row.name} cannot be deleted: ${dependents.map((d) => `${d.name} (run ${d.id})`).join(', ')} use${dependents.length === 1 ? 's' : ''} the backbone file in its folder. Delete ${dependents.length === 1 ? 'that run' : 'those runs'} first.`,
+      );
+    }
     this.ctx.db.prepare('DELETE FROM experiments WHERE id = ?').run(experimentId);
     if (row.artefactDir && this.isOwnArtefactDir(row.artefactDir)) {
       fs.rmSync(row.artefactDir, { recursive: true, force: true });
     }
+    removeUnusedPreparedBackbones(this.ctx.db, this.ctx.paths.root);
   }
 
   /** Whether `dir` lies inside this data directory's experiments folder: the only place a run's files are deleted from, whatever the database says. */

@@ -24,6 +24,7 @@ import { LocationRegistry } from './locations';
 import { PredictionService } from './prediction';
 import { ProjectService } from './projects';
 import { RecentFolders } from './recent-folders';
+import { sweepOrphanedRunFiles } from './run-owned-files';
 import { SameContentService } from './same-content';
 import { SplitService } from './splits';
 import { sweepStaleTempFiles } from './stale-temp-files';
@@ -78,6 +79,7 @@ export class GraftApp {
       JobStore.markInterrupted(this.ctx);
       ExperimentStore.markInterrupted(this.ctx);
       ExportService.markInterrupted(this.ctx);
+      sweepOrphanedRunFiles(db, paths.root);
     } catch (err) {
       // On a full disk the cut-off jobs stay as they are until a start with room marks them.
       if (!isDiskFull(err)) throw err;

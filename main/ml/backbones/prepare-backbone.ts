@@ -96,6 +96,17 @@ async function prepare(spec: BackboneSpec, dataDir: string, file: string): Promi
   };
 }
 
+/**
+ * Why a spec's ONNX file cannot be read: a run's own backbone (fine-tuned or AdaBN, kept in
+ * experiments/<id>/) went with that run's folder; any other file was imported and can be again.
+ */
+function missingFileMessage(full: string, dataDir: string): string {
+  const run = /^(\d+)[\\/]/.exec(path.relative(path.join(dataDir, 'experiments'), full))?.[1];
+  return run === undefined
+    ? `The imported backbone file ${full} is missing. Import it again.`
+    : `The backbone file of run ${run} (${full}) is missing: that run's folder was deleted or moved. Runs using this backbone cannot predict or export any more; train or adapt them again.`;
+}
+
 /** The ONNX model of a spec with its taps as outputs. */
 export async function buildTappedModel(spec: BackboneSpec, dataDir: string): Promise<Uint8Array> {
   const { source } = spec;
@@ -105,7 +116,7 @@ export async function buildTappedModel(spec: BackboneSpec, dataDir: string): Pro
     try {
       bytes = new Uint8Array(await fs.readFile(full));
     } catch {
-      throw new BackboneError('BACKBONE_NOT_FOUND', `The imported backbone file ${full} is missing. Import it again.`);
+      throw new BackboneError('BACKBONE_NOT_FOUND', missingFileMessage(full, dataDir));
     }
     if (sha256(bytes) !== source.sha256) {
       throw new BackboneError(
