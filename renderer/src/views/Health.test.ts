@@ -57,7 +57,18 @@ describe('Health', () => {
       expect.stringContaining('val/cats/a-copy.jpg'),
     ]);
     expect(leak.getByTestId('health-fix-move-split').textContent?.trim()).toBe('Move to train');
-    expect(screen.getByTestId('health-summary').textContent).toMatch(/2 labelled photos · 2\s+findings/);
+  });
+
+  it('says findings so far cover only checked photos until a check has run, then that all are checked', async () => {
+    await openHealth();
+    const summary = () => screen.getByTestId('health-summary').textContent?.replace(/\s+/g, ' ').trim();
+    expect(summary()).toBe('2 labelled photos, 0 checked · 2 findings so far');
+    expect(screen.getByTestId('health-missing').textContent?.replace(/\s+/g, ' ')).toMatch(
+      /^\s*None of the 2 photos is checked yet for near copies, doubted labels and outliers, so findings of those kinds cover only checked photos/,
+    );
+    await fireEvent.click(screen.getByTestId('health-check'));
+    await waitFor(() => expect(summary()).toBe('2 labelled photos, all checked · 2 findings'));
+    expect(screen.queryByTestId('health-missing')).toBeNull();
   });
 
   it('move split sends the held-out copy to train; exclude and keep go to the health calls and the finding goes', async () => {

@@ -27,6 +27,8 @@ export interface FakeHealthDeps {
 export function createFakeHealth(deps: FakeHealthDeps): FakeHandlers<HealthCall> {
   const kept = new Set<string>();
   const excluded = new Set<Id>();
+  /** Projects whose photos a check has hashed and embedded: before that, none is checked. */
+  const checked = new Set<Id>();
   const listed = (projectId: Id) =>
     (deps.findings[deps.projectName(projectId)] ?? []).filter(
       (f) => !kept.has(f.key) && !f.photos.some((p) => excluded.has(p.imageId)),
@@ -36,7 +38,7 @@ export function createFakeHealth(deps: FakeHealthDeps): FakeHandlers<HealthCall>
       projectId,
       backboneId: backboneId ?? 'mobilenet-v3-small',
       photos: deps.labelledCount(projectId),
-      missing: 0,
+      missing: checked.has(projectId) ? 0 : deps.labelledCount(projectId),
       excluded: excluded.size,
       kept: kept.size,
       findings: listed(projectId),
@@ -44,7 +46,10 @@ export function createFakeHealth(deps: FakeHealthDeps): FakeHandlers<HealthCall>
     }),
     'health:check': ({ projectId }) => {
       const jobId = deps.newId();
-      queueMicrotask(() => deps.dispatch('health:finished', { jobId, projectId, status: 'finished', error: null }));
+      queueMicrotask(() => {
+        checked.add(projectId);
+        deps.dispatch('health:finished', { jobId, projectId, status: 'finished', error: null });
+      });
       return { jobId };
     },
     'health:cancel': () => ({ cancelling: false }),
