@@ -145,6 +145,8 @@ describe('fine-tuning run', () => {
     expect(record.parity!.maxProbabilityDifference).toBeLessThanOrEqual(1e-4);
     const card = fs.readFileSync(path.join(record.path, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain('TF.js LayersModel');
+    expect(card).toContain('Technique: fine-tune');
+    expect(card).toContain('feature: out_relu');
     expect(card).toContain("then the backbone's blocks 5, 6 (above");
 
     // Every backbone weight the run did not train is the original's, byte for byte; each it
