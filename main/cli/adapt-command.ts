@@ -5,6 +5,7 @@ import { ADAPTATION_METHODS, type AdaptationMethod, type DomainMeasures } from '
 import { ADAPTATION_METHOD_WORDS, adaptationVerdict } from '../../common/adaptation-verdict';
 import { GraftError } from '../../common/errors';
 import type { GraftApp } from '../services/graft-app';
+import { runReference } from './run-reference';
 import type { CliIo } from './terminal-text';
 import { percent } from './train-command';
 
@@ -47,12 +48,12 @@ export async function adaptCommand(
   await run.done;
   const detail = app.experiments.get(run.experimentId);
   if (detail.status !== 'finished') {
-    io.out(`Experiment ${run.experimentId}: ${detail.status}. ${detail.error ?? ''}`);
+    io.out(`${runReference(detail)}: ${detail.status}. ${detail.error ?? ''}`);
     return 1;
   }
   const report = await app.adaptation.report(run.experimentId);
   io.out(
-    `Experiment ${run.experimentId} “${detail.name}”: ${ADAPTATION_METHOD_WORDS[report.method]} on ${report.targetSnapshot.count} new-domain photos (${report.targetSnapshot.labelled} labelled, used only to measure) in ${report.adaptSeconds.toFixed(1)} s`,
+    `${runReference(detail)}: ${ADAPTATION_METHOD_WORDS[report.method]} on ${report.targetSnapshot.count} new-domain photos (${report.targetSnapshot.labelled} labelled, used only to measure) in ${report.adaptSeconds.toFixed(1)} s`,
   );
   io.out('  model        target test  source val  mean confidence  largest class share  distance');
   io.out(row('source-only', report.before));

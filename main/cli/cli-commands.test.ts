@@ -101,8 +101,11 @@ describe('graft with an imported backbone, from import to show', () => {
 
     const runs = await graft('experiments', '--project', 'Colours');
     expect(runs.code).toBe(0);
-    expect(runs.stdout[0]).toMatch(/validation accuracy {2}technique {2,}backbone$/);
-    expect(runs.stdout[1]).toMatch(/^\s+1 {2}finished .*% {2}Feature extraction {2,}“Tiny net” \(imported-/);
+    // The id comes first, named as what commands take; the run's name ("Run 1") may differ from it.
+    expect(runs.stdout[0]).toMatch(/take a run by its id \(first column\)/);
+    expect(runs.stdout[1]).toMatch(/^ +id {2}status .*validation accuracy {2}technique {2,}backbone$/);
+    expect(runs.stdout[2]).toMatch(/^\s+1 {2}finished .*% {2}Feature extraction {2,}“Tiny net” \(imported-/);
+    expect(text).toMatch(/^\[id 1\] “Run 1”: finished in/m);
     const shown = await graft('show', '1');
     expect(shown.code).toBe(0);
     expect(shown.stdout.join('\n')).toMatch(/test \(held out\)[\s\S]*red: \d+\/\d+\/\d+[\s\S]*settings:/);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GraftError } from '../../common/errors';
-import type { ExportFormat } from '../../common/training';
+import type { ExportFormat, PredictionResult } from '../../common/training';
 import { readRegularFile } from '../imaging/regular-file';
 import { ExportedOnnxModel } from '../services/exported-model';
 import { walkPhotoFolder } from '../services/folder-walk';
@@ -67,6 +67,24 @@ function refuseCsvDestination(app: GraftApp, csv: string, photos: { absPath: str
   }
 }
 
+/** The flag a terminal row of a photo unlike the training photos ends with. */
+const UNLIKE_TRAINING = 'UNLIKE TRAINING PHOTOS';
+
+/**
+ * The line after the predictions about the "unlike the training photos" check: how many photos
+ * it flagged, or, when the model could not check (an ONNX file outputs class probabilities only,
+ * not the backbone features the check compares; a run from before runs kept statistics), that
+ * no photo was checked and why.
+ */
+export function unlikeTrainingSummary(results: PredictionResult[]): string {
+  const scored = results.filter((r) => r.oodScore !== undefined && r.oodScore !== null);
+  if (scored.length === 0) {
+    return 'Not checked for photos unlike the training photos: an ONNX model file gives class probabilities only, not the features the check compares, and runs from before the check keep no statistics for it. Predict with --model RUN (a run id) to have such photos flagged.';
+  }
+  const unlike = scored.filter((r) => r.unlikeTraining).length;
+  return `${unlike} of ${scored.length} photos are unlike the training photos${unlike > 0 ? ` (marked ${UNLIKE_TRAINING}; their answers are guesses outside what the model learnt)` : ''}.`;
+}
+
 export async function predictCommand(
   app: GraftApp,
   io: CliIo,
@@ -103,9 +121,15 @@ export async function predictCommand(
       if (r.error) failed++;
       rows.push(predictionCsvRow(r));
       if (!options.csv) {
-        io.out(r.error ? [r.name, 'ERROR', r.error] : [r.name, r.top[0].className, r.top[0].probability.toFixed(3)]);
+        const unlike = r.unlikeTraining ? [UNLIKE_TRAINING] : [];
+        io.out(
+          r.error
+            ? [r.name, 'ERROR', r.error]
+            : [r.name, r.top[0].className, r.top[0].probability.toFixed(3), ...unlike],
+        );
       }
     }
+    io.out(unlikeTrainingSummary(results));
     if (options.csv) {
       fs.writeFileSync(`${options.csv}.partial`, `${rows.join('\n')}\n`);
       fs.renameSync(`${options.csv}.partial`, options.csv);

@@ -32,7 +32,8 @@ export function experimentsCommand(app: GraftApp, io: CliIo, projectName: string
     io.out(`“${project.name}” has no training runs yet. \`graft train --project NAME\` starts one.`);
     return;
   }
-  io.out(`  run  status     validation accuracy  ${'technique'.padEnd(TECHNIQUE_WIDTH)}  backbone`);
+  io.out('Commands take a run by its id (first column): graft show ID, --experiment ID, --model ID.');
+  io.out(`   id  status     validation accuracy  ${'technique'.padEnd(TECHNIQUE_WIDTH)}  backbone`);
   for (const r of runs) {
     io.out(
       `${String(r.id).padStart(5)}  ${r.status.padEnd(9)}  ${percent(r.valAccuracy).padStart(19)}  ${techniqueLabel(r).padEnd(TECHNIQUE_WIDTH)}  ${backboneLabel(app, r.backboneId)}  “${r.name}”`,

@@ -52,7 +52,9 @@ describe('what graft prints', () => {
       .toFile(photo);
     const predicted = await capture(['predict', '--model', model, photo]);
     expect(predicted.code).toBe(0);
-    expect(predicted.stdout).toHaveLength(1);
+    // One row, then the note that a model file cannot check for photos unlike the training photos.
+    expect(predicted.stdout).toHaveLength(2);
+    expect(predicted.stdout[1]).toMatch(/^Not checked for photos unlike the training photos: an ONNX model file gives/);
     const fields = predicted.stdout[0].split('\t');
     expect(fields.slice(0, 2)).toEqual([`${dir}/x\\e[31mred\\e]0;owned\\x07\\x9b2J.jpg`, 'cat\\e[8m']);
     for (const field of fields) expect(field).not.toMatch(RAW_CONTROL);

@@ -8,6 +8,7 @@ import type {
 } from '../../common/training';
 import type { GraftApp } from '../services/graft-app';
 import { type OptionValues, textOption, UsageError, wholeNumberOption } from './parse-command-line';
+import { runReference } from './run-reference';
 import type { CliIo } from './terminal-text';
 
 /** How often a long phase reports its progress, in ms. */
@@ -48,7 +49,7 @@ function perClassLines(run: ExperimentDetail, evaluation: SplitEvaluation): stri
  */
 export function metricsTable(run: ExperimentDetail, backbone: string): string[] {
   const lines = [
-    `Experiment ${run.id} “${run.name}”: ${run.status} in ${run.durationSeconds?.toFixed(1) ?? '?'} s (backbone ${backbone})`,
+    `${runReference(run)}: ${run.status} in ${run.durationSeconds?.toFixed(1) ?? '?'} s (backbone ${backbone})`,
   ];
   const m = run.metrics;
   if (!m) return run.error ? [...lines, `  ${run.error}`] : lines;

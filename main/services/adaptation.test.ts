@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlikePhoto, writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { adaptCommand } from '../cli/adapt-command';
+import { predictCommand } from '../cli/export-predict-commands';
 import type { CliIo } from '../cli/terminal-text';
 import { readRunArtefacts } from './experiment-artefacts';
 import { GraftApp } from './graft-app';
@@ -146,6 +147,16 @@ describe('adaptation', () => {
     expect(await unlikeShare(adapted.experimentId)).toBeLessThanOrEqual(0.1);
   }, 120_000);
 
+  it('graft predict marks a photo unlike the training photos in the terminal, and says how many', async () => {
+    const strange = path.join(dir, 'strange.png');
+    fs.writeFileSync(strange, await unlikePhoto());
+    const lines: (string | readonly string[])[] = [];
+    const io: CliIo = { out: (l) => lines.push(l), err: (l) => lines.push(l) };
+    expect(await predictCommand(app, io, { model: String(sourceRunId), inputs: [strange], topK: 1 })).toBe(0);
+    expect(lines[0]).toEqual([strange, expect.any(String), expect.any(String), 'UNLIKE TRAINING PHOTOS']);
+    expect(lines[1]).toMatch(/^1 of 1 photos are unlike the training photos \(marked UNLIKE TRAINING PHOTOS;/);
+  }, 60_000);
+
   it('self-training never learns from the target photos’ labels: other labels, same model', async () => {
     const weights = async () => {
       const run = app.adaptation.start(sourceRunId, { method: 'self-train' });
@@ -242,7 +253,7 @@ describe('adaptation', () => {
     });
     expect(code).toBe(0);
     expect(lines.join('\n')).toMatch(
-      /“Run 1 adapted \(feature standardising\)( #\d+)?”: feature standardising on 24 new-domain photos \(24 labelled, used only to measure\)/,
+      /^\[id \d+\] “Run 1 adapted \(feature standardising\)( #\d+)?”: feature standardising on 24 new-domain photos \(24 labelled, used only to measure\)/m,
     );
     // The same verdict as the Adapt view, judged on the labelled new-domain photos.
     expect(lines).toContainEqual(

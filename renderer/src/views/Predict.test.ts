@@ -79,8 +79,13 @@ describe('Predict photos', () => {
     const values = [...select.options].map((o) => o.value);
     expect(values).toEqual([`experiment:${app.experimentId}`, `export:${passed.id}`]);
     expect(values).not.toContain(`export:${failed.id}`);
+    expect(screen.queryByTestId('export-no-ood')).toBeNull();
 
     await fireEvent.change(select, { target: { value: `export:${passed.id}` } });
+    // The export cannot flag photos unlike the training photos: the view says so and why.
+    expect((await screen.findByTestId('export-no-ood')).textContent?.replace(/\s+/g, ' ')).toMatch(
+      /without the “unlike your training photos” check: the exported file gives only class probabilities/,
+    );
     await fireEvent.change(screen.getByTestId('predict-file-input'), { target: { files: [photo('cat.jpg', JPEG)] } });
 
     await waitFor(() => expect(app.api.argsOf('predict:photos')).toHaveLength(1));
