@@ -1,6 +1,7 @@
 // Contract types for backbones, training, experiments and evaluation.
 
-import type { Id, Split } from './contract';
+import type { AdaptationSummary } from './adaptation';
+import type { Id, Split, SplitCounts } from './contract';
 
 export interface BackboneInfo {
   id: string;
@@ -128,6 +129,8 @@ export interface FinalMetrics {
   backend: string;
   /** Fine-tuning runs: what was unfrozen and which stage's weights the model keeps. */
   fineTune?: FineTuneMetrics;
+  /** Adapted runs (domain adaptation): of which run, how, and the new-domain accuracy. */
+  adaptation?: AdaptationSummary;
 }
 
 export interface FineTuneMetrics {
@@ -157,6 +160,8 @@ export interface ExperimentSummary {
   valAccuracy: number | null;
   /** A finished fine-tuning run's FineTuneMetrics.keptStage (1: stage 2 did not help and was dropped); else null. */
   keptStage: 1 | 2 | null;
+  /** An adapted run's FinalMetrics.adaptation; null or absent for other runs. */
+  adaptation?: AdaptationSummary | null;
   error: string | null;
 }
 
@@ -230,6 +235,11 @@ export interface TrainingPreflight {
   warnings: TrainingWarning[];
   canTrain: boolean;
   defaults: TrainConfig;
+  /**
+   * Photos per class and split as a run would use them, where some labelled photos have no split
+   * yet (training gives them one, stratified by the run's seed); null when every one has a split.
+   */
+  plannedSplits: ({ classId: Id } & SplitCounts)[] | null;
 }
 
 export interface TrainingProgress {

@@ -28,6 +28,9 @@ describe('training', () => {
     expect(preflight.canTrain).toBe(true);
     expect(preflight.warnings.map((w) => w.code)).toEqual(['NO_SPLIT']);
     expect(app.splits.summary(projectId).unassigned).toBe(90);
+    const planned = preflight.plannedSplits!;
+    expect(planned.map((c) => c.train + c.val + c.test)).toEqual([30, 30, 30]);
+    for (const c of planned) expect(c.train).toBeGreaterThan(c.val);
   });
 
   it('learns clearly separable classes (≥ 0.95 validation accuracy) and keeps the run', async () => {
@@ -35,10 +38,14 @@ describe('training', () => {
     const off = app.ctx.events.subscribe((event, payload) => {
       if (event === 'training:epoch') epochs.push((payload as { epoch: { epoch: number } }).epoch.epoch);
     });
+    const { plannedSplits } = await app.training.preflight(projectId, { seed: 7 });
     const run = app.training.start(projectId, { seed: 7 });
     await run.done;
     off();
     const detail = app.experiments.get(run.experimentId);
+    // The Train view's plan before the first run is the split that run made.
+    expect(detail.snapshot.classes.map((c) => ({ classId: c.id, ...c.counts }))).toEqual(plannedSplits);
+    expect((await app.training.preflight(projectId)).plannedSplits).toBeNull();
     expect(detail.error).toBeNull();
     expect(detail.status).toBe('finished');
     expect(detail.metrics!.val!.accuracy).toBeGreaterThanOrEqual(0.95);

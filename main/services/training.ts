@@ -168,9 +168,10 @@ export class TrainingService {
     const config = mergeConfig(partial);
     this.backbones.spec(config.backboneId);
     const { unassigned } = this.splits.summary(projectId);
-    const warnings = this.splits.whatIfAssigned(projectId, config.seed, () =>
-      trainingWarnings(this.ctx, projectId, collectTrainingData(this.ctx, projectId)),
-    );
+    const { warnings, plannedSplits } = this.splits.whatIfAssigned(projectId, config.seed, () => ({
+      warnings: trainingWarnings(this.ctx, projectId, collectTrainingData(this.ctx, projectId)),
+      plannedSplits: unassigned > 0 ? this.splits.summary(projectId).perClass : null,
+    }));
     const unavailable = await unavailablePhotosWarning(this.ctx, projectId);
     if (unavailable) warnings.push(unavailable);
     if (unassigned > 0) {
@@ -180,7 +181,12 @@ export class TrainingService {
         message: `${unassigned} photos have no split yet; training gives them one (stratified, seed ${config.seed}).`,
       });
     }
-    return { warnings, canTrain: !warnings.some((w) => w.level === 'error'), defaults: DEFAULT_TRAIN_CONFIG };
+    return {
+      warnings,
+      canTrain: !warnings.some((w) => w.level === 'error'),
+      defaults: DEFAULT_TRAIN_CONFIG,
+      plannedSplits,
+    };
   }
 
   start(projectId: Id, partial?: Partial<TrainConfig>): { experimentId: Id; done: Promise<void> } {

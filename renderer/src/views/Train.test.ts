@@ -69,6 +69,22 @@ describe('Train preflight', () => {
     expect(screen.getByTestId('backbone-facts').textContent).toContain('1,280');
   });
 
+  it('before the first run shows the split training will make, not all zeros', async () => {
+    await openTrain({ projects: [petsProject()] });
+    const cells = (row: Element) => [...row.querySelectorAll('td')].map((td) => td.textContent);
+    // The fake splits each class's photos without a split 3:1:1, as the preflight plans it.
+    await waitFor(() =>
+      expect(screen.getAllByTestId('plan-split-row').map(cells)).toEqual([
+        ['12', '4', '4'],
+        ['12', '4', '4'],
+      ]),
+    );
+    expect(cells(screen.getByTestId('plan-splits').querySelector('tfoot tr')!)).toEqual(['24', '8', '8']);
+    expect(screen.getByTestId('plan-unassigned').textContent?.replace(/\s+/g, ' ')).toContain(
+      'Planned: 40 labelled photos without a split get one when training starts',
+    );
+  });
+
   it('offers the choice of technique in the plan, in plain words, with Advanced closed', async () => {
     await openTrain({ projects: [petsProject()] });
     expect(screen.queryByTestId('setting-seed')).toBeNull();

@@ -402,7 +402,11 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
       deps.requireProject(projectId);
       const merged = mergeConfig(config);
       const { warnings: list, blocking } = warnings(projectId, merged.seed);
-      return { warnings: list, canTrain: !blocking, defaults: FAKE_DEFAULT_CONFIG };
+      const plannedCounts =
+        plannedSplits(projectId).size > 0
+          ? collect(projectId).snapshot.classes.map((c) => ({ classId: c.id, ...c.counts }))
+          : null;
+      return { warnings: list, canTrain: !blocking, defaults: FAKE_DEFAULT_CONFIG, plannedSplits: plannedCounts };
     },
     'training:start': ({ projectId, config: partial }) => {
       deps.requireProject(projectId);
