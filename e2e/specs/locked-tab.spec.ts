@@ -32,7 +32,7 @@ test('a tab without the token is locked and says to open the printed link; the l
   await test.step('no token: the locked screen, nothing to click', async () => {
     await page.goto(bare);
     const locked = page.getByTestId('locked-screen');
-    await expect(locked).toContainText('npm start');
+    await expect(locked).toContainText('the link Graft printed in its terminal when it started');
     await expect(locked).toContainText('#token=');
     await expect(page.getByTestId('nav-projects')).toHaveCount(0);
     await expect(page.getByRole('button')).toHaveCount(0);

@@ -81,9 +81,11 @@ export function backboneLabel(app: GraftApp, id: string): string {
 
 /**
  * Prints a phase when it starts, its counts at most every PROGRESS_INTERVAL_MS once work is
- * under way, and its end when the service reports one: never a "0/1" left hanging.
+ * under way, and its end when the service reports one: never a "0/1" left hanging. Epoch lines
+ * share that clock (fast ones, feature extraction and fine-tuning's stage 1, at most every
+ * interval), except fine-tuning's stage-2 epochs: each is printed, as there are few and each is slow.
  */
-function progressPrinter(io: CliIo) {
+export function progressPrinter(io: CliIo) {
   let phase = '';
   let total = 0;
   let last = 0;
@@ -106,7 +108,7 @@ function progressPrinter(io: CliIo) {
     /** An epoch of the training phase, whose total is the epoch limit; a fine-tuning run's counted within its stage. */
     epoch(e: EpochMetrics) {
       if (e.stage === 2) firstOfStage2 ??= e.epoch;
-      if (Date.now() - last < PROGRESS_INTERVAL_MS) return;
+      if (e.stage !== 2 && Date.now() - last < PROGRESS_INTERVAL_MS) return;
       last = Date.now();
       const n = e.stage === 2 && firstOfStage2 !== null ? e.epoch - firstOfStage2 + 1 : e.epoch;
       io.out(

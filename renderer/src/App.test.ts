@@ -56,11 +56,14 @@ describe('App notices', () => {
 });
 
 describe('App without the host’s token', () => {
-  it('shows a locked screen that says to open the link npm start printed, with no app to click', async () => {
+  it('shows a locked screen that says to open the link Graft printed when it started, with no app to click', async () => {
     render(App, { props: { api: createHostApi({ token: null, fetch: vi.fn() }) } });
 
     const locked = await screen.findByTestId('locked-screen');
-    expect(locked.textContent).toContain('npm start');
+    expect(locked.textContent?.replace(/\s+/g, ' ')).toContain(
+      'Open the link Graft printed in its terminal when it started',
+    );
+    expect(locked.textContent).toContain('graft serve');
     expect(locked.textContent).toContain('#token=');
     expect(screen.queryByTestId('nav-projects')).toBeNull();
     expect(screen.queryAllByRole('button')).toEqual([]);
