@@ -7,7 +7,7 @@ import type { BackboneSpec } from '../ml/backbones/backbone-spec';
 import { checkOnnxFile } from '../ml/export/onnx-check';
 import { MINI_MOBILENET_SIZE, miniMobileNetV2 } from '../ml/finetune/mobilenet-v2-fixture';
 import { saveArtifacts } from '../ml/onnx/parity-support';
-import { bytesPerValue, readTfjsFolder, type TfjsArtifacts } from '../ml/tfjs/tfjs-artifacts';
+import { readTfjsFolder, weightBytes } from '../ml/tfjs/tfjs-artifacts';
 import { initTfjs } from '../ml/tfjs-backend';
 import { readTopWeights } from './experiment-artefacts';
 import { GraftApp } from './graft-app';
@@ -161,11 +161,11 @@ describe('fine-tuning run', () => {
     );
     expect(trained.size).toBeGreaterThan(0);
     let changed = 0;
-    for (const [name, bytes] of original) {
+    for (const [name, { bytes }] of original) {
       // The backbone's own classifier, above the feature tap, is not part of the export.
       if (name.startsWith('predictions/')) continue;
       const w = trained.get(name);
-      expect(exported.get(name), name).toEqual(w ? new Uint8Array(w.data.buffer) : bytes);
+      expect(exported.get(name)?.bytes, name).toEqual(w ? new Uint8Array(w.data.buffer) : bytes);
       if (w && !Buffer.from(w.data.buffer).equals(bytes)) changed++;
     }
     expect([...trained.keys()].every((name) => original.has(name))).toBe(true);
@@ -191,17 +191,3 @@ describe('fine-tuning run', () => {
     expect(latest.error).toMatch(/stopped while this run was in progress/);
   }, 300_000);
 });
-
-/** Each weight's bytes in its shard, by name. */
-function weightBytes(artifacts: TfjsArtifacts): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  artifacts.model.weightsManifest.forEach((group, gi) => {
-    let at = 0;
-    for (const spec of group.weights) {
-      const size = spec.shape.reduce((a, b) => a * b, 1) * bytesPerValue(spec);
-      out.set(spec.name, artifacts.groupData[gi].slice(at, at + size));
-      at += size;
-    }
-  });
-  return out;
-}

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BACKBONE_ID, findBundledBackbone } from '../backbones/bundled-backbones';
+import { packageFile } from '../backbones/package-files';
 import { prepareBackbone } from '../backbones/prepare-backbone';
+import { readTfjsFolder, readUmdModel, weightBytes } from '../tfjs/tfjs-artifacts';
 import { appProbabilities } from './app-reference';
 import { composeClassifierOnnx } from './compose-classifier-onnx';
 import { generatedPhoto, trainedHead } from './export-fixtures';
@@ -87,5 +89,17 @@ describe('export of the bundled backbones', () => {
     const data = { crops: app.crops, expected: app.probabilities, preprocessing: backbone.preprocessing };
     const report = await checkTfjsParity(outDir, data);
     expect(report).toMatchObject({ ok: true, top1Agreement: 1 });
+    // The backbone's weights are written as the package holds them (uint8-quantised), byte for
+    // byte, not re-encoded as float32; only its classifier above the tap is left out.
+    const own = weightBytes(await readUmdModel(packageFile('nsfwjs', 'dist/models/mobilenet_v2/model.min.js')));
+    const written = weightBytes(await readTfjsFolder(outDir));
+    const kept = [...own].filter(([name]) => written.has(name));
+    expect([...own.keys()].filter((name) => !written.has(name)).every((name) => /^dense_\d+\//.test(name))).toBe(true);
+    expect(kept.length).toBeGreaterThan(250);
+    for (const [name, { spec, bytes }] of kept) {
+      // Compared as JSON, which writes the package's min of -0 as 0.
+      expect(JSON.stringify(written.get(name)?.spec), name).toBe(JSON.stringify(spec));
+      expect(Buffer.from(written.get(name)!.bytes).equals(bytes), name).toBe(true);
+    }
   });
 });

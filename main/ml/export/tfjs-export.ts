@@ -21,7 +21,15 @@ import type { BackboneSpec } from '../backbones/backbone-spec';
 import { preprocessingOf } from '../backbones/backbone-spec';
 import { packageFile } from '../backbones/package-files';
 import type { HeadArtifacts } from '../head/head-model';
-import { readUmdModel, type TfjsArtifacts, toModelArtifacts } from '../tfjs/tfjs-artifacts';
+import {
+  bytesPerValue,
+  concatBytes,
+  readUmdModel,
+  type TfjsArtifacts,
+  toModelArtifacts,
+  type WeightSpec,
+  weightBytes,
+} from '../tfjs/tfjs-artifacts';
 import { initTfjs } from '../tfjs-backend';
 import { ExportError } from './export-error';
 import { describeExport, describeInput, type ExportDescription } from './export-metadata';
@@ -132,7 +140,7 @@ export async function exportTfjsClassifier(options: TfjsExportOptions): Promise<
       flip,
     );
     whole.setUserDefinedMetadata({ graft: description });
-    const saved = await captureArtifacts(whole);
+    const saved = withBackboneBytes(await captureArtifacts(whole), artifacts);
     return {
       supported: true,
       ...(await writeFolder(options.outDir, target, saved, options.graftVersion)),
@@ -314,6 +322,30 @@ async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtif
     throw new Error('TF.js saved the classifier without its topology or weights');
   }
   return saved;
+}
+
+/**
+ * `saved` with each of the backbone's weights as the backbone's own files hold it: its bytes and
+ * its quantisation (TF.js saves what it loaded as float32, so a uint8-quantised backbone would
+ * otherwise be written dequantised, about four times larger). TF.js decodes those bytes on load
+ * exactly as it did when the backbone was loaded here, so the numbers are the same. Weights are
+ * matched by name and shape; the added layers' weights (head, mirror) are left as saved.
+ */
+function withBackboneBytes(saved: tf.io.ModelArtifacts, backbone: TfjsArtifacts): tf.io.ModelArtifacts {
+  const own = weightBytes(backbone);
+  const data = new Uint8Array(tf.io.concatenateArrayBuffers(saved.weightData as ArrayBuffer | ArrayBuffer[]));
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const spec of saved.weightSpecs ?? []) {
+    const size = spec.shape.reduce((a, b) => a * b, 1) * bytesPerValue(spec as WeightSpec);
+    const original = own.get(spec.name);
+    const same = original && original.spec.shape.join() === spec.shape.join() && original.spec.dtype === spec.dtype;
+    specs.push(same ? (original.spec as tf.io.WeightsManifestEntry) : spec);
+    parts.push(same ? original.bytes : data.subarray(at, at + size));
+    at += size;
+  }
+  return { ...saved, weightSpecs: specs, weightData: concatBytes(parts).buffer as ArrayBuffer };
 }
 
 /** Files a TF.js LayersModel export consists of; only a folder holding nothing else is ever replaced. */

@@ -121,6 +121,20 @@ function declaredBytes(group: WeightsGroup): number {
  */
 export const MAX_SHARDS = 1024;
 
+/** Every weight of every group, by name: its spec and its bytes as the shards hold them (views, not copies). */
+export function weightBytes(artifacts: TfjsArtifacts): Map<string, { spec: WeightSpec; bytes: Uint8Array }> {
+  const out = new Map<string, { spec: WeightSpec; bytes: Uint8Array }>();
+  artifacts.model.weightsManifest.forEach((group, gi) => {
+    let at = 0;
+    for (const spec of group.weights) {
+      const size = spec.shape.reduce((a, b) => a * b, 1) * bytesPerValue(spec);
+      out.set(spec.name, { spec, bytes: artifacts.groupData[gi].subarray(at, at + size) });
+      at += size;
+    }
+  });
+  return out;
+}
+
 /** Every weight of every group, by name, as float32 or int32. */
 export function decodeWeights(artifacts: TfjsArtifacts): Map<string, DecodedWeight> {
   const out = new Map<string, DecodedWeight>();
