@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainMeasures } from './adaptation';
-import { adaptationVerdict } from './adaptation-verdict';
+import { adaptationVerdict, newDomainAccuracyText } from './adaptation-verdict';
 
 interface Measured {
   target?: number | null;
@@ -68,5 +68,12 @@ describe('adaptationVerdict', () => {
     expect(adaptationVerdict({ before: measures({}), after: measures({}) }).text).toMatch(
       /^Nothing label-free changed/,
     );
+  });
+});
+
+describe('newDomainAccuracyText', () => {
+  it('gives the accuracy with its photo count, or says it was not measured', () => {
+    expect(newDomainAccuracyText({ accuracy: 0.77, count: 420 })).toBe('77.0% of 420 labelled new-domain photos');
+    expect(newDomainAccuracyText(null)).toBe('not measured (no labelled new-domain photos)');
   });
 });

@@ -1,6 +1,6 @@
 // Whether an adaptation helped on the new-domain photos, in the words both the Adapt view and
 // `graft adapt` show (issue 8): one judgement, so the two never disagree.
-import type { AdaptationMethod, AdaptationReport } from './adaptation';
+import type { AdaptationMethod, AdaptationReport, AdaptationSummary } from './adaptation';
 
 /** Each method in words, for run names, menus and reports. */
 export const ADAPTATION_METHOD_WORDS: Record<AdaptationMethod, string> = {
@@ -124,4 +124,14 @@ export function adaptationVerdict(report: Pick<AdaptationReport, 'before' | 'aft
     text: `${lean} This cannot be sure without a few labelled new-domain photos — label some (their labels only measure, never train) to measure the adapted run.`,
     cautions,
   };
+}
+
+/**
+ * An adapted run's accuracy on the new domain in words: "64.0% of 100 labelled new-domain photos",
+ * or that it was not measured because no new-domain photo carries a label.
+ */
+export function newDomainAccuracyText(targetTest: AdaptationSummary['targetTest']): string {
+  return targetTest
+    ? `${pct(targetTest.accuracy)} of ${targetTest.count} labelled new-domain photos`
+    : 'not measured (no labelled new-domain photos)';
 }

@@ -35,6 +35,16 @@ export type AdaptationMethod = (typeof ADAPTATION_METHODS)[number];
  */
 export const DEFAULT_ADAPTATION_METHOD: AdaptationMethod = 'self-train';
 
+/** What an adapted run's summary says about its adaptation (kept in the run's metrics). */
+export interface AdaptationSummary {
+  sourceExperimentId: number;
+  /** The source run's name when it was adapted. */
+  sourceName: string;
+  method: AdaptationMethod;
+  /** The adapted model on the labelled new-domain photos (target test); null when none carry a label. */
+  targetTest: { accuracy: number; count: number } | null;
+}
+
 /** What the head predicts on a set of photos, without labels. */
 export interface DomainPredictionSummary {
   count: number;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { techniqueLabel } from '../../common/technique';
 import { unlikePhoto, writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { adaptCommand } from '../cli/adapt-command';
 import { predictCommand } from '../cli/export-predict-commands';
@@ -106,6 +107,16 @@ describe('adaptation', () => {
     expect(report.unfamiliar.sourceValShare).toBeLessThanOrEqual(0.1);
     const artefacts = await readRunArtefacts(app.experiments.artefactDir(adapted.experimentId)!);
     expect(Buffer.from(artefacts.head.weightData).equals(headBefore)).toBe(false);
+    // Every list names the run as an adaptation and shows its new-domain accuracy, not only source validation.
+    const summary = app.experiments.list(projectId).find((r) => r.id === adapted.experimentId)!;
+    expect(summary.adaptation).toEqual({
+      sourceExperimentId: sourceRunId,
+      sourceName: sourceBefore.name,
+      method: 'standardise',
+      targetTest: { accuracy: report.after.targetTest!.accuracy, count: 24 },
+    });
+    expect(techniqueLabel(summary)).toBe(`Domain adaptation (feature standardising) of ${sourceBefore.name}`);
+    expect(app.experiments.get(sourceRunId).adaptation).toBeNull();
 
     // The alignment lives in the head, so the ordinary export writes it and proves it.
     const exported = await app.exports.start(adapted.experimentId, {

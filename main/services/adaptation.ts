@@ -325,7 +325,17 @@ export class AdaptationService {
         status: 'finished',
         artefactDir,
         predictions,
-        metrics: { ...sourceMetrics, val: valEvaluation, test: null },
+        metrics: {
+          ...sourceMetrics,
+          val: valEvaluation,
+          test: null,
+          adaptation: {
+            sourceExperimentId,
+            sourceName: this.experiments.get(sourceExperimentId).name,
+            method,
+            targetTest: after.targetTest && { accuracy: after.targetTest.accuracy, count: after.targetTest.count },
+          },
+        },
       });
     } catch (err) {
       const cancelled = signal.aborted || err instanceof EmbeddingCancelledError;

@@ -71,6 +71,7 @@ function summaryOf(row: ExperimentRow): ExperimentSummary {
     durationSeconds: row.durationSeconds,
     valAccuracy: metrics?.val?.accuracy ?? null,
     keptStage: metrics?.fineTune?.keptStage ?? null,
+    adaptation: metrics?.adaptation ?? null,
     error: row.error,
   };
 }
