@@ -34,3 +34,13 @@ export function formatSetting(value: unknown): string {
 export function formatProbabilityDifference(difference: number): string {
   return difference !== 0 && difference < 1e-3 ? difference.toExponential(1) : difference.toFixed(3);
 }
+
+/** Plain-words tooltips for the scores' jargon, shown where each is named. */
+export const METRIC_HELP = {
+  macroF1:
+    'Macro F1: for each class, how well the model both finds its photos and avoids false alarms, averaged so every class counts the same however many photos it has. 100% is perfect.',
+  logLoss:
+    'Log loss: how much the model’s confidence was off, averaged over the photos. Lower is better; confident wrong answers raise it most.',
+  maxProbabilityDifference:
+    'max |Δp|: the largest difference between the exported file’s and Graft’s probability for any class of any checked photo. Near 0 means the export answers as Graft does.',
+} as const;

@@ -53,7 +53,10 @@ describe('Evaluate', () => {
     expect(value('flipTestTime')?.textContent).toMatch(/^(on|off)$/);
     expect(value('hiddenUnits')?.textContent).toMatch(/^(Linear \(no hidden layer\)|One hidden layer of \d+ units)$/);
     expect(screen.getByTestId('eval-backend').textContent).toBe('CPU (WebAssembly)');
-    expect(screen.getByText('Computed on')).toBeTruthy();
+    expect(screen.getByText('Computed on').title).toMatch(/^Where the training arithmetic ran\. WebAssembly is/);
+    // The scores' jargon is explained where it is named.
+    expect(screen.getAllByText('Macro F1')[0].title).toMatch(/^Macro F1: for each class, how well the model/);
+    expect(screen.getAllByText('Log loss')[0].title).toMatch(/^Log loss: how much the model’s confidence was off/);
   });
 
   it('shows fine-tuning settings only for a fine-tuning run, each with a person’s label', async () => {

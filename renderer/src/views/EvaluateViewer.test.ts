@@ -5,6 +5,19 @@ import { petsProject, trainToEnd } from '../training-test-utils';
 import Evaluate from './Evaluate.svelte';
 
 describe('Evaluate photos open in the large viewer', () => {
+  it('a mistake’s caption opens the viewer too, at that photo', async () => {
+    const app = await startTestApp({ projects: [petsProject()] });
+    await trainToEnd(app.api, app.session.project!.id, { seed: 1 });
+    render(Evaluate, { props: { session: app.session }, context: app.context });
+    const captions = await screen.findAllByTestId('mistake-caption');
+    expect(captions.length).toBeGreaterThan(1);
+
+    await fireEvent.click(captions[1]);
+
+    const viewer = await screen.findByTestId('photo-viewer');
+    expect(viewer.dataset.imageId).toBe(captions[1].closest('li')!.dataset.imageId);
+  });
+
   it('a confident mistake opens with what the run made of it, relabels with a key and shows in the Library', async () => {
     const app = await startTestApp({ projects: [petsProject()] });
     const projectId = app.session.project!.id;

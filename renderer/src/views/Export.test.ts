@@ -57,6 +57,9 @@ describe('Export', () => {
     expect(parity.textContent).toMatch(
       /Matches Graft.*\d+ photos checked.*top-1 agreement 100\.0%.*max \|Δp\| 1\.2e-7/s,
     );
+    expect(within(parity).getByTestId('export-parity-max-diff').title).toMatch(
+      /^max \|Δp\|: the largest difference between the exported file’s and Graft’s probability/,
+    );
   });
 
   it('shows a failed check as failed, with its message', async () => {

@@ -48,6 +48,13 @@ describe('Library suggestions', () => {
     await waitFor(() => expect(screen.getByTestId('suggestions-count').textContent).toContain('1 unlabelled photo'));
   });
 
+  it('offers Suggest again as a bordered button, not as plain text', async () => {
+    await openLibrary();
+    const compute = screen.getByTestId('suggestions-compute');
+    expect(compute.tagName).toBe('BUTTON');
+    expect(compute.classList.contains('quiet')).toBe(false);
+  });
+
   it('accepts all suggestions above a confidence only after showing how many', async () => {
     const { api, classId } = await openLibrary();
     await fireEvent.input(screen.getByTestId('accept-above-percent'), { target: { value: '75' } });

@@ -55,6 +55,18 @@ describe('Predict photos', () => {
     expect(within(card).queryByTestId('predict-error')).toBeNull();
   });
 
+  it('clears the results with a bordered button right beside the Photos heading', async () => {
+    const app = await openPredict();
+    await renderPredict(app);
+    await fireEvent.change(screen.getByTestId('predict-file-input'), { target: { files: [photo('cat.jpg', JPEG)] } });
+    const clear = await screen.findByTestId('predict-clear');
+    expect(clear.textContent).toBe('Clear results');
+    expect(clear.previousElementSibling?.textContent).toBe('Photos');
+    expect(clear.classList.contains('quiet')).toBe(false);
+    await fireEvent.click(clear);
+    await waitFor(() => expect(screen.queryAllByTestId('predict-result')).toHaveLength(0));
+  });
+
   it('shows an unreadable dropped photo with its reason, next to a readable one', async () => {
     const app = await openPredict();
     await renderPredict(app);
