@@ -84,8 +84,11 @@ export interface AdaptationReport {
   /** Confidence a target photo needs to be pseudo-labelled; null without self-training. */
   pseudoLabelThreshold: number | null;
   classNames: string[];
-  /** The target photos the adaptation saw: count and a hash of their contents. */
-  targetSnapshot: { count: number; labelled: number; hash: string };
+  /**
+   * The target photos the adaptation saw: count and a hash of their contents; `excluded` counts the
+   * new-domain photos left out because the source run learnt from them (absent in older reports).
+   */
+  targetSnapshot: { count: number; labelled: number; hash: string; excluded?: number };
   before: DomainMeasures;
   after: DomainMeasures;
   /** Target photos pseudo-labelled at the last refresh (self-training methods), else null. */

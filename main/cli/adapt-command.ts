@@ -31,11 +31,18 @@ export async function adaptCommand(
   if (method !== undefined && !(ADAPTATION_METHODS as readonly string[]).includes(method)) {
     throw new GraftError('BAD_REQUEST', `--method must be one of ${ADAPTATION_METHODS.join(', ')}.`);
   }
-  const source = app.experiments.get(options.experimentId);
+  // Nothing changes (no folder added, imported or marked) until the run is known to be adaptable.
+  const { source } = app.adaptation.adaptable(options.experimentId);
   const dir = path.resolve(options.target);
-  const folder =
-    app.folders.list(source.projectId).find((f) => f.path === dir) ??
-    app.folders.add(source.projectId, dir, options.labelsFromFolders);
+  const existing = app.folders.list(source.projectId).find((f) => f.path === dir);
+  const learnt = existing ? app.adaptation.photosTrainedOnIn(options.experimentId, existing.id) : 0;
+  if (existing && learnt > 0) {
+    throw new GraftError(
+      'CONFLICT',
+      `${dir} holds ${learnt} photo${learnt === 1 ? '' : 's'} ${source.name} learnt from, so it is not a new domain for it and stays a training folder. Give a folder of photos from the new domain.`,
+    );
+  }
+  const folder = existing ?? app.folders.add(source.projectId, dir, options.labelsFromFolders);
   const imported = await app.importer.start(folder.id).done;
   app.domains.setFolderDomain(folder.id, 'target');
   io.out(
@@ -53,7 +60,7 @@ export async function adaptCommand(
   }
   const report = await app.adaptation.report(run.experimentId);
   io.out(
-    `${runReference(detail)}: ${ADAPTATION_METHOD_WORDS[report.method]} on ${report.targetSnapshot.count} new-domain photos (${report.targetSnapshot.labelled} labelled, used only to measure) in ${report.adaptSeconds.toFixed(1)} s`,
+    `${runReference(detail)}: ${ADAPTATION_METHOD_WORDS[report.method]} on ${report.targetSnapshot.count} new-domain photos (${report.targetSnapshot.labelled} labelled, used only to measure${report.targetSnapshot.excluded ? `; ${report.targetSnapshot.excluded} the run learnt from left out` : ''}) in ${report.adaptSeconds.toFixed(1)} s`,
   );
   io.out('  model        target test  source val  mean confidence  largest class share  distance');
   io.out(row('source-only', report.before));

@@ -12,6 +12,7 @@ import { ADAPTATION_METHOD_WORDS } from '../../common/adaptation-verdict';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { permutation, seededRandom } from '../../common/seeded-random';
+import type { ExperimentDetail } from '../../common/training';
 import { readRegularFile } from '../imaging/regular-file';
 import { adaBn } from '../ml/adaptation/adabn';
 import { adaBnSpec, untappedModel } from '../ml/adaptation/adabn-backbone';
@@ -64,6 +65,8 @@ export interface Embedded {
   rows: FeatureRows;
   flip?: Float32Array;
 }
+
+type TargetPhoto = ReturnType<DomainService['targetPhotos']>[number];
 
 /** The photos an adaptation reads, embedded by one backbone: source training and validation, and target. */
 interface EmbeddedSets {
@@ -123,16 +126,13 @@ export class AdaptationService {
     sourceExperimentId: Id,
     options: { method?: AdaptationMethod; seed?: number; pseudoLabelThreshold?: number } = {},
   ): { experimentId: Id; done: Promise<void> } {
-    const source = this.experiments.get(sourceExperimentId);
-    const sourceDir = this.experiments.artefactDir(sourceExperimentId);
-    if (source.status !== 'finished' || !sourceDir) {
-      throw new GraftError('BAD_REQUEST', `${source.name} has not finished, so there is no model to adapt.`);
-    }
-    const target = this.domains.targetPhotos(source.projectId);
+    const { source, sourceDir } = this.adaptable(sourceExperimentId);
+    const { target, excluded } = this.targetPhotos(sourceExperimentId, source.projectId);
     if (target.length < MIN_TARGET_PHOTOS) {
+      const left = excluded > 0 ? ` (${excluded} more are photos ${source.name} trained on, which never count)` : '';
       throw new GraftError(
-        'BAD_REQUEST',
-        `Add at least ${MIN_TARGET_PHOTOS} new-domain photos (a folder marked as the new domain) to adapt to; the project has ${target.length}.`,
+        'TOO_FEW_PHOTOS',
+        `Add at least ${MIN_TARGET_PHOTOS} new-domain photos (a folder marked as the new domain) to adapt to; the project has ${target.length}${left}.`,
       );
     }
     const method = options.method ?? DEFAULT_ADAPTATION_METHOD;
@@ -148,7 +148,12 @@ export class AdaptationService {
       );
     const controller = new AbortController();
     this.running.set(experimentId, controller);
-    const settings = { method, seed, threshold: options.pseudoLabelThreshold ?? DEFAULT_SELF_TRAINING.threshold };
+    const settings = {
+      method,
+      seed,
+      threshold: options.pseudoLabelThreshold ?? DEFAULT_SELF_TRAINING.threshold,
+      excluded,
+    };
     const done = this.run(
       experimentId,
       sourceExperimentId,
@@ -159,6 +164,55 @@ export class AdaptationService {
       controller.signal,
     ).finally(() => this.running.delete(experimentId));
     return { experimentId, done };
+  }
+
+  /**
+   * The run to adapt, checked before anything changes: it exists and finished with a model.
+   * @throws GraftError NOT_FOUND for an unknown run, BAD_REQUEST for one without a model
+   */
+  adaptable(sourceExperimentId: Id): { source: ExperimentDetail; sourceDir: string } {
+    const source = this.experiments.get(sourceExperimentId);
+    const sourceDir = this.experiments.artefactDir(sourceExperimentId);
+    if (source.status !== 'finished' || !sourceDir) {
+      throw new GraftError('BAD_REQUEST', `${source.name} has not finished, so there is no model to adapt.`);
+    }
+    return { source, sourceDir };
+  }
+
+  /**
+   * How many photos of folder `folderId` run `experimentId` learnt from (its training and
+   * validation photos, by content): such a folder is no new domain for that run.
+   */
+  photosTrainedOnIn(experimentId: Id, folderId: Id): number {
+    return (
+      this.ctx.db
+        .prepare(
+          `SELECT COUNT(DISTINCT i.content_hash) AS n FROM images i
+           JOIN experiment_items e ON e.content_hash = i.content_hash AND e.experiment_id = ? AND e.split IN ('train', 'val')
+           WHERE i.folder_id = ?`,
+        )
+        .get(experimentId, folderId) as { n: number }
+    ).n;
+  }
+
+  /**
+   * The project's target photos an adaptation of run `experimentId` uses: all but those the run
+   * learnt from (training and validation photos, by content), which would flatter every target
+   * score; `excluded` counts those left out.
+   */
+  private targetPhotos(experimentId: Id, projectId: Id): { target: TargetPhoto[]; excluded: number } {
+    const learnt = new Set(
+      (
+        this.ctx.db
+          .prepare(
+            `SELECT content_hash AS h FROM experiment_items WHERE experiment_id = ? AND split IN ('train', 'val')`,
+          )
+          .all(experimentId) as { h: string }[]
+      ).map((r) => r.h),
+    );
+    const all = this.domains.targetPhotos(projectId);
+    const target = all.filter((p) => !learnt.has(p.contentHash));
+    return { target, excluded: all.length - target.length };
   }
 
   cancel(experimentId: Id): boolean {
@@ -188,11 +242,11 @@ export class AdaptationService {
     sourceExperimentId: Id,
     sourceDir: string,
     items: SnapshotItem[],
-    target: { imageId: Id; contentHash: string; classId: Id | null }[],
-    settings: { method: AdaptationMethod; seed: number; threshold: number },
+    target: TargetPhoto[],
+    settings: { method: AdaptationMethod; seed: number; threshold: number; excluded: number },
     signal: AbortSignal,
   ): Promise<void> {
-    const { method, seed, threshold } = settings;
+    const { method, seed, threshold, excluded } = settings;
     try {
       const artefacts = await readRunArtefacts(sourceDir);
       const prepared = await this.backbones.prepareSpec(artefacts.backbone);
@@ -282,7 +336,7 @@ export class AdaptationService {
         seed,
         pseudoLabelThreshold: method.endsWith('self-train') ? threshold : null,
         classNames: artefacts.snapshot.classes.map((c) => c.name),
-        targetSnapshot: { count: target.length, labelled: labelled.length, hash: hash.digest('hex') },
+        targetSnapshot: { count: target.length, labelled: labelled.length, hash: hash.digest('hex'), excluded },
         before,
         after,
         pseudoLabelled,

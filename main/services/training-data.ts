@@ -78,16 +78,32 @@ export function collectTrainingData(ctx: ServiceContext, projectId: Id): Trainin
   };
 }
 
+/** Labelled photos of a project's new-domain (target) folders: they never enter a training run. */
+function labelledNewDomainPhotos(ctx: ServiceContext, projectId: Id): number {
+  return (
+    ctx.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM images i JOIN labels l ON l.image_id = i.id
+         WHERE i.project_id = ? AND i.status = 'ok' AND NOT (${IN_SOURCE_DOMAIN})`,
+      )
+      .get(projectId) as { n: number }
+  ).n;
+}
+
 /** What to tell the user before training: problems that block it and biases worth knowing. */
 export function trainingWarnings(ctx: ServiceContext, projectId: Id, data: TrainingData): TrainingWarning[] {
   const warnings: TrainingWarning[] = [];
   const classes = data.snapshot.classes;
   const total = (c: ClassSnapshot) => c.counts.train + c.counts.val + c.counts.test;
   if (classes.length < 2) {
+    const newDomain = labelledNewDomainPhotos(ctx, projectId);
     warnings.push({
       level: 'error',
       code: 'TOO_FEW_CLASSES',
-      message: 'Label photos of at least two classes to train a classifier.',
+      message:
+        newDomain > 0
+          ? `Label training photos of at least two classes: the ${newDomain} labelled photos in folders marked as the new domain only measure adapted runs and never train. Mark a folder as training photos (source domain) or add one.`
+          : 'Label photos of at least two classes to train a classifier.',
     });
   }
   for (const c of classes) {
