@@ -148,3 +148,41 @@ describe('Add photos and the folder picker', () => {
     expect(onchosen).not.toHaveBeenCalled();
   });
 });
+
+describe('Add photos as new-domain photos', () => {
+  it('marks the chosen folder as new-domain photos before handing it on', async () => {
+    const app = await startTestApp({ disk: DISK, projects: [{ name: 'Pets', opened: true }] });
+    const order: string[] = [];
+    const onchosen = vi.fn(() => order.push('chosen'));
+    const call = app.api.call.bind(app.api);
+    app.api.call = ((name, args) => {
+      if (name === 'domains:setFolder') order.push('marked');
+      return call(name, args);
+    }) as typeof app.api.call;
+    render(AddPhotos, { props: { projectId: app.session.project!.id, onchosen }, context: app.context });
+    await fireEvent.click(screen.getByTestId('add-photos'));
+    expect(screen.getByTestId('add-photos-dialog').textContent).toMatch(
+      /These are new-domain photos \(unlabelled, for adapting a model\)/,
+    );
+    await fireEvent.click(screen.getByTestId('as-new-domain'));
+    await fireEvent.click(screen.getByTestId('pick-folder'));
+    await screen.findByTestId('folder-picker');
+    await fireEvent.click(screen.getAllByTestId('picker-folder')[1]);
+    await waitFor(() => expect(screen.getByTestId('picker-path').textContent).toBe('/photos/holidays'));
+    await fireEvent.click(screen.getByTestId('picker-choose'));
+
+    await waitFor(() => expect(onchosen).toHaveBeenCalledTimes(1));
+    const folder = onchosen.mock.calls[0][0] as { id: number };
+    expect(app.api.argsOf('domains:setFolder')).toEqual([{ folderId: folder.id, domain: 'target' }]);
+    expect(order).toEqual(['marked', 'chosen']);
+  });
+
+  it('leaves the folder as training photos when not asked', async () => {
+    const { api, onchosen } = await openPicker();
+    await fireEvent.click(screen.getAllByTestId('picker-folder')[1]);
+    await waitFor(() => expect(screen.getByTestId('picker-path').textContent).toBe('/photos/holidays'));
+    await fireEvent.click(screen.getByTestId('picker-choose'));
+    await waitFor(() => expect(onchosen).toHaveBeenCalledTimes(1));
+    expect(api.argsOf('domains:setFolder')).toEqual([]);
+  });
+});

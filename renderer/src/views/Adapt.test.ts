@@ -71,6 +71,10 @@ describe('Adapt', () => {
     expect((await screen.findByTestId('new-domain-count')).textContent?.replace(/\s+/g, ' ')).toMatch(
       /40 new-domain photos in 1 folder are never trained on; the class counts below include their labelled ones, which only measure/,
     );
+    // The folder list says which folder holds them.
+    expect(
+      (await screen.findByTestId('folder-new-domain')).closest('[data-testid="folder-row"]')?.getAttribute('data-id'),
+    ).toBe(String(folder.id));
   });
 });
 
