@@ -470,19 +470,28 @@ function viewFeatures(tfjs: typeof tf, split: TrainableTop, set: CutActivations,
   return tfjs.tidy(() => topFeatures(split, tfjs.tensor4d(rows, [n, ...set.shape])).dataSync() as Float32Array);
 }
 
-/** Features of every view of the training photos, view after view, with their class indices. */
+/**
+ * Features of every view of the training photos with their class indices, photo after photo and
+ * each photo's views together (photo 1, its mirror image, photo 2, …): the row order of a
+ * feature-extraction run's training set (buildHeadDataset), so the seeded shuffle draws the same
+ * batches and stage 1 trains the head a feature-extraction run trains on the same photos.
+ */
 function trainFeatures(
   tfjs: typeof tf,
   split: TrainableTop,
   train: CutActivations,
 ): { x: Float32Array; y: Int32Array } {
   const trainViews = Array.from({ length: train.views }, (_, v) => viewFeatures(tfjs, split, train, v));
-  const x = new Float32Array(trainViews.reduce((k, f) => k + f.length, 0));
-  trainViews.forEach((f, v) => {
-    x.set(f, v * f.length);
-  });
-  const y = new Int32Array(train.y.length * train.views);
-  for (let v = 0; v < train.views; v++) y.set(train.y, v * train.y.length);
+  const n = train.y.length;
+  const dim = n === 0 ? 0 : trainViews[0].length / n;
+  const x = new Float32Array(n * train.views * dim);
+  const y = new Int32Array(n * train.views);
+  for (let i = 0; i < n; i++) {
+    for (let v = 0; v < train.views; v++) {
+      x.set(trainViews[v].subarray(i * dim, (i + 1) * dim), (i * train.views + v) * dim);
+      y[i * train.views + v] = train.y[i];
+    }
+  }
   return { x, y };
 }
 
