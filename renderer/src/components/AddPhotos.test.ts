@@ -1,5 +1,6 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
+import type { SourceFolder } from '../../../common/contract';
 import { startTestApp } from '../test-utils';
 import AddPhotos from './AddPhotos.svelte';
 
@@ -153,7 +154,9 @@ describe('Add photos as new-domain photos', () => {
   it('marks the chosen folder as new-domain photos before handing it on', async () => {
     const app = await startTestApp({ disk: DISK, projects: [{ name: 'Pets', opened: true }] });
     const order: string[] = [];
-    const onchosen = vi.fn(() => order.push('chosen'));
+    const onchosen = vi.fn((_folder: SourceFolder) => {
+      order.push('chosen');
+    });
     const call = app.api.call.bind(app.api);
     app.api.call = ((name, args) => {
       if (name === 'domains:setFolder') order.push('marked');
@@ -172,7 +175,7 @@ describe('Add photos as new-domain photos', () => {
     await fireEvent.click(screen.getByTestId('picker-choose'));
 
     await waitFor(() => expect(onchosen).toHaveBeenCalledTimes(1));
-    const folder = onchosen.mock.calls[0][0] as { id: number };
+    const [folder] = onchosen.mock.calls[0];
     expect(app.api.argsOf('domains:setFolder')).toEqual([{ folderId: folder.id, domain: 'target' }]);
     expect(order).toEqual(['marked', 'chosen']);
   });
