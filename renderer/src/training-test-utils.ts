@@ -24,6 +24,17 @@ export async function trainToEnd(api: FakeApi, projectId: Id, config: Partial<Tr
   return ended;
 }
 
+/**
+ * One finished run of each technique and outcome: feature extraction, and fine-tuning that kept
+ * stage 1 and stage 2 (the fake keeps stage 1 for an even seed, stage 2 for an odd one).
+ */
+export async function trainEachTechnique(api: FakeApi, projectId: Id) {
+  const extraction = await trainToEnd(api, projectId, { seed: 1 });
+  const stage1 = await trainToEnd(api, projectId, { seed: 2, technique: 'fine-tune' });
+  const stage2 = await trainToEnd(api, projectId, { seed: 3, technique: 'fine-tune' });
+  return { extraction, stage1, stage2 };
+}
+
 /** Exports a run through the API into `folderName` under the fake disk's root; resolves once it has ended. */
 export async function exportToEnd(api: FakeApi, experimentId: Id, folderName: string): Promise<ExportRecord> {
   const picked = await api.call('locations:pick', {});

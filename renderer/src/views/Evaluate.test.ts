@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../test-utils';
-import { petsProject, trainToEnd } from '../training-test-utils';
+import { petsProject, trainEachTechnique, trainToEnd } from '../training-test-utils';
 import Evaluate from './Evaluate.svelte';
 
 async function openEvaluate(choose: boolean) {
@@ -86,11 +86,7 @@ describe('Evaluate', () => {
 
   it('says plainly which model a fine-tuning run kept, and nothing of stages for feature extraction', async () => {
     const app = await startTestApp({ projects: [petsProject()] });
-    const projectId = app.session.project!.id;
-    const extraction = await trainToEnd(app.api, projectId, { seed: 1 });
-    // The fake keeps stage 1 for an even seed and stage 2 for an odd one.
-    const stage1 = await trainToEnd(app.api, projectId, { seed: 2, technique: 'fine-tune' });
-    const stage2 = await trainToEnd(app.api, projectId, { seed: 3, technique: 'fine-tune' });
+    const { extraction, stage1, stage2 } = await trainEachTechnique(app.api, app.session.project!.id);
     const shown = async (id: number) => {
       app.session.evaluate(id);
       const view = render(Evaluate, { props: { session: app.session }, context: app.context });

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { describe, expect, it } from 'vitest';
 import type { Id } from '../../../common/contract';
 import { startTestApp } from '../test-utils';
-import { petsProject, trainToEnd } from '../training-test-utils';
+import { petsProject, trainEachTechnique, trainToEnd } from '../training-test-utils';
 import Experiments from './Experiments.svelte';
 
 async function openExperiments(seeds: number[], options: { trainingStepMs?: number } = {}) {
@@ -30,10 +30,7 @@ describe('Experiments', () => {
 
   it('has a Technique column that says when fine-tuning kept its stage-1 model', async () => {
     const app = await startTestApp({ projects: [petsProject()] });
-    const projectId = app.session.project!.id;
-    const extraction = await trainToEnd(app.api, projectId, { seed: 1 });
-    const stage1 = await trainToEnd(app.api, projectId, { seed: 2, technique: 'fine-tune' });
-    const stage2 = await trainToEnd(app.api, projectId, { seed: 3, technique: 'fine-tune' });
+    const { extraction, stage1, stage2 } = await trainEachTechnique(app.api, app.session.project!.id);
     render(Experiments, { props: { session: app.session }, context: app.context });
     await waitFor(() => expect(screen.queryAllByTestId('experiment-row')).toHaveLength(3));
     expect(screen.getByRole('columnheader', { name: 'Technique' })).toBeTruthy();
