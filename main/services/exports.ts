@@ -266,7 +266,7 @@ export class ExportService {
       const prepared = await this.backbones.prepareSpec(run.backbone);
       const classNames = run.snapshot.classes.map((c) => c.name);
       const modelFile = options.format === 'onnx' ? 'model.onnx' : 'model.json';
-      /** The backbone as the written file holds it (a fine-tuned run's TF.js: its Keras model, tapped at a layer). */
+      /** The backbone as the written file holds it (TF.js: NHWC input; a fine-tuned run's, its Keras model tapped at a layer). */
       let written = run.backbone;
       await fs.promises.mkdir(path.dirname(temp), { recursive: true });
       if (options.format === 'onnx') {
@@ -292,9 +292,8 @@ export class ExportService {
                 this.ctx.paths.root,
               )
             : null;
-        if (fineTuned) written = fineTuned.spec;
         const result = await exportTfjsClassifier({
-          backbone: written,
+          backbone: fineTuned?.spec ?? run.backbone,
           backboneArtifacts: fineTuned?.artifacts,
           head: run.head,
           classNames,
@@ -303,6 +302,8 @@ export class ExportService {
           flipTestTime: run.config.flipTestTime,
         });
         if (!result.supported) throw new GraftError('BAD_REQUEST', result.reason);
+        // A TF.js LayersModel takes channels-last images, whatever layout Graft's ONNX backbone takes.
+        written = { ...(fineTuned?.spec ?? run.backbone), layout: 'NHWC' };
       }
 
       const data = await this.parityData(experimentId, prepared);

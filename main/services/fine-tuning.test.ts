@@ -147,6 +147,7 @@ describe('fine-tuning run', () => {
     expect(card).toContain('TF.js LayersModel');
     expect(card).toContain('Technique: fine-tune');
     expect(card).toContain('feature: out_relu');
+    expect(card).toContain('NHWC float32');
     expect(card).toContain("then the backbone's blocks 5, 6 (above");
 
     // Every backbone weight the run did not train is the original's, byte for byte; each it
