@@ -67,6 +67,24 @@ export interface LabelledScore {
   confusion: number[][];
 }
 
+/**
+ * How far an adaptation run is: its phases in order are embedding (source training, validation
+ * and target photos through the source backbone), for AdaBN 'adabn' (re-estimating BatchNorm)
+ * and 'embedding adapted' (the same photos through the adapted backbone), then 'measuring'.
+ * `done`/`total` count photos while embedding, else 0/1 then 1/1.
+ */
+export interface AdaptationProgress {
+  experimentId: number;
+  projectId: number;
+  phase: 'embedding' | 'adabn' | 'embedding adapted' | 'measuring';
+  done: number;
+  total: number;
+  /** Photos embedded per second (cache hits excluded); null outside embedding. */
+  imagesPerSecond: number | null;
+  /** Seconds left in this phase at the current rate; null when not known. */
+  etaSeconds: number | null;
+}
+
 /** One model (source-only or adapted) measured on both domains. */
 export interface DomainMeasures {
   target: DomainPredictionSummary;

@@ -2,7 +2,7 @@
 // Every call and every pushed event that crosses a transport (Electron IPC or the
 // headless host's HTTP + SSE) is named here; nothing else crosses.
 
-import type { AdaptationMethod, AdaptationReport, Domain, DomainCount } from './adaptation';
+import type { AdaptationMethod, AdaptationProgress, AdaptationReport, Domain, DomainCount } from './adaptation';
 import type { BackboneCompareFinished, BackboneCompareProgress, BackboneComparison } from './backbone-compare';
 import type { DatasetExportSummary, HealthFinished, HealthProgress, HealthReport } from './health';
 import type { LabelSuggestion, SuggestionsFinished, SuggestionsProgress } from './suggestions';
@@ -498,6 +498,7 @@ export interface Events {
   'health:finished': HealthFinished;
   'backbones:compareProgress': BackboneCompareProgress;
   'backbones:compareFinished': BackboneCompareFinished;
+  'adaptation:progress': AdaptationProgress;
 }
 
 export type CallName = keyof Calls;
@@ -611,6 +612,7 @@ export const EVENT_NAMES = [
   'health:finished',
   'backbones:compareProgress',
   'backbones:compareFinished',
+  'adaptation:progress',
 ] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

@@ -1,13 +1,18 @@
 // `graft adapt`: adapt a finished run to a folder of new-domain photos and print source-only vs
 // adapted on both domains.
 import path from 'node:path';
-import { ADAPTATION_METHODS, type AdaptationMethod, type DomainMeasures } from '../../common/adaptation';
+import {
+  ADAPTATION_METHODS,
+  type AdaptationMethod,
+  type AdaptationProgress,
+  type DomainMeasures,
+} from '../../common/adaptation';
 import { ADAPTATION_METHOD_WORDS, adaptationVerdict } from '../../common/adaptation-verdict';
 import { GraftError } from '../../common/errors';
 import type { GraftApp } from '../services/graft-app';
 import { runReference } from './run-reference';
 import type { CliIo } from './terminal-text';
-import { percent } from './train-command';
+import { percent, progressPrinter } from './train-command';
 
 function row(label: string, m: DomainMeasures): string {
   return `  ${label.padEnd(12)} ${percent(m.targetTest?.accuracy).padStart(11)} ${percent(m.sourceVal?.accuracy).padStart(10)} ${percent(m.target.meanConfidence).padStart(15)} ${Math.max(
@@ -52,7 +57,12 @@ export async function adaptCommand(
     method: method as AdaptationMethod | undefined,
     seed: options.seed,
   });
-  await run.done;
+  const printer = progressPrinter(io);
+  const unsubscribe = app.ctx.events.subscribe((event, payload) => {
+    const p = payload as AdaptationProgress;
+    if (event === 'adaptation:progress' && p.experimentId === run.experimentId) printer.progress(p);
+  });
+  await run.done.finally(unsubscribe);
   const detail = app.experiments.get(run.experimentId);
   if (detail.status !== 'finished') {
     io.out(`${runReference(detail)}: ${detail.status}. ${detail.error ?? ''}`);

@@ -91,7 +91,7 @@ export function progressPrinter(io: CliIo) {
   let last = 0;
   let firstOfStage2: number | null = null;
   return {
-    progress(p: TrainingProgress) {
+    progress(p: Pick<TrainingProgress, 'done' | 'total' | 'imagesPerSecond'> & { phase: string }) {
       if (p.phase !== phase) {
         phase = p.phase;
         total = p.total;

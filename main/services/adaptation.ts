@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AdaptationMethod,
+  type AdaptationProgress,
   type AdaptationReport,
   DEFAULT_ADAPTATION_METHOD,
   type DomainMeasures,
@@ -31,7 +32,7 @@ import { fitOodStatistics, oodScores } from '../ml/adaptation/out-of-distributio
 import { DEFAULT_SELF_TRAINING, selfTrainHead } from '../ml/adaptation/self-training';
 import type { BackboneSpec, PreparedBackbone } from '../ml/backbones/backbone-spec';
 import { preparedModelPath, writeFileAtomic } from '../ml/backbones/prepare-backbone';
-import { Embedder, EmbeddingCancelledError } from '../ml/embedding/embedder';
+import { Embedder, EmbeddingCancelledError, type EmbedProgress } from '../ml/embedding/embedder';
 import { type HeadArtifacts, predictWithHead } from '../ml/head/head-model';
 import { argmaxRows, classificationReport } from '../ml/metrics';
 import { exposeTaps } from '../ml/onnx/expose-node';
@@ -253,21 +254,45 @@ export class AdaptationService {
       const views: View[] = artefacts.config.flipTestTime ? ['original', 'hflip'] : ['original'];
       const trainItems = items.filter((i) => i.split === 'train');
       const valItems = items.filter((i) => i.split === 'val');
-      const embedAll = async (backbone: PreparedBackbone): Promise<EmbeddedSets> => ({
+      const projectId = this.experiments.get(experimentId).projectId;
+      const emit = (p: Omit<AdaptationProgress, 'experimentId' | 'projectId'>) =>
+        this.ctx.events.emit('adaptation:progress', { experimentId, projectId, ...p });
+      const step = (phase: 'adabn' | 'measuring', done: number) =>
+        emit({ phase, done, total: 1, imagesPerSecond: null, etaSeconds: null });
+      const embedAll = async (
+        backbone: PreparedBackbone,
+        phase: 'embedding' | 'embedding adapted',
+      ): Promise<EmbeddedSets> => {
+        const total = trainItems.length + valItems.length + target.length;
+        let offset = 0;
+        const embed = async (photos: { imageId: Id; contentHash: string }[], photoViews: View[]) => {
+          const before = offset;
+          const embedded = await this.embedPhotos(backbone, photos, photoViews, signal, (p) => {
+            const rate = p.imagesPerSecond > 0 ? p.imagesPerSecond : null;
+            const left = total - before - p.done;
+            emit({ phase, done: before + p.done, total, imagesPerSecond: rate, etaSeconds: rate ? left / rate : null });
+          });
+          offset += photos.length;
+          return embedded;
+        };
         // Training photos are only compared, never predicted, so their mirror view is not needed.
-        train: await this.embedPhotos(backbone, trainItems, ['original'], signal),
-        val: await this.embedPhotos(backbone, valItems, views, signal),
-        target: await this.embedPhotos(backbone, target, views, signal),
-      });
-      const original = await embedAll(prepared);
+        return {
+          train: await embed(trainItems, ['original']),
+          val: await embed(valItems, views),
+          target: await embed(target, views),
+        };
+      };
+      const original = await embedAll(prepared, 'embedding');
       signal.throwIfAborted();
 
       const started = performance.now();
       // AdaBN makes the adapted run its own backbone: everything after it reads that backbone's embeddings.
+      if (method.startsWith('adabn')) step('adabn', 0);
       const adaptedBackbone = method.startsWith('adabn')
         ? await this.adaBnBackbone(experimentId, artefacts, prepared, trainItems, target, seed, signal)
         : null;
-      const adapted = adaptedBackbone ? await embedAll(adaptedBackbone.prepared) : original;
+      if (adaptedBackbone) step('adabn', 1);
+      const adapted = adaptedBackbone ? await embedAll(adaptedBackbone.prepared, 'embedding adapted') : original;
       const { train, val, target: targetEmbedded } = adapted;
       const classIds = artefacts.snapshot.classes.map((c) => c.id);
       const classIndex = new Map(classIds.map((id, i) => [id, i]));
@@ -308,6 +333,7 @@ export class AdaptationService {
           domainDistance: maximumMeanDiscrepancy(seededSample(original.train.rows, DISTANCE_ROWS, seed), seen, seed),
         };
       };
+      step('measuring', 0);
       const before = await measure(artefacts.head, null, original);
       const after = await measure(head, map, adapted);
       signal.throwIfAborted();
@@ -375,6 +401,7 @@ export class AdaptationService {
         predictions,
       );
       const sourceMetrics = this.experiments.get(sourceExperimentId).metrics!;
+      step('measuring', 1);
       this.experiments.finish(experimentId, {
         status: 'finished',
         artefactDir,
@@ -462,13 +489,15 @@ export class AdaptationService {
 
   /**
    * Photos' embeddings (n × featureDim, photo order) through the training pipeline and its cache,
-   * with the mirror view when `views` has it. Throws when a photo cannot be embedded.
+   * with the mirror view when `views` has it; `onProgress` hears the embedder's photo counts.
+   * Throws when a photo cannot be embedded.
    */
   async embedPhotos(
     prepared: PreparedBackbone,
     photos: { imageId: Id; contentHash: string }[],
     views: View[],
     signal: AbortSignal,
+    onProgress?: (p: EmbedProgress) => void,
   ): Promise<Embedded> {
     const embedder = await Embedder.open(prepared);
     try {
@@ -478,7 +507,7 @@ export class AdaptationService {
           contentHash: p.contentHash,
           read: async () => (await readRegularFile(this.images.absolutePath(p.imageId))).buffer,
         })),
-        { views, signal, cache: new SqliteEmbeddingCache(this.ctx.db) },
+        { views, signal, onProgress, cache: new SqliteEmbeddingCache(this.ctx.db) },
       );
       const failed = result.results.find((r) => !r.ok);
       if (failed && !failed.ok) throw new Error(`A photo could not be embedded: ${failed.error.message}`);
