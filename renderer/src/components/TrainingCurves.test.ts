@@ -23,6 +23,14 @@ describe('TrainingCurves', () => {
       'Stage 1, the classifier on the frozen backbone: epochs 1–2. Stage 2, the backbone’s last blocks with the classifier: epochs 3–4.',
     );
     expect(screen.getByTestId('loss-chart').dataset.epochs).toBe('4');
+    expect(screen.getByTestId('loss-chart-kept').textContent).toBe('┆ Epoch 4 kept (lowest validation loss)');
+  });
+
+  it('marks a kept stage-1 epoch of a fine-tuning run as from stage 1, stage 2 not having improved on it', () => {
+    render(TrainingCurves, { props: { epochs: [epoch(1, 1), epoch(2, 1), epoch(3, 2)], bestEpoch: 2 } });
+    expect(screen.getByTestId('loss-chart-kept').textContent).toBe(
+      '┆ Epoch 2 kept, from stage 1: stage 2 did not improve on it (lowest validation loss)',
+    );
   });
 
   it('says stage 2 has not started while stage 1 runs, and nothing for a one-stage run', () => {
