@@ -70,6 +70,8 @@ export interface ClassInfo {
   shortcut: string | null;
   order: number;
   count: number;
+  /** Of `count`, the photos in new-domain folders: their labels only measure, never train (absent from older hosts). */
+  newDomainCount?: number;
 }
 
 /** One photo as the grid needs it: small, so 20,000 of them travel in one answer. */

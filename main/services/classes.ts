@@ -10,7 +10,9 @@ const COLOUR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 const CLASS_SQL = `
   SELECT c.id, c.project_id AS projectId, c.name, c.colour, c.shortcut, c.sort_order AS "order",
     (SELECT COUNT(*) FROM labels l JOIN images i ON i.id = l.image_id
-       WHERE l.class_id = c.id AND i.status = 'ok') AS count
+       WHERE l.class_id = c.id AND i.status = 'ok') AS count,
+    (SELECT COUNT(*) FROM labels l JOIN images i ON i.id = l.image_id JOIN source_folders f ON f.id = i.folder_id
+       WHERE l.class_id = c.id AND i.status = 'ok' AND f.domain = 'target') AS newDomainCount
   FROM classes c`;
 
 /**

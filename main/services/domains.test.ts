@@ -26,6 +26,11 @@ describe('the Library filtered by domain', () => {
     expect(names({ kind: 'all', domain: 'source' })).toHaveLength(7);
     expect(names({ kind: 'all' })).toHaveLength(10);
     const red = app.classes.list(projectId).find((c) => c.name === 'red')!;
+    // Class counts say how many of a class's photos are new-domain (their labels only measure).
+    expect(app.classes.list(projectId).map((c) => [c.name, c.count, c.newDomainCount])).toEqual([
+      ['blue', 4, 1],
+      ['red', 6, 2],
+    ]);
     expect(names({ kind: 'class', classId: red.id, domain: 'target' })).toEqual(['red-0050.jpg', 'red-0051.jpg']);
     // New-domain photos never get a split, so a split and the new domain show nothing together.
     expect(names({ kind: 'all', split: 'train', domain: 'target' })).toEqual([]);

@@ -71,6 +71,13 @@ describe('Adapt', () => {
     expect((await screen.findByTestId('new-domain-count')).textContent?.replace(/\s+/g, ' ')).toMatch(
       /40 new-domain photos in 1 folder are never trained on; the class counts below include their labelled ones, which only measure/,
     );
+    // Each class says how many of its photos are new-domain photos.
+    await waitFor(() =>
+      expect(screen.getAllByTestId('class-new-domain-count').map((e) => e.textContent?.trim())).toEqual([
+        '20 new-domain',
+        '20 new-domain',
+      ]),
+    );
     // The folder list says which folder holds them.
     expect(
       (await screen.findByTestId('folder-new-domain')).closest('[data-testid="folder-row"]')?.getAttribute('data-id'),

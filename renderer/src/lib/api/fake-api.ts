@@ -181,8 +181,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
   }
 
   function classInfo(c: FakeClass): ClassInfo {
-    const count = images.filter((i) => i.classId === c.id && i.status === 'ok').length;
-    return { ...c, count };
+    const own = images.filter((i) => i.classId === c.id && i.status === 'ok');
+    return { ...c, count: own.length, newDomainCount: own.filter((i) => targetFolders.has(i.folderId)).length };
   }
 
   function cleanName(name: string, what: string): string {
