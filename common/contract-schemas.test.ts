@@ -82,6 +82,12 @@ describe('per-call argument schemas', () => {
     }
   });
 
+  it('refuse unknown adaptation settings by name', () => {
+    const unknown = refusal(() => parseCallArgs('adaptation:start', { experimentId: 1, methd: 'coral' }));
+    expect(unknown.code).toBe('BAD_REQUEST');
+    expect(unknown.message).toContain('methd');
+  });
+
   it('refuse uploads that are not base64 or are empty lists', () => {
     const model = { kind: 'experiment', experimentId: 1 };
     expect(refusal(() => parseCallArgs('predict:photos', { model, photos: [] })).code).toBe('BAD_REQUEST');

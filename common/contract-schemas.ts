@@ -184,7 +184,8 @@ export const CALL_SCHEMAS = {
   }),
   'domains:counts': byProject,
   'domains:setFolder': z.object({ folderId: id, domain }),
-  'adaptation:start': z.object({
+  // Strict like training settings: a misspelt method or seed is refused by name, never silently the default.
+  'adaptation:start': z.strictObject({
     experimentId: id,
     method: z.enum(ADAPTATION_METHODS).optional(),
     seed: z

@@ -45,6 +45,20 @@ function plainParseError(err: unknown, command: string): UsageError {
 }
 
 /**
+ * `--option -3` as `--option=-3` for options that take a value: parseArgs reads a value starting
+ * with a dash as a missing one, so a negative number would be refused as "needs a value" instead
+ * of by the option's own range check.
+ */
+function joinNegativeValues(argv: string[], options: typeof ALL_OPTIONS): string[] {
+  return argv.flatMap((arg, i) => {
+    if (/^-\d/.test(arg) && options[argv[i - 1]?.replace(/^--/, '') ?? '']?.type === 'string') return [];
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string';
+    return takesValue && next !== undefined && /^-\d/.test(next) ? [`${arg}=${next}`] : [arg];
+  });
+}
+
+/**
  * The command and its checked options.
  * @throws UsageError for an unknown command or option, or an option without its value
  */
@@ -59,9 +73,10 @@ export function parseCommandLine(argv: string[]): CommandLine {
   if (!spec) throw new UsageError(`unknown command “${command}”`, null);
   let parsed: ReturnType<typeof parseArgs>;
   try {
+    const options = { ...GLOBAL_OPTIONS, ...spec.options };
     parsed = parseArgs({
-      args: argv,
-      options: { ...GLOBAL_OPTIONS, ...spec.options },
+      args: joinNegativeValues(argv, options),
+      options,
       strict: true,
       allowPositionals: true,
     });

@@ -25,6 +25,9 @@ describe('graft train options', () => {
   it('refuses an unknown technique, a block count out of range, and --unfreeze without fine-tuning', () => {
     expect(() => options('--technique', 'domain')).toThrow('--technique is feature-extraction or fine-tune');
     expect(() => options('--technique', 'fine-tune', '--unfreeze', '0')).toThrow(/--unfreeze takes a whole number/);
+    // A negative number is a value out of range, not a missing value.
+    expect(() => options('--technique', 'fine-tune', '--unfreeze', '-1')).toThrow(/--unfreeze takes a whole number/);
+    expect(() => options('--seed', '-5')).toThrow(/--seed takes a whole number/);
     expect(() => options('--unfreeze', '2')).toThrow('--unfreeze needs --technique fine-tune');
   });
 });

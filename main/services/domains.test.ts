@@ -40,5 +40,6 @@ describe('the Library filtered by domain', () => {
     expect(() => app.images.list(projectId, { kind: 'all', domain: 'elsewhere' as 'source' })).toThrow(
       /Unknown domain/,
     );
+    expect(() => app.domains.counts(projectId + 99)).toThrow(expect.objectContaining({ code: 'PROJECT_NOT_FOUND' }));
   });
 });

@@ -2,6 +2,7 @@ import type { Domain, DomainCount } from '../../common/adaptation';
 import type { Id } from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import type { ServiceContext } from './context';
+import { requireProject } from './lookups';
 
 /**
  * SQL condition, for a query over `images i`, that holds for photos of the source domain only:
@@ -29,8 +30,12 @@ export class DomainService {
     })();
   }
 
-  /** Folders, readable photos and labelled photos of each domain of a project, source first. */
+  /**
+   * Folders, readable photos and labelled photos of each domain of a project, source first.
+   * @throws GraftError PROJECT_NOT_FOUND for an unknown project (never two empty domains)
+   */
   counts(projectId: Id): DomainCount[] {
+    requireProject(this.ctx.db, projectId);
     const rows = this.ctx.db
       .prepare(
         `SELECT f.domain AS domain, GROUP_CONCAT(DISTINCT f.id) AS ids, COUNT(DISTINCT f.id) AS folders,

@@ -147,7 +147,7 @@ describe('fine-tuning an ONNX backbone', () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, exposeTaps(encodeModel(model), [{ tensor: 'tap', reduce: 'spatial-mean-nchw' }]).bytes);
     expect(() => app.training.start(projectId, { ...FINE_TUNE, backboneId: CHAIN_BACKBONE })).toThrow(
-      /can retrain at most 1 blocks; 2 were asked\. .*Softplus/,
+      /can retrain at most 1 block; 2 were asked\. .*Softplus/,
     );
     const listed = app.backbones.list().find((b) => b.id === CHAIN_BACKBONE);
     expect(listed?.fineTuning).toMatchObject({ supported: true, maxBlocks: 1, limit: expect.stringMatching(/relu1/) });

@@ -223,7 +223,7 @@ export class TrainingService {
     if (support.maxBlocks !== null && config.unfreezeBlocks > support.maxBlocks) {
       throw new GraftError(
         'BAD_REQUEST',
-        `${spec.name} can retrain at most ${support.maxBlocks} blocks; ${config.unfreezeBlocks} were asked. ${support.limit ?? ''}`.trim(),
+        `${spec.name} can retrain at most ${support.maxBlocks} block${support.maxBlocks === 1 ? '' : 's'}; ${config.unfreezeBlocks} were asked. ${support.limit ?? ''}`.trim(),
       );
     }
   }
