@@ -16,7 +16,7 @@ import type {
 } from '../../common/training';
 import { recordDespiteFullDisk } from '../db/connection';
 import type { ServiceContext } from './context';
-import { nextRunName } from './run-names';
+import { nextRunName, requireFreeRunName } from './run-names';
 import { removeUnusedPreparedBackbones, runsReadingBackboneIn } from './run-owned-files';
 
 export interface SnapshotItem {
@@ -179,7 +179,8 @@ export class ExperimentStore {
   rename(experimentId: Id, name: string): ExperimentSummary {
     const clean = name.trim();
     if (!clean) throw new GraftError('BAD_REQUEST', 'An experiment needs a name.');
-    this.row(experimentId);
+    const { projectId } = this.row(experimentId);
+    requireFreeRunName(this.ctx.db, projectId, clean.slice(0, 120), experimentId);
     this.ctx.db.prepare('UPDATE experiments SET name = ? WHERE id = ?').run(clean.slice(0, 120), experimentId);
     return summaryOf(this.row(experimentId));
   }

@@ -31,6 +31,18 @@ describe('run names', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('refuses renaming a run to the name of another run of the project, not to its own or another project’s', () => {
+    const [first, second] = [newRun(), newRun()];
+    expect(() => env.app.experiments.rename(second.id, ' Run 1 ')).toThrow(
+      expect.objectContaining({ code: 'NAME_TAKEN', message: 'Another run is already called “Run 1”.' }),
+    );
+    expect(env.app.experiments.get(second.id).name).toBe('Run 2');
+    expect(env.app.experiments.rename(first.id, 'Run 1').name).toBe('Run 1');
+    const otherProject = env.app.projects.create('Other').id;
+    const elsewhere = env.app.experiments.create(otherProject, config, snapshot, []);
+    expect(env.app.experiments.rename(elsewhere, 'Run 2').name).toBe('Run 2');
+  });
+
   it('numbers a name already taken in the project, and only in that project', () => {
     const run = newRun();
     env.app.experiments.rename(run.id, 'Run 1 adapted (AdaBN)');

@@ -1,6 +1,7 @@
 // Run names people can tell apart: unique within a project, so every list (Experiments, Evaluate,
 // Predict, the CLI) names one run once.
 import type { Id } from '../../common/contract';
+import { GraftError } from '../../common/errors';
 import type { ServiceContext } from './context';
 
 function runNames(db: ServiceContext['db'], projectId: Id): string[] {
@@ -27,4 +28,12 @@ export function uniqueRunName(db: ServiceContext['db'], projectId: Id, base: str
   let k = 2;
   while (names.has(`${base} #${k}`)) k++;
   return `${base} #${k}`;
+}
+
+/** Throws NAME_TAKEN when another run of the project (not `experimentId`) is already called `name`. */
+export function requireFreeRunName(db: ServiceContext['db'], projectId: Id, name: string, experimentId: Id): void {
+  const other = db
+    .prepare('SELECT id FROM experiments WHERE project_id = ? AND name = ? AND id != ?')
+    .get(projectId, name, experimentId);
+  if (other) throw new GraftError('NAME_TAKEN', `Another run is already called “${name}”.`);
 }

@@ -458,7 +458,11 @@ export function createFakeTraining(deps: FakeTrainingDeps): FakeHandlers<Trainin
       const exp = experiment(experimentId);
       const clean = name.trim();
       if (!clean) throw new GraftError('BAD_REQUEST', 'An experiment needs a name.');
-      exp.name = clean.slice(0, 120);
+      const name120 = clean.slice(0, 120);
+      if (experiments.some((e) => e.projectId === exp.projectId && e.id !== exp.id && e.name === name120)) {
+        throw new GraftError('NAME_TAKEN', `Another run is already called “${name120}”.`);
+      }
+      exp.name = name120;
       return summaryOf(exp);
     },
     'experiments:annotate': ({ experimentId, note }) => {
