@@ -1,52 +1,35 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AdaptationProgress } from '../../common/adaptation';
-import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { adaptCommand } from '../cli/adapt-command';
-import { GraftApp } from './graft-app';
+import { trainedColourRun } from './test-adaptation';
 
 // An adaptation reports its phase, photo counts and time left as events, and graft adapt prints them.
-let dir: string;
-let app: GraftApp;
-let sourceRunId: number;
+let env: Awaited<ReturnType<typeof trainedColourRun>>;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-adapt-progress-'));
-  app = new GraftApp({ dataDir: path.join(dir, 'data') });
-  await writeLabelledFolder(path.join(dir, 'photos'), { red: 10, blue: 10 });
-  await writeLabelledFolder(path.join(dir, 'new'), { red: 6, blue: 6 }, { startIndex: 100 });
-  const projectId = app.projects.create('Progress').id;
-  const folder = app.folders.add(projectId, path.join(dir, 'photos'), true);
-  await app.importer.start(folder.id).done;
-  const run = app.training.start(projectId, { seed: 4, maxEpochs: 10 });
-  await run.done;
-  sourceRunId = run.experimentId;
+  env = await trainedColourRun(4);
 }, 240_000);
-afterAll(() => {
-  app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => env.cleanup());
 
 it('an AdaBN adaptation reports each phase with photo counts and time left, and graft adapt prints them', async () => {
   const events: AdaptationProgress[] = [];
-  const unsubscribe = app.ctx.events.subscribe((event, payload) => {
+  const unsubscribe = env.app.ctx.events.subscribe((event, payload) => {
     if (event === 'adaptation:progress') events.push(payload as AdaptationProgress);
   });
   const lines: string[] = [];
   const code = await adaptCommand(
-    app,
+    env.app,
     { out: (l) => lines.push(String(l)), err: (l) => lines.push(l) },
-    { experimentId: sourceRunId, target: path.join(dir, 'new'), method: 'adabn', labelsFromFolders: true },
+    { experimentId: env.sourceRunId, target: path.join(env.dir, 'new'), method: 'adabn', labelsFromFolders: true },
   );
   unsubscribe();
   expect(code).toBe(0);
   const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
   expect(phases).toEqual(['embedding', 'adabn', 'embedding adapted', 'measuring']);
-  const items = app.ctx.db
+  const items = env.app.ctx.db
     .prepare(`SELECT COUNT(*) AS n FROM experiment_items WHERE experiment_id = ? AND split IN ('train', 'val')`)
-    .get(sourceRunId) as { n: number };
+    .get(env.sourceRunId) as { n: number };
   for (const phase of ['embedding', 'embedding adapted'] as const) {
     const counts = events.filter((e) => e.phase === phase);
     expect(counts.every((e) => e.total === items.n + 12)).toBe(true);

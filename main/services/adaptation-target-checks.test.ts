@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { adaptCommand } from '../cli/adapt-command';
 import type { CliIo } from '../cli/terminal-text';
-import { GraftApp } from './graft-app';
+import type { GraftApp } from './graft-app';
+import { trainedColourRun } from './test-adaptation';
 
 // Adapting never treats photos a run learnt from as the new domain, and checks the run before it
 // changes any folder. A source run on generated colour photos; a separate folder of new photos.
@@ -22,23 +20,13 @@ const folderState = () =>
     domain: app.domains.counts(projectId).find((c) => c.folderIds.includes(f.id))?.domain,
   }));
 
+let env: Awaited<ReturnType<typeof trainedColourRun>>;
+
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-adapt-target-'));
-  app = new GraftApp({ dataDir: path.join(dir, 'data') });
-  await writeLabelledFolder(path.join(dir, 'photos'), { red: 10, blue: 10 });
-  await writeLabelledFolder(path.join(dir, 'new'), { red: 6, blue: 6 }, { startIndex: 100 });
-  projectId = app.projects.create('Target checks').id;
-  const training = app.folders.add(projectId, path.join(dir, 'photos'), true);
-  await app.importer.start(training.id).done;
-  trainingFolderId = training.id;
-  const run = app.training.start(projectId, { seed: 2, maxEpochs: 10 });
-  await run.done;
-  sourceRunId = run.experimentId;
+  env = await trainedColourRun(2);
+  ({ dir, app, projectId, trainingFolderId, sourceRunId } = env);
 }, 240_000);
-afterAll(() => {
-  app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => env.cleanup());
 
 describe('adapting checks the run and the target folder first', () => {
   it('graft adapt with a run that cannot be adapted changes no folder', async () => {

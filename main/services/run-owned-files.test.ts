@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLabelledFolder } from '../../e2e/fixtures/photo-corpus';
 import { readRunArtefacts } from './experiment-artefacts';
 import { GraftApp } from './graft-app';
 import { ExperimentModel } from './predictor';
+import { trainedColourRun } from './test-adaptation';
 
 // A source run on generated colour photos, a target folder of other generated photos, and runs
 // adapted from it: the files each run owns (its folder, its prepared AdaBN backbone) go with it,
@@ -20,7 +19,7 @@ const preparedOf = (runId: number) =>
 
 async function predictAll(runId: number): Promise<number> {
   const photos = fs
-    .readdirSync(path.join(dir, 'target'), { recursive: true, withFileTypes: true })
+    .readdirSync(path.join(dir, 'new'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => ({ name: e.name, read: async () => fs.readFileSync(path.join(e.parentPath, e.name)) }));
   const model = await ExperimentModel.open(app.experiments, app.backbones, runId);
@@ -32,21 +31,14 @@ async function predictAll(runId: number): Promise<number> {
 }
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-run-files-'));
+  const env = await trainedColourRun(5);
+  ({ dir, app, sourceRunId } = env);
   dataDir = path.join(dir, 'data');
-  app = new GraftApp({ dataDir });
-  await writeLabelledFolder(path.join(dir, 'photos'), { red: 10, blue: 10 });
-  await writeLabelledFolder(path.join(dir, 'target'), { red: 6, blue: 6 }, { startIndex: 100 });
-  const projectId = app.projects.create('Run files').id;
-  const source = app.folders.add(projectId, path.join(dir, 'photos'), true);
-  await app.importer.start(source.id).done;
-  const target = app.folders.add(projectId, path.join(dir, 'target'), true);
+  const target = app.folders.add(env.projectId, path.join(dir, 'new'), true);
   await app.importer.start(target.id).done;
   app.domains.setFolderDomain(target.id, 'target');
-  const run = app.training.start(projectId, { seed: 5, maxEpochs: 10 });
-  await run.done;
-  sourceRunId = run.experimentId;
 }, 240_000);
+// Closes the app the start-up test opened last, whichever it is.
 afterAll(() => {
   app.close();
   fs.rmSync(dir, { recursive: true, force: true });
