@@ -27,15 +27,16 @@ describe('start-up sweep of temporary files', () => {
     const liveThumb = write(`${thumbnailPath(thumbsDir, 'cd'.repeat(32))}.${process.pid}.q1w2e3.tmp`);
     const model = write(path.join(root, 'backbones', 'mobilenet-1.onnx'));
     const staleModel = write(path.join(root, 'backbones', `mobilenet-1.onnx.${deadPid}.1764547200000.tmp`));
-    const run = write(path.join(root, 'experiments', '3', 'run.json'));
     const partialRun = write(path.join(root, 'experiments', '4.partial', 'run.json'));
+    // A run folder without its run (deleted, or its project deleted) goes too: run-owned-files.test.ts keeps live runs'.
+    const orphanRun = write(path.join(root, 'experiments', '3', 'run.json'));
 
     const app = new GraftApp({ dataDir: root });
     app.close();
 
     const exists = (file: string) => fs.existsSync(file);
-    expect([thumb, liveThumb, model, run].filter(exists)).toEqual([thumb, liveThumb, model, run]);
-    expect([staleThumb, staleModel, path.dirname(partialRun)].filter(exists)).toEqual([]);
+    expect([thumb, liveThumb, model].filter(exists)).toEqual([thumb, liveThumb, model]);
+    expect([staleThumb, staleModel, path.dirname(partialRun), orphanRun].filter(exists)).toEqual([]);
   });
 });
 
