@@ -58,7 +58,10 @@ test.beforeEach(async () => {
     path.join(root, 'cast'),
     '--target-labels-from-folders',
   ]);
-  expect(printed).toMatch(/self-train on 18 new-domain photos \(18 labelled, used only to measure\)/);
+  expect(printed).toMatch(
+    /\[id 2\] “Run 1 adapted \(self-training\)”: self-training on 18 new-domain photos \(18 labelled, used only to measure\)/,
+  );
+  expect(printed).toMatch(/^Verdict: The adapted run is (better|worse|no better) on the new photos/m);
 });
 
 test.afterEach(async () => {
@@ -99,6 +102,10 @@ test('the Adapt view adapts a run and shows source-only vs adapted with the doma
   await expect(page.getByTestId('confidence-histogram').getByRole('row')).toHaveCount(11);
   await expect(page.getByTestId('confidence-histogram')).toContainText('90–100%');
   await expect(page.getByTestId('unfamiliar-share')).toContainText('unlike the training photos');
+  // Judged on the labelled new-domain photos, not on the training photos' validation score.
+  await expect(page.getByTestId('adapt-verdict')).toContainText(
+    /The adapted run is (better|worse|no better) on the new photos/,
+  );
 
   // Predict with the adapted run: a photo like neither domain gets the warning badge, a new-domain
   // photo (what the run was adapted to) does not.
