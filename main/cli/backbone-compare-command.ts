@@ -1,8 +1,9 @@
 // `graft backbones compare --project NAME`: the "Compare backbones" table in the terminal.
-import type {
-  BackboneCompareFinished,
-  BackboneCompareProgress,
-  BackboneComparison,
+import {
+  type BackboneCompareFinished,
+  type BackboneCompareProgress,
+  type BackboneComparison,
+  comparisonVerdict,
 } from '../../common/backbone-compare';
 import type { GraftApp } from '../services/graft-app';
 import { projectNamed } from './health-commands';
@@ -67,8 +68,11 @@ export async function backboneCompareCommand(
   }
   io.out(`Backbones compared on “${project.name}”:`);
   for (const line of comparisonLines(comparison)) io.out(line);
-  const best = comparison.rows.find((r) => r.status === 'ok');
-  if (best)
-    io.out(`Train with the best: graft train --project ${JSON.stringify(project.name)} --backbone ${best.backboneId}`);
+  const { winner, message } = comparisonVerdict(comparison);
+  io.out(message);
+  if (winner)
+    io.out(
+      `Train with the best: graft train --project ${JSON.stringify(project.name)} --backbone ${winner.backboneId}`,
+    );
   return 0;
 }

@@ -115,7 +115,7 @@ export class BackboneCompareService {
   ): Promise<BackboneComparison | null> {
     const started = performance.now();
     try {
-      const { folds, fewerFoldsReason } = probeFolds(photos.labels, photos.classCount);
+      const { folds, fewerFoldsReason, smallestClass } = probeFolds(photos.labels, photos.classCount);
       const rows: BackboneComparisonRow[] = [];
       for (const [index, backbone] of chosen.entries()) {
         const progress = (phase: BackboneCompareProgress['phase'], done: number, total: number) =>
@@ -138,6 +138,7 @@ export class BackboneCompareService {
         classes: photos.classCount,
         folds,
         foldsNote: fewerFoldsReason,
+        smallestClass,
         seed: COMPARE_SEED,
         rows: rankRows(rows),
         seconds: (performance.now() - started) / 1000,

@@ -90,7 +90,10 @@ function classCounts(y: Int32Array, classCount: number): number[] {
  * (stratified folds need one photo of each class per fold).
  * @throws ProbeDataError with fewer than two classes or a class with fewer than two photos
  */
-export function probeFolds(y: Int32Array, classCount: number): { folds: number; fewerFoldsReason: string | null } {
+export function probeFolds(
+  y: Int32Array,
+  classCount: number,
+): { folds: number; fewerFoldsReason: string | null; smallestClass: number } {
   const counts = classCounts(y, classCount);
   const present = counts.filter((n) => n > 0);
   if (present.length < 2) throw new ProbeDataError('Label photos of at least two classes to compare backbones.');
@@ -100,8 +103,9 @@ export function probeFolds(y: Int32Array, classCount: number): { folds: number; 
       'Every class needs at least 2 labelled photos to compare backbones (cross-validation holds some out); label more.',
     );
   }
-  if (smallest >= PROBE_FOLDS) return { folds: PROBE_FOLDS, fewerFoldsReason: null };
+  if (smallest >= PROBE_FOLDS) return { folds: PROBE_FOLDS, fewerFoldsReason: null, smallestClass: smallest };
   return {
+    smallestClass: smallest,
     folds: smallest,
     fewerFoldsReason: `${smallest}-fold, not ${PROBE_FOLDS}-fold: the smallest class has only ${smallest} photos.`,
   };

@@ -22,6 +22,10 @@ describe('Compare backbones in the Train view', () => {
     expect(screen.getByTestId('compare-summary').textContent).toContain('40 labelled photos, 2 classes, 5-fold');
     expect(within(rows[0]).getByText(/^\d+\.\d% ± \d+\.\d%$/)).toBeTruthy();
     expect(within(rows[1]).getByText('Chosen')).toBeTruthy();
+    // The panel says whether the ranking means anything, with the same verdict as the CLI.
+    expect(screen.getByTestId('compare-verdict').textContent?.trim()).toMatch(
+      /leads by more than the spread|within each other's spread|Too few photos/,
+    );
 
     await fireEvent.click(within(rows[0]).getByRole('button', { name: 'Use' }));
     expect(select().value).toBe('fake-inception');

@@ -91,6 +91,7 @@ export function createFakeBackboneCompare(deps: FakeCompareDeps): FakeHandlers<C
           classes: counts.size,
           folds,
           foldsNote: folds < 5 ? `${folds}-fold, not 5-fold: the smallest class has only ${folds} photos.` : null,
+          smallestClass: smallest,
           seed: 42,
           rows: chosen.map(row).sort((a, b) => (b.accuracy ?? 0) - (a.accuracy ?? 0)),
           seconds: 0.1,
