@@ -21,14 +21,9 @@
 // them as float Convs was tried first: onnxruntime's int8 kernel on this CPU differs from the
 // float arithmetic by up to 14 output steps in the second layer, so the head no longer fitted
 // the features and PACS accuracy fell to chance.)
-import {
-  attr,
-  attributeProto,
-  floatTensor,
-  int64Tensor,
-  type OnnxAttribute,
-  valueInfo,
-} from '../onnx/onnx-graph-builder';
+
+import { node } from '../onnx/expose-node';
+import { attr, floatTensor, int64Tensor, type OnnxAttribute, valueInfo } from '../onnx/onnx-graph-builder';
 import { defaultOpset, graphInfo, nodesNeededFor } from '../onnx/onnx-graph-info';
 import {
   decodeModel,
@@ -110,15 +105,8 @@ function makeNode(
   output: string[],
   attributes: Record<string, OnnxAttribute> = {},
 ): NodeProto {
-  return {
-    opType,
-    domain: '',
-    // Op type in the name: a tensor an estimation graph re-produces (Add after a Conv) keeps names unique.
-    name: `graft_adabn/${opType}/${output[0]}`,
-    input,
-    output,
-    attribute: Object.entries(attributes).map(([k, v]) => attributeProto(k, v)),
-  };
+  // Op type in the name: a tensor an estimation graph re-produces (Add after a Conv) keeps names unique.
+  return node(opType, input, output, attributes, `graft_adabn/${opType}/${output[0]}`);
 }
 
 /**

@@ -116,17 +116,21 @@ export function exposeNode(bytes: Uint8Array, name: string): Uint8Array {
   return encodeModel(model);
 }
 
-/** A default-domain node named after its first output (`graft/<output>`), for nodes Graft adds to a graph. */
+/**
+ * A default-domain node for nodes Graft adds to a graph, named after its first output
+ * (`graft/<output>` unless a name is given; node names must be unique in a graph).
+ */
 export function node(
   opType: string,
   input: string[],
   output: string[],
   attributes: Record<string, OnnxAttribute> = {},
+  name = `graft/${output[0]}`,
 ): NodeProto {
   return {
     opType,
     domain: '',
-    name: `graft/${output[0]}`,
+    name,
     input,
     output,
     attribute: Object.entries(attributes).map(([k, v]) => attributeProto(k, v)),
