@@ -88,6 +88,11 @@ describe('splits from folder names', () => {
     expect(app.images.get(source.id).split).toBe('train');
     expect(total(moved.sources.byHand)).toBe(1);
     expect(moved.perClass.map(total)).toEqual(before.perClass.map(total));
+    // A split an older version stored for a new-domain photo is never counted.
+    app.ctx.db.prepare(`INSERT INTO splits (image_id, split, origin) VALUES (?, 'train', 'user')`).run(target[0].id);
+    const stale = app.splits.summary(projectId);
+    expect(stale.perClass).toEqual(moved.perClass);
+    expect(stale.sources).toEqual(moved.sources);
   });
 });
 

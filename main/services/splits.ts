@@ -208,6 +208,7 @@ export class SplitService {
     return { ...this.summary(projectId), skipped };
   }
 
+  /** Counts source-domain photos only: a split an older version stored for a new-domain photo never counts. */
   summary(projectId: Id): SplitSummary {
     requireProject(this.ctx.db, projectId);
     const settings = this.ctx.db
@@ -219,7 +220,7 @@ export class SplitService {
            SUM(s.split = 'train') AS train, SUM(s.split = 'val') AS val, SUM(s.split = 'test') AS test
          FROM classes c
          LEFT JOIN labels l ON l.class_id = c.id
-         LEFT JOIN images i ON i.id = l.image_id AND i.status = 'ok'
+         LEFT JOIN images i ON i.id = l.image_id AND i.status = 'ok' AND ${IN_SOURCE_DOMAIN}
          LEFT JOIN splits s ON s.image_id = i.id
          WHERE c.project_id = ? GROUP BY c.id ORDER BY c.sort_order, c.id`,
       )
@@ -246,7 +247,7 @@ export class SplitService {
       .prepare(
         `SELECT i.rel_path AS relPath, s.split, s.origin FROM images i
          JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
-         WHERE i.project_id = ? AND i.status = 'ok'`,
+         WHERE i.project_id = ? AND i.status = 'ok' AND ${IN_SOURCE_DOMAIN}`,
       )
       .all(projectId) as { relPath: string; split: Split; origin: 'auto' | 'user' }[];
     const zero = (): SplitCounts => ({ train: 0, val: 0, test: 0 });
