@@ -81,6 +81,8 @@ export interface ImageRow {
   status: ImageStatus;
   classId: Id | null;
   split: Split | null;
+  /** A new-domain (target) photo, issue 8: it never carries a split and never trains a model. */
+  newDomain: boolean;
 }
 
 export interface ImageDetail extends ImageRow {
@@ -309,6 +311,21 @@ export interface SplitSummary {
   unassigned: number;
 }
 
+/**
+ * Photos a move into a split left out, by reason: `NEW_DOMAIN` photos (issue 8) never carry a
+ * split; `UNREADABLE` ones are unreadable, missing or not in the project.
+ */
+export interface SplitSkip {
+  code: 'NEW_DOMAIN' | 'UNREADABLE';
+  count: number;
+  message: string;
+}
+
+/** The split summary after a move by hand, with the chosen photos it left out (empty when none). */
+export interface SplitMoveResult extends SplitSummary {
+  skipped: SplitSkip[];
+}
+
 /** One photo whose label changed: its class before and after (null: unlabelled). */
 export interface LabelDelta {
   imageId: Id;
@@ -376,7 +393,7 @@ export interface Calls {
   'splits:generate': Call<{ projectId: Id; seed: number; ratios: SplitRatios; replaceAll?: boolean }, SplitSummary>;
   /** Moves a seeded, per-class `fraction` (0–1) of the train and val photos into test. */
   'splits:carveTest': Call<{ projectId: Id; seed: number; fraction: number }, SplitSummary>;
-  'splits:set': Call<{ projectId: Id; imageIds: Id[]; split: Split }, SplitSummary>;
+  'splits:set': Call<{ projectId: Id; imageIds: Id[]; split: Split }, SplitMoveResult>;
   'splits:summary': Call<{ projectId: Id }, SplitSummary>;
 
   'backbones:list': Call<Record<string, never>, BackboneInfo[]>;

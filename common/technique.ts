@@ -4,8 +4,10 @@ import { ADAPTATION_METHOD_WORDS } from './adaptation-verdict';
 import type { ExperimentSummary } from './training';
 
 /**
- * "Feature extraction", "Fine-tuning", or "Fine-tuning (stage 1 kept)" for a fine-tuning run whose
- * stage 2 did not lower the validation loss and was dropped (FineTuneMetrics.keptStage); for an
+ * "Feature extraction"; for a finished fine-tuning run the stage whose model it kept
+ * (FineTuneMetrics.keptStage), "Fine-tuning (stage 2 kept)" or "Fine-tuning (stage 1 kept)" when
+ * stage 2 did not lower the validation loss and was dropped; plain "Fine-tuning" while no stage is
+ * kept yet (running, failed or cancelled); for an
  * adapted run "Domain adaptation (AdaBN + self-training) of Run 9", naming its source run.
  */
 export function techniqueLabel(run: Pick<ExperimentSummary, 'technique' | 'keptStage' | 'adaptation'>): string {
@@ -13,5 +15,5 @@ export function techniqueLabel(run: Pick<ExperimentSummary, 'technique' | 'keptS
     return `Domain adaptation (${ADAPTATION_METHOD_WORDS[run.adaptation.method]}) of ${run.adaptation.sourceName}`;
   }
   if (run.technique === 'feature-extraction') return 'Feature extraction';
-  return run.keptStage === 1 ? 'Fine-tuning (stage 1 kept)' : 'Fine-tuning';
+  return run.keptStage === null ? 'Fine-tuning' : `Fine-tuning (stage ${run.keptStage} kept)`;
 }

@@ -134,6 +134,13 @@ describe('adaptation', () => {
     expect(card).toContain(
       `- Adapted from experiment ${sourceRunId} to 24 unlabelled new-domain photos (method \`${report.method}\`; 24 of them labelled, used only to measure, never to train)`,
     );
+    // It is for photos like the new-domain folder's, with the training-domain validation as a caution.
+    expect(card).toMatch(
+      /Sorting photos like the new-domain \(target\) photos it was adapted to \(`[^`]*cast`\) into:/,
+    );
+    expect(card).toContain(
+      `Caution: on photos like the training photos it scored ${(report.after.sourceVal!.accuracy * 100).toFixed(1)}% (validation)`,
+    );
   }, 120_000);
 
   it('an adapted run keeps its own out-of-distribution statistics: its new-domain photos are familiar, noise is not', async () => {

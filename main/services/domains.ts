@@ -70,3 +70,11 @@ export class DomainService {
       .all(projectId) as { imageId: Id; contentHash: string; relPath: string; classId: Id | null }[];
   }
 }
+
+/** The paths of a project's new-domain (target) folders, sorted; empty when none is marked. */
+export function targetFolderPaths(db: ServiceContext['db'], projectId: Id): string[] {
+  const rows = db
+    .prepare(`SELECT path FROM source_folders WHERE project_id = ? AND domain = 'target' ORDER BY path`)
+    .all(projectId) as { path: string }[];
+  return rows.map((r) => r.path);
+}

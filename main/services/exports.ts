@@ -16,6 +16,7 @@ import { APP_VERSION } from '../version';
 import { readAdaptationReport } from './adaptation';
 import type { BackboneService } from './backbones';
 import type { ServiceContext } from './context';
+import { targetFolderPaths } from './domains';
 import { type RunArtefacts, readRunArtefacts } from './experiment-artefacts';
 import type { ExperimentStore } from './experiments';
 import {
@@ -317,10 +318,11 @@ export class ExportService {
       const ood = await readOodStatistics(this.experiments.artefactDir(experimentId) ?? '');
       const adaptation = await readAdaptationReport(this.experiments.artefactDir(experimentId));
       if (ood) await writeOodStatistics(temp, ood);
+      const cardRun = this.experiments.get(experimentId);
       await fs.promises.writeFile(
         path.join(temp, 'MODEL_CARD.md'),
         modelCard({
-          run: this.experiments.get(experimentId),
+          run: cardRun,
           backbone: written,
           format: options.format,
           modelFile,
@@ -329,6 +331,7 @@ export class ExportService {
           date: this.ctx.now().slice(0, 10),
           ood,
           adaptation,
+          targetFolders: adaptation ? targetFolderPaths(this.ctx.db, cardRun.projectId) : [],
         }),
       );
       writeExportMarker(temp, fs.readdirSync(temp), APP_VERSION);

@@ -8,7 +8,8 @@ import { requireProject } from './lookups';
 import { openConflictsSql } from './same-content';
 import { PREVIEW_SIZE, thumbnailPath } from './thumbnails';
 
-const ROW_COLUMNS = `i.id, i.rel_path AS relPath, i.status, l.class_id AS classId, s.split`;
+const ROW_COLUMNS = `i.id, i.rel_path AS relPath, i.status, l.class_id AS classId, s.split,
+  NOT (${IN_SOURCE_DOMAIN}) AS newDomain`;
 const ROW_JOINS = `FROM images i LEFT JOIN labels l ON l.image_id = i.id LEFT JOIN splits s ON s.image_id = i.id`;
 
 const SPLITS = new Set(['train', 'val', 'test']);
@@ -73,7 +74,10 @@ export class ImageService {
       .prepare(
         `SELECT ${ROW_COLUMNS} ${ROW_JOINS} WHERE i.project_id = ? AND ${where.sql} ORDER BY i.folder_id, i.rel_path`,
       )
-      .all(projectId, ...where.params) as (Omit<ImageRow, 'name'> & { relPath: string })[];
+      .all(projectId, ...where.params) as (Omit<ImageRow, 'name' | 'newDomain'> & {
+      relPath: string;
+      newDomain: number;
+    })[];
     // Built field by field: at 20,000 rows a rest-and-spread copy of each row took about as long
     // as the query itself (npm run bench -- scale).
     return rows.map((r) => ({
@@ -82,6 +86,7 @@ export class ImageService {
       status: r.status,
       classId: r.classId,
       split: r.split,
+      newDomain: r.newDomain === 1,
     }));
   }
 
@@ -94,9 +99,15 @@ export class ImageService {
            EXISTS(SELECT 1 FROM training_exclusions x WHERE x.image_id = i.id) AS excluded
          ${ROW_JOINS} WHERE i.id = ?`,
       )
-      .get(imageId) as (Omit<ImageDetail, 'name' | 'excluded'> & { relPath: string; excluded: number }) | undefined;
+      .get(imageId) as
+      | (Omit<ImageDetail, 'name' | 'excluded' | 'newDomain'> & {
+          relPath: string;
+          excluded: number;
+          newDomain: number;
+        })
+      | undefined;
     if (!row) throw new GraftError('IMAGE_NOT_FOUND', `Photo ${imageId} does not exist.`);
-    return { ...row, excluded: row.excluded === 1, name: displayName(row.relPath) };
+    return { ...row, excluded: row.excluded === 1, newDomain: row.newDomain === 1, name: displayName(row.relPath) };
   }
 
   /**

@@ -17,6 +17,8 @@ export interface ModelCardInput {
   ood: Pick<OodStatistics, 'threshold' | 'percentile' | 'dim'> | null;
   /** The adaptation that made this run (its adaptation.json); null for a run trained on labelled photos. */
   adaptation: Pick<AdaptationReport, 'sourceExperimentId' | 'method' | 'targetSnapshot' | 'before' | 'after'> | null;
+  /** An adapted run's project's new-domain (target) folder paths when exported; empty for other runs. */
+  targetFolders: string[];
 }
 
 /** An adapted run's origin and new-domain figures, as a Model bullet; empty for other runs. */
@@ -91,6 +93,24 @@ function fineTuneText(f: FinalMetrics['fineTune']): string {
     : `; retraining the backbone's ${blocks} did not lower the validation loss, so the backbone is unchanged`;
 }
 
+/**
+ * Which photos the model is for: those like the training photos, or, for an adapted run, those like
+ * the new-domain photos it was adapted to, with its (often lower) training-domain validation score as a caution.
+ */
+function intendedUse(input: ModelCardInput): string {
+  const classes = input.run.snapshot.classes.map((c) => c.name).join(', ');
+  const rest = `It knows no other classes: every photo gets one of them, however unlike it is.`;
+  const a = input.adaptation;
+  if (!a) {
+    return `Sorting photos like the training photos into: ${classes}. ${rest} Accuracy on photos from another camera, place or season may be lower than above; check a sample before relying on it. Not for decisions about people.`;
+  }
+  const folders = input.targetFolders.length > 0 ? ` (${input.targetFolders.map((f) => `\`${f}\``).join(', ')})` : '';
+  const newDomain = a.after.targetTest
+    ? `${pct(a.after.targetTest.accuracy)} on the labelled new-domain photos`
+    : 'not measured on labelled new-domain photos';
+  return `Sorting photos like the new-domain (target) photos it was adapted to${folders} into: ${classes}. ${rest} Caution: on photos like the training photos it scored ${pct(a.after.sourceVal?.accuracy)} (validation), against ${newDomain}; for photos like the training photos use the source run (experiment ${a.sourceExperimentId}). Check a sample before relying on it. Not for decisions about people.`;
+}
+
 export function modelCard(input: ModelCardInput): string {
   const { run, backbone, parity } = input;
   const m = run.metrics;
@@ -139,7 +159,7 @@ export function modelCard(input: ModelCardInput): string {
       : 'This run keeps no statistics for telling photos unlike the training photos apart (it predates them), so no ood.json is included.',
     '',
     '## Intended use',
-    `Sorting photos like the training photos into: ${classes.map((c) => c.name).join(', ')}. It knows no other classes: every photo gets one of them, however unlike it is. Accuracy on photos from another camera, place or season may be lower than above; check a sample before relying on it. Not for decisions about people.`,
+    intendedUse(input),
   ];
   if (input.format === 'onnx') {
     lines.push('', '## Run it (Node.js, `npm install onnxruntime-node sharp`)', '', '```js', onnxScript(input), '```');

@@ -61,6 +61,39 @@ describe('splits from folder names', () => {
     app.splits.set(projectId, [broken.id], 'test');
     expect(app.images.get(broken.id).split).toBeNull();
   });
+
+  it('never puts a new-domain photo in a split, and says how many it left out and why', async () => {
+    const fresh = path.join(env.dir, 'fresh');
+    await writeLabelledFolder(fresh, { ants: 2 }, { startIndex: 200 });
+    const folder = app.folders.add(projectId, fresh, true);
+    await app.importer.start(folder.id).done;
+    app.domains.setFolderDomain(folder.id, 'target');
+    const target = app.images.list(projectId, { kind: 'all', domain: 'target' });
+    expect(target).toHaveLength(2);
+    // The rows say so, so the Library can keep them out of "Move to".
+    expect(target.map((t) => [t.newDomain, app.images.get(t.id).newDomain])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+    expect(app.images.list(projectId, { kind: 'all', domain: 'source' }).some((r) => r.newDomain)).toBe(false);
+    const [source] = app.images.list(projectId, { kind: 'all', split: 'val' });
+    const [broken] = app.images.list(projectId, { kind: 'problems' });
+    const before = app.splits.summary(projectId);
+    const moved = app.splits.set(projectId, [...target.map((t) => t.id), source.id, broken.id], 'train');
+    expect(moved.skipped.map((s) => [s.code, s.count])).toEqual([
+      ['NEW_DOMAIN', 2],
+      ['UNREADABLE', 1],
+    ]);
+    expect(target.map((t) => app.images.get(t.id).split)).toEqual([null, null]);
+    expect(app.images.get(source.id).split).toBe('train');
+    expect(total(moved.sources.byHand)).toBe(1);
+    expect(moved.perClass.map(total)).toEqual(before.perClass.map(total));
+    // A split an older version stored for a new-domain photo is never counted.
+    app.ctx.db.prepare(`INSERT INTO splits (image_id, split, origin) VALUES (?, 'train', 'user')`).run(target[0].id);
+    const stale = app.splits.summary(projectId);
+    expect(stale.perClass).toEqual(moved.perClass);
+    expect(stale.sources).toEqual(moved.sources);
+  });
 });
 
 describe('image filters', () => {

@@ -1,4 +1,12 @@
-import type { Id, Split, SplitCounts, SplitRatios, SplitSummary } from '../../common/contract';
+import type {
+  Id,
+  Split,
+  SplitCounts,
+  SplitMoveResult,
+  SplitRatios,
+  SplitSkip,
+  SplitSummary,
+} from '../../common/contract';
 import { GraftError } from '../../common/errors';
 import { splitFromPath } from '../../common/folder-layout';
 import { permutation, seededRandom } from '../../common/seeded-random';
@@ -157,22 +165,50 @@ export class SplitService {
     return this.summary(projectId);
   }
 
-  /** Puts readable photos in a split by hand; unreadable and missing ones are left out. */
-  set(projectId: Id, imageIds: Id[], split: Split): SplitSummary {
+  /**
+   * Puts readable source-domain photos in a split by hand. New-domain photos (issue 8: they never
+   * carry a split) and unreadable, missing or foreign ones are left out and counted in `skipped`.
+   */
+  set(projectId: Id, imageIds: Id[], split: Split): SplitMoveResult {
     requireProject(this.ctx.db, projectId);
     if (!['train', 'val', 'test'].includes(split)) throw new GraftError('BAD_REQUEST', `Unknown split “${split}”.`);
+    const kindOf = this.ctx.db.prepare(
+      `SELECT i.status = 'ok' AS ok, ${IN_SOURCE_DOMAIN} AS source FROM images i WHERE i.id = ? AND i.project_id = ?`,
+    );
     const put = this.ctx.db.prepare(
-      `INSERT INTO splits (image_id, split, origin)
-       SELECT id, ?, 'user' FROM images WHERE id = ? AND project_id = ? AND status = 'ok'
+      `INSERT INTO splits (image_id, split, origin) VALUES (?, ?, 'user')
        ON CONFLICT(image_id) DO UPDATE SET split = excluded.split, origin = 'user'`,
     );
+    let newDomain = 0;
+    let unreadable = 0;
     this.ctx.db.transaction(() => {
-      for (const id of imageIds) put.run(split, id, projectId);
+      for (const id of imageIds) {
+        const kind = kindOf.get(id, projectId) as { ok: number; source: number } | undefined;
+        if (!kind?.ok) unreadable++;
+        else if (!kind.source) newDomain++;
+        else put.run(id, split);
+      }
     })();
     this.ctx.events.emit('labels:changed', { projectId });
-    return this.summary(projectId);
+    const skipped: SplitSkip[] = [];
+    if (newDomain > 0) {
+      skipped.push({
+        code: 'NEW_DOMAIN',
+        count: newDomain,
+        message: `${newDomain} new-domain ${newDomain === 1 ? 'photo stays' : 'photos stay'} out of the splits: they never train a model.`,
+      });
+    }
+    if (unreadable > 0) {
+      skipped.push({
+        code: 'UNREADABLE',
+        count: unreadable,
+        message: `${unreadable} unreadable or missing ${unreadable === 1 ? 'photo was' : 'photos were'} left out.`,
+      });
+    }
+    return { ...this.summary(projectId), skipped };
   }
 
+  /** Counts source-domain photos only: a split an older version stored for a new-domain photo never counts. */
   summary(projectId: Id): SplitSummary {
     requireProject(this.ctx.db, projectId);
     const settings = this.ctx.db
@@ -184,7 +220,7 @@ export class SplitService {
            SUM(s.split = 'train') AS train, SUM(s.split = 'val') AS val, SUM(s.split = 'test') AS test
          FROM classes c
          LEFT JOIN labels l ON l.class_id = c.id
-         LEFT JOIN images i ON i.id = l.image_id AND i.status = 'ok'
+         LEFT JOIN images i ON i.id = l.image_id AND i.status = 'ok' AND ${IN_SOURCE_DOMAIN}
          LEFT JOIN splits s ON s.image_id = i.id
          WHERE c.project_id = ? GROUP BY c.id ORDER BY c.sort_order, c.id`,
       )
@@ -211,7 +247,7 @@ export class SplitService {
       .prepare(
         `SELECT i.rel_path AS relPath, s.split, s.origin FROM images i
          JOIN labels l ON l.image_id = i.id JOIN splits s ON s.image_id = i.id
-         WHERE i.project_id = ? AND i.status = 'ok'`,
+         WHERE i.project_id = ? AND i.status = 'ok' AND ${IN_SOURCE_DOMAIN}`,
       )
       .all(projectId) as { relPath: string; split: Split; origin: 'auto' | 'user' }[];
     const zero = (): SplitCounts => ({ train: 0, val: 0, test: 0 });

@@ -13,6 +13,7 @@ const ROWS: ImageRow[] = Array.from({ length: 20_000 }, (_, i) => ({
   status: i === 2 ? 'unreadable' : 'ok',
   classId: i % 3 === 0 ? 7 : null,
   split: null,
+  newDomain: false,
 }));
 
 const CLASSES = new Map([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateTraining } from './train-estimate';
+import { estimateSources, estimateTraining } from './train-estimate';
 
 describe('estimateTraining', () => {
   it('follows the benchmark runs without a previous run', () => {
@@ -17,6 +17,37 @@ describe('estimateTraining', () => {
   it('scales a previous run with the same model to the photos there are now', () => {
     const estimate = estimateTraining(600, { seconds: 30, photos: 300 });
     expect(estimate.seconds).toBe(60);
-    expect(estimate.basis).toContain('30 s for 300 photos');
+    // The plan wraps the basis in brackets: no brackets of its own (user trial 2 saw "60 photos))").
+    expect(estimate.basis).toBe('from your last run with this model: 30 s for 300 photos');
+  });
+});
+
+describe('estimateSources', () => {
+  const run = (id: number, fields: Partial<Parameters<typeof estimateSources>[0][number]> = {}) => ({
+    id,
+    status: 'finished' as const,
+    technique: 'feature-extraction' as const,
+    durationSeconds: 3,
+    backboneId: 'mobilenet',
+    adaptation: null,
+    ...fields,
+  });
+
+  it('learns from the latest finished feature-extraction training run per model, never from an adapted run', () => {
+    const adapted = run(5, {
+      durationSeconds: 11,
+      adaptation: { method: 'standardise' as const, sourceExperimentId: 4, sourceName: 'Run 4', targetTest: null },
+    });
+    const sources = estimateSources([
+      adapted,
+      run(4, { technique: 'fine-tune' }),
+      run(3, { status: 'failed' }),
+      run(2),
+      run(1, { backboneId: 'inception' }),
+    ]);
+    expect([...sources].map(([backbone, r]) => [backbone, r.id])).toEqual([
+      ['mobilenet', 2],
+      ['inception', 1],
+    ]);
   });
 });

@@ -1,5 +1,7 @@
 // How long a training run will take, said before it starts.
 
+import type { ExperimentSummary } from '../../../common/training';
+
 /**
  * Seconds per labelled photo and fixed start-up of a first run with the default backbone,
  * embedding included, from docs/BENCHMARKS.md ("Training", 2 vCPU): 398 photos in 8.8 s and
@@ -31,7 +33,7 @@ export function estimateTraining(photos: number, previous: { seconds: number; ph
   if (previous && previous.photos > 0 && previous.seconds > 0) {
     return {
       seconds: (previous.seconds * photos) / previous.photos,
-      basis: `from your last run with this model (${Math.round(previous.seconds)} s for ${previous.photos.toLocaleString('en')} photos)`,
+      basis: `from your last run with this model: ${Math.round(previous.seconds)} s for ${previous.photos.toLocaleString('en')} photos`,
     };
   }
   const seconds = BENCH_FIXED_SECONDS + photos * BENCH_SECONDS_PER_PHOTO;
@@ -41,6 +43,26 @@ export function estimateTraining(photos: number, previous: { seconds: number; ph
     basis:
       'a rough guide for this many photos from Graft’s benchmark on an idle 2-core laptop; a busy or slower computer takes longer. After this run, the estimate uses its measured time',
   };
+}
+
+type TimedRun = Pick<ExperimentSummary, 'status' | 'technique' | 'durationSeconds' | 'backboneId' | 'adaptation'>;
+
+/**
+ * Per backbone id, the run estimateTraining learns from: the first (with `runs` newest first, the
+ * latest) finished feature-extraction training run with a duration. Adapted runs are left out:
+ * they time a domain adaptation of a model, not its training.
+ */
+export function estimateSources<T extends TimedRun>(runs: readonly T[]): Map<string, T> {
+  const latest = new Map<string, T>();
+  for (const run of runs) {
+    const timesTraining =
+      run.status === 'finished' &&
+      run.technique === 'feature-extraction' &&
+      !run.adaptation &&
+      run.durationSeconds !== null;
+    if (timesTraining && !latest.has(run.backboneId)) latest.set(run.backboneId, run);
+  }
+  return latest;
 }
 
 /**

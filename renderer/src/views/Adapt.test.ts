@@ -1,5 +1,6 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
+import type { AdaptationMethod } from '../../../common/adaptation';
 import { startTestApp } from '../test-utils';
 import { petsProject, trainToEnd } from '../training-test-utils';
 import Adapt from './Adapt.svelte';
@@ -87,7 +88,7 @@ describe('Adapt', () => {
 
 describe('Adapt verdict', () => {
   /** A PACS photo → cartoon-like report: new-domain accuracy 33% → 64%, training-domain validation 95% → 88%. */
-  function report(withLabels: boolean) {
+  function report(withLabels: boolean, method: AdaptationMethod = 'adabn+self-train') {
     const measures = (target: number, source: number, confidence: number) => ({
       target: {
         count: 100,
@@ -103,9 +104,9 @@ describe('Adapt verdict', () => {
     });
     return {
       sourceExperimentId: 1,
-      method: 'adabn+self-train',
+      method,
       seed: 42,
-      pseudoLabelThreshold: 0.7,
+      pseudoLabelThreshold: method.endsWith('self-train') ? 0.7 : null,
       classNames: ['cat', 'dog'],
       targetSnapshot: { count: 100, labelled: withLabels ? 100 : 0, hash: 'h' },
       before: measures(0.33, 0.95, 0.5),
@@ -116,7 +117,7 @@ describe('Adapt verdict', () => {
     };
   }
 
-  async function adaptWith(withLabels: boolean) {
+  async function adaptWith(withLabels: boolean, method?: AdaptationMethod) {
     const app = await startTestApp({ projects: [petsProject()], jobStepMs: 20 });
     const finished = await trainToEnd(app.api, app.session.project!.id);
     const call = app.api.call.bind(app.api);
@@ -127,12 +128,13 @@ describe('Adapt verdict', () => {
         started = true;
         return Promise.resolve({ experimentId: finished });
       }
-      if (name === 'adaptation:report' && started) return Promise.resolve(report(withLabels));
+      if (name === 'adaptation:report' && started) return Promise.resolve(report(withLabels, method));
       return call(name, args);
     }) as typeof app.api.call;
     render(Adapt, { props: { session: app.session }, context: app.context });
     await fireEvent.click(await screen.findByTestId('adapt-button'));
-    return screen.findByTestId('adapt-verdict');
+    const verdict = await screen.findByTestId('adapt-verdict');
+    return Object.assign(verdict, { app, runId: finished });
   }
 
   it('calls an adaptation better when it gains on the labelled new-domain photos; a training-domain drop is a caution', async () => {
@@ -142,10 +144,36 @@ describe('Adapt verdict', () => {
     expect(screen.queryByText(/Keep using the source run/)).toBeNull();
     expect(screen.getByTestId('adapt-caution').textContent).toMatch(/95\.0% → 88\.0%/);
     expect(screen.getByText(/AdaBN \+ self-training, 60 confident guesses/)).toBeTruthy();
-    expect(screen.getByTestId('distance-explained').textContent).toMatch(/Self-training only changes the last layer/);
+    expect(screen.getByTestId('distance-explained').textContent?.replace(/\s+/g, ' ')).toMatch(
+      /AdaBN \+ self-training moved the features of the new photos \(the image model itself was re-tuned\), so the distance after is measured on the moved features; the self-training after it changed only the last layer\./,
+    );
+    expect(screen.getByTestId('distance-explained').textContent).not.toMatch(/leaves this distance unchanged/);
     // The share's label sits beside a fixed-width track, so a 100% bar cannot push it to the next line.
     const share = screen.getByTestId('class-shares').querySelector('td.share');
     expect(share?.querySelector('.track > .bar')).toBeTruthy();
+  });
+
+  it('says self-training alone leaves the domain distance unchanged, and AdaBN alone moved the features', async () => {
+    await adaptWith(true, 'self-train');
+    expect(screen.getByTestId('distance-explained').textContent).toMatch(/Self-training only changes the last layer/);
+    cleanup();
+    await adaptWith(true, 'adabn');
+    const text = screen.getByTestId('distance-explained').textContent?.replace(/\s+/g, ' ');
+    expect(text).toMatch(
+      /AdaBN moved the features of the new photos \(the image model itself was re-tuned\), so the distance after is measured on the moved features\./,
+    );
+    expect(text).not.toMatch(/Self-training|self-training/);
+  });
+
+  it('names the adapted run and opens it in Evaluate', async () => {
+    const { app, runId } = await adaptWith(true);
+    const name = (await app.api.call('experiments:get', { experimentId: runId })).name;
+    expect(screen.getByTestId('adapted-run').textContent?.replace(/\s+/g, ' ')).toMatch(
+      `The adapted model is ${name}: a new run`,
+    );
+    await fireEvent.click(screen.getByTestId('open-adapted-run'));
+    expect(app.session.view).toBe('evaluate');
+    expect(app.session.experimentId).toBe(runId);
   });
 
   it('without labelled new-domain photos reads the label-free signs and asks for a few labels', async () => {

@@ -62,3 +62,28 @@ describe('adapted runs', () => {
     );
   });
 });
+
+describe('Evaluate for an adapted run', () => {
+  it('headlines the new-domain accuracy, then the training-domain validation, and names source-run facts as such', async () => {
+    const { app, adapted } = await withAdaptedRun({ accuracy: 0.64, count: 100 });
+    app.session.evaluate(adapted);
+    render(Evaluate, { props: { session: app.session }, context: app.context });
+    const scores = await screen.findAllByRole('region', { name: /New-domain test|Training-domain validation/ });
+    expect(scores.map((s) => s.getAttribute('aria-label'))).toEqual([
+      'New-domain test (labelled new-domain photos)',
+      'Training-domain validation (photos like the training photos)',
+    ]);
+    expect(screen.getByTestId('eval-new-domain-accuracy').textContent).toBe('64.0%');
+    expect(screen.getByTestId('eval-best-epoch-label').textContent?.trim()).toBe('Source run (Run 1) best epoch');
+    expect(screen.getByTestId('eval-embedded-label').textContent).toBe('Source run embedded');
+  });
+
+  it('keeps the plain Validation headline and facts for a run trained on labelled photos', async () => {
+    const { app, source } = await withAdaptedRun(null);
+    app.session.evaluate(source);
+    render(Evaluate, { props: { session: app.session }, context: app.context });
+    expect(await screen.findByRole('region', { name: 'Validation' })).toBeTruthy();
+    expect(screen.queryByTestId('eval-new-domain-accuracy')).toBeNull();
+    expect(screen.getByTestId('eval-best-epoch-label').textContent?.trim()).toBe('Best epoch');
+  });
+});

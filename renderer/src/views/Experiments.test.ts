@@ -28,7 +28,7 @@ describe('Experiments', () => {
     expect(within(rows[0]).getByTestId('experiment-accuracy').textContent).toMatch(/^\d+\.\d%$/);
   });
 
-  it('has a Technique column that says when fine-tuning kept its stage-1 model', async () => {
+  it('has a Technique column that says which stage a fine-tuning run kept', async () => {
     const app = await startTestApp({ projects: [petsProject()] });
     const { extraction, stage1, stage2 } = await trainEachTechnique(app.api, app.session.project!.id);
     render(Experiments, { props: { session: app.session }, context: app.context });
@@ -38,7 +38,7 @@ describe('Experiments', () => {
     expect([technique(extraction), technique(stage1), technique(stage2)]).toEqual([
       'Feature extraction',
       'Fine-tuning (stage 1 kept)',
-      'Fine-tuning',
+      'Fine-tuning (stage 2 kept)',
     ]);
   });
 

@@ -424,6 +424,29 @@ describe('Library filters', () => {
     expect(label).toBe('Move this photo to');
   });
 
+  it('never offers a split move for new-domain photos, and says why', async () => {
+    const app = await startTestApp(PETS);
+    const projectId = app.session.project!.id;
+    const [folder] = await app.api.call('folders:list', { projectId });
+    await app.api.call('domains:setFolder', { folderId: folder.id, domain: 'target' });
+    render(Library, { props: { session: app.session }, context: app.context });
+    await waitFor(() => expect(thumbs()).toHaveLength(6));
+    await fireEvent.click(thumb(0));
+    await fireEvent.click(thumb(1), { ctrlKey: true });
+    expect((screen.getByTestId('split-set-train') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('split-new-domain').textContent).toMatch(/2 new-domain photos never go in a split/);
+    await fireEvent.click(screen.getByTestId('split-set-train'));
+    expect(app.api.argsOf('splits:set')).toHaveLength(0);
+    // The server refuses them too, with a reason code.
+    const moved = await app.api.call('splits:set', {
+      projectId,
+      imageIds: [Number(thumb(0).dataset.id)],
+      split: 'train',
+    });
+    expect(moved.skipped.map((s) => [s.code, s.count])).toEqual([['NEW_DOMAIN', 1]]);
+    expect(moved.perClass.every((c) => c.train === 0)).toBe(true);
+  });
+
   it('says that All leaves the unreadable files out, and never puts them in a split', async () => {
     const { api } = await openLibrary(SPLIT_PETS);
     expect(screen.getByTestId('problems-left-out').textContent).toMatch(/1 unreadable or missing file not shown/);

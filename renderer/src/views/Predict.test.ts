@@ -200,3 +200,32 @@ describe('Batch predict', () => {
     expect(summary.textContent).not.toContain('predictions.csv');
   });
 });
+
+describe('Predict with an adapted run', () => {
+  it('says the chosen run is adapted to the new domain, with its training-domain and new-domain scores', async () => {
+    const app = await openPredict();
+    const summary = (await app.api.call('experiments:list', { projectId: app.session.project!.id }))[0]!;
+    const adaptation = {
+      sourceExperimentId: 99,
+      sourceName: 'Run 1',
+      method: 'adabn' as const,
+      targetTest: { accuracy: 0.64, count: 100 },
+    };
+    const call = app.api.call.bind(app.api);
+    app.api.call = (async (name, args) => {
+      const result = await call(name, args);
+      return name === 'experiments:list' ? (result as (typeof summary)[]).map((r) => ({ ...r, adaptation })) : result;
+    }) as typeof app.api.call;
+    await renderPredict(app);
+    const note = await screen.findByTestId('predict-adapted');
+    expect(note.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      `Adapted to the new-domain photos (AdaBN): on photos like the training photos it scored ${(summary.valAccuracy! * 100).toFixed(1)}% (validation), on the new domain 64.0% of 100 labelled new-domain photos. Expect it to be wrong more often on photos like the training photos.`,
+    );
+  });
+
+  it('shows no adaptation note for a run trained on labelled photos', async () => {
+    const app = await openPredict();
+    await renderPredict(app);
+    expect(screen.queryByTestId('predict-adapted')).toBeNull();
+  });
+});

@@ -91,7 +91,7 @@ interface FakeProject {
   lastOpenedAt: string | null;
 }
 
-interface FakeImage extends ImageDetail {
+interface FakeImage extends Omit<ImageDetail, 'newDomain'> {
   projectId: Id;
   splitSource: keyof SplitSummary['sources'] | null;
 }
@@ -666,10 +666,17 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
     'images:list': ({ projectId, filter }) =>
       imagesOf(project(projectId).id)
         .filter((i) => matches(i, filter))
-        .map(({ id, name, status, classId, split }) => ({ id, name, status, classId, split })),
+        .map(({ id, name, status, classId, split, folderId }) => ({
+          id,
+          name,
+          status,
+          classId,
+          split,
+          newDomain: targetFolders.has(folderId),
+        })),
     'images:get': ({ imageId }) => {
       const { projectId: _, splitSource: __, ...detail } = find(images, imageId, 'IMAGE_NOT_FOUND', 'Photo');
-      return detail;
+      return { ...detail, newDomain: targetFolders.has(detail.folderId) };
     },
     'images:problems': ({ projectId }) =>
       imagesOf(projectId)
@@ -809,12 +816,19 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeApi {
       return splitSummary(projectId);
     },
     'splits:set': ({ projectId, imageIds, split }) => {
+      const skipped = { NEW_DOMAIN: 0, UNREADABLE: 0 };
       for (const id of imageIds) {
         const image = find(images, id, 'IMAGE_NOT_FOUND', 'Photo');
-        if (image.status === 'ok') putInSplit(image, split, 'byHand');
+        if (image.status !== 'ok') skipped.UNREADABLE++;
+        else if (targetFolders.has(image.folderId)) skipped.NEW_DOMAIN++;
+        else putInSplit(image, split, 'byHand');
       }
       emit('labels:changed', { projectId });
-      return splitSummary(projectId);
+      const codes = (['NEW_DOMAIN', 'UNREADABLE'] as const).filter((code) => skipped[code] > 0);
+      return {
+        ...splitSummary(projectId),
+        skipped: codes.map((code) => ({ code, count: skipped[code], message: `${skipped[code]} left out (${code})` })),
+      };
     },
     'splits:summary': ({ projectId }) => splitSummary(projectId),
 

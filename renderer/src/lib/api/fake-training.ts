@@ -39,7 +39,7 @@ export interface FakeTrainingDeps {
   /** A backbone Graft knows (bundled or imported). */
   backbone(backboneId: string): BackboneInfo | undefined;
   /** The project's photos as live objects: a run gives a split to labelled photos without one. */
-  images(projectId: Id): ImageRow[];
+  images(projectId: Id): Omit<ImageRow, 'newDomain'>[];
   /** The project's classes in their order. */
   classes(projectId: Id): Omit<ClassInfo, 'count'>[];
   dispatch<E extends EventName>(event: E, payload: Events[E]): void;

@@ -28,14 +28,14 @@ export class SplitsStore extends LiveQuery<SplitSummary | null> {
     return this.update(() => this.api.call('splits:carveTest', { projectId: this.projectId, seed, fraction }));
   }
 
+  /** True when the server took the move; a notice names the chosen photos it left out and why. */
   async set(imageIds: Id[], split: Split): Promise<boolean> {
-    return (
-      (await this.update(() => this.api.call('splits:set', { projectId: this.projectId, imageIds, split }))) !==
-      undefined
-    );
+    const moved = await this.update(() => this.api.call('splits:set', { projectId: this.projectId, imageIds, split }));
+    for (const skip of moved?.skipped ?? []) this.notices.info(skip.message);
+    return moved !== undefined;
   }
 
-  private async update(change: () => Promise<SplitSummary>): Promise<SplitSummary | undefined> {
+  private async update<T extends SplitSummary>(change: () => Promise<T>): Promise<T | undefined> {
     const summary = await this.notices.guard(change);
     if (summary) this.value = summary;
     return summary;
