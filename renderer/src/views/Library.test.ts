@@ -424,6 +424,23 @@ describe('Library filters', () => {
     expect(label).toBe('Move this photo to');
   });
 
+  it('puts a class’s new-domain count on a line of its own, clear of the class name', async () => {
+    const app = await startTestApp({
+      projects: [{ name: 'Pets', classes: ['cat', 'dog'], photos: 4, labels: { 0: 'cat', 1: 'dog' }, opened: true }],
+    });
+    const [folder] = await app.api.call('folders:list', { projectId: app.session.project!.id });
+    await app.api.call('domains:setFolder', { folderId: folder.id, domain: 'target' });
+    render(Library, { props: { session: app.session }, context: app.context });
+    const counts = await screen.findAllByTestId('class-new-domain-count');
+    expect(counts.map((e) => e.textContent?.trim())).toEqual(['1 new-domain', '1 new-domain']);
+    // Beside the name (one flex line) it squeezed the name to nothing (user trial 2, shots 12–13).
+    for (const count of counts) {
+      const line = within(count.closest('[data-testid="class-row"]') as HTMLElement).getByTestId('class-assign')
+        .parentElement!;
+      expect(line.contains(count)).toBe(false);
+    }
+  });
+
   it('never offers a split move for new-domain photos, and says why', async () => {
     const app = await startTestApp(PETS);
     const projectId = app.session.project!.id;
