@@ -7,6 +7,7 @@ import { migration0005 } from './0005-dataset-health';
 import { migration0006 } from './0006-domains';
 import { migration0007 } from './0007-label-suggestions';
 import { migration0008 } from './0008-library-order-index';
+import { migration0009 } from './0009-no-new-domain-splits';
 
 /** Every migration in order; a new schema change is a new numbered file added here. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0009,
 ];
