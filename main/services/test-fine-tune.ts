@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { Id } from '../../common/contract';
 import type { ExportFormat, ExportRecord, TrainConfig } from '../../common/training';
 import type { GraftApp } from './graft-app';
-import { tempColourProject } from './test-app';
+import { expectCancelAfterEpoch, tempColourProject } from './test-app';
 
 /** The fine-tuning settings the service tests run on `backboneId`: 2 blocks, 4 stage-2 epochs, seed 5. */
 export function fineTuneSettings(backboneId: string): Partial<TrainConfig> {
@@ -46,19 +46,7 @@ export async function expectSameRunAgain(app: GraftApp, projectId: Id, first: Id
 /** Starts a long run of `config`, cancels it once stage 2 has finished an epoch, and expects it cancelled within 2 s. */
 export async function expectCancelInStage2(app: GraftApp, projectId: Id, config: Partial<TrainConfig>) {
   const run = app.training.start(projectId, { ...config, seed: 6, fineTuneEpochs: 1000, batchSize: 2 });
-  await new Promise<void>((resolve) => {
-    const off = app.ctx.events.subscribe((event, payload) => {
-      if (event === 'training:epoch' && (payload as { epoch: { stage: number } }).epoch.stage === 2) {
-        off();
-        resolve();
-      }
-    });
-  });
-  const asked = Date.now();
-  expect(app.training.cancel(run.experimentId)).toBe(true);
-  await run.done;
-  expect(Date.now() - asked).toBeLessThan(2000);
-  expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
+  await expectCancelAfterEpoch(app, run, (epoch) => epoch.stage === 2);
 }
 
 /** Exports run `experimentId` as `format` to `<dir>/<folder>/<folder>` and returns the finished record. */

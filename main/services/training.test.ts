@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlikePhoto } from '../../e2e/fixtures/photo-corpus';
 import { GraftApp } from './graft-app';
 import { ExperimentModel } from './predictor';
-import { tempColourProject } from './test-app';
+import { expectCancelAfterEpoch, tempColourProject } from './test-app';
 import { fineTunedBackboneName } from './training';
 
 // One data directory for the file: the bundled backbone is converted to ONNX once and reused.
@@ -102,19 +102,7 @@ describe('training', () => {
       maxEpochs: 1000,
       learningRate: 0.001,
     });
-    await new Promise<void>((resolve) => {
-      const off = app.ctx.events.subscribe((event) => {
-        if (event === 'training:epoch') {
-          off();
-          resolve();
-        }
-      });
-    });
-    const asked = Date.now();
-    expect(app.training.cancel(run.experimentId)).toBe(true);
-    await run.done;
-    expect(Date.now() - asked).toBeLessThan(2000);
-    expect(app.experiments.get(run.experimentId).status).toBe('cancelled');
+    await expectCancelAfterEpoch(app, run);
   });
 
   it('refuses to start without two labelled classes, saying why', () => {
